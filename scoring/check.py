@@ -1,0 +1,932 @@
+"""Semantic checks over a whole (merged) framework: everything the schema alone cannot see.
+
+All problems are collected; nothing stops at the first. Each problem points at the object it concerns via
+the source position the loader attached to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import string
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from . import expr as ex
+from .intervals import INF, Interval, covered_by, union_gaps
+from .model import Framework, Indicator, Model, source_of
+from .problems import Problem
+
+BUILTIN_NAMES = {"unit_type": "单位类型（学校类型）"}
+GRADE_NAMES = {
+    "total": "总分",
+    "count_met": "达标项数",
+    "count_partial": "部分达标项数",
+    "count_unmet": "未达标项数",
+    "count_na": "不适用项数",
+    "count_missing": "缺报项数",
+}
+RECTIFY_FIELDS = {"name", "code", "value", "standard", "gap", "unit", "points", "lost", "reason", "status"}
+_INPUT_TYPES = {
+    "number": ex.NUMBER,
+    "integer": ex.NUMBER,
+    "percent": ex.NUMBER,
+    "boolean": ex.BOOL,
+    "choice": ex.TEXT,
+    "level": ex.TEXT,
+    "text": ex.TEXT,
+    "date": ex.DATE,
+}
+
+
+def input_type(kind: str) -> str:
+    return _INPUT_TYPES[kind]
+
+
+class Checker:
+    def __init__(self, fw: Framework):
+        self.fw = fw
+        self.problems: list[Problem] = []
+        self.env: dict[str, ex.VarInfo] = {}
+        self.used: set[str] = set()
+
+    # -- locating ---------------------------------------------------------------------------------
+
+    def at(
+        self,
+        obj: Model | None,
+        sub: Iterable[Any],
+        code: str,
+        zh: str,
+        en: str,
+        *,
+        warning: bool = False,
+        key: bool = False,
+        column_offset: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        smap, path = source_of(obj) if obj is not None else (None, ())
+        full = (*path, *sub)
+        sev = "warning" if warning else "error"
+        if smap is None:
+            self.problems.append(Problem(code, zh, en, sev, file=None, path=full, detail=detail))  # type: ignore[arg-type]
+            return
+        self.problems.append(
+            smap.problem(
+                full, code, zh, en, severity=sev, key=key, column_offset=column_offset, detail=detail
+            )
+        )
+
+    # -- expressions ------------------------------------------------------------------------------
+
+    def expression(
+        self,
+        owner: Model,
+        sub: tuple,
+        source: Any,
+        want: str | None,
+        env: dict[str, ex.VarInfo] | None = None,
+    ) -> ex.Expression | None:
+        try:
+            compiled = ex.compile_expr(source, env or self.env)
+        except ex.ExprError as err:
+            for issue in err.issues:
+                self.at(
+                    owner,
+                    sub,
+                    issue.code,
+                    f"表达式错误：{issue.zh}",
+                    f"expression error: {issue.en}",
+                    column_offset=issue.column,
+                    detail=ex.caret(str(err.source), issue.column),
+                )
+            return None
+        self.used |= compiled.names
+        if (
+            want
+            and compiled.type not in (want, ex.ANY)
+            and not (want == ex.NUMBER and compiled.type == ex.BOOL)
+        ):
+            self.at(
+                owner,
+                sub,
+                "expr-result-type",
+                f"表达式的结果应为{_TZ[want]}，这里是{_TZ[compiled.type]}：{source}",
+                f"the expression must give a {want}, it gives a {compiled.type}: {source}",
+            )
+        return compiled
+
+    # -- the checks -------------------------------------------------------------------------------
+
+    def run(self) -> list[Problem]:
+        fw = self.fw
+        if not fw.indicators:
+            self.at(
+                fw, ("indicators",), "no-indicators", "框架没有任何指标", "the framework has no indicators"
+            )
+        self.names()
+        self.inputs()
+        self.derived()
+        codes = self.codes()
+        for top in fw.indicators:
+            self.indicator(top, depth=1)
+        self.sums()
+        self.grades()
+        self.vetoes()
+        self.bonus()
+        self.tests(codes)
+        self.unused()
+        return self.problems
+
+    def names(self) -> None:
+        fw = self.fw
+        seen: dict[str, str] = {}
+        for group, table in (("inputs", fw.inputs), ("params", fw.params), ("derived", fw.derived)):
+            for name in table:
+                if not ex.valid_name(name):
+                    self.at(
+                        fw,
+                        (group, name),
+                        "bad-name",
+                        f"“{name}” 不能用作名称：须以字母或汉字开头，只含字母、数字、汉字和下划线，且不是保留字（{', '.join(sorted(ex.FUNCTIONS))}）",
+                        f"'{name}' cannot be a name: letters, digits, CJK, underscores; not reserved",
+                        key=True,
+                    )
+                if name in BUILTIN_NAMES:
+                    self.at(
+                        fw,
+                        (group, name),
+                        "reserved-name",
+                        f"“{name}” 是内置名称",
+                        f"'{name}' is built in",
+                        key=True,
+                    )
+                if name in seen:
+                    self.at(
+                        fw,
+                        (group, name),
+                        "duplicate-name",
+                        f"名称 “{name}” 已在 {seen[name]} 中定义",
+                        f"name '{name}' is already defined in {seen[name]}",
+                        key=True,
+                    )
+                seen[name] = group
+        types = tuple(fw.applies_to) if fw.applies_to else None
+        self.env["unit_type"] = ex.VarInfo(ex.TEXT, types, "单位类型")
+        for name, p in fw.params.items():
+            t = (
+                ex.BOOL
+                if isinstance(p.value, bool)
+                else ex.NUMBER
+                if isinstance(p.value, Decimal)
+                else ex.TEXT
+            )
+            self.env[name] = ex.VarInfo(t, None, p.label)
+
+    def inputs(self) -> None:
+        fw = self.fw
+        for name, inp in fw.inputs.items():
+            choices = None
+            if inp.type == "choice":
+                if not inp.choices:
+                    self.at(
+                        inp,
+                        (),
+                        "choice-without-choices",
+                        f"选择题 {name} 需要 choices",
+                        f"choice input {name} needs choices",
+                    )
+                choices = tuple(inp.choices or ())
+            elif inp.type == "level":
+                if not inp.scale:
+                    self.at(
+                        inp,
+                        (),
+                        "level-without-scale",
+                        f"等级输入 {name} 需要 scale",
+                        f"level input {name} needs a scale",
+                    )
+                elif inp.scale not in fw.scales:
+                    self.at(
+                        inp,
+                        ("scale",),
+                        "unknown-scale",
+                        f"未定义的等级量表 “{inp.scale}”（已定义：{', '.join(fw.scales) or '无'}）",
+                        f"unknown scale '{inp.scale}'",
+                    )
+                else:
+                    choices = tuple(fw.scales[inp.scale])
+            elif inp.choices:
+                self.at(
+                    inp,
+                    ("choices",),
+                    "choices-unused",
+                    "只有 choice 类型的输入才有 choices",
+                    "only choice inputs have choices",
+                )
+            if inp.min is not None and inp.max is not None and inp.min > inp.max:
+                self.at(
+                    inp,
+                    ("min",),
+                    "min-max",
+                    f"min（{inp.min}）大于 max（{inp.max}）",
+                    "min is greater than max",
+                )
+            if inp.type == "percent" and inp.max is not None and inp.max > 100:
+                self.at(
+                    inp,
+                    ("max",),
+                    "percent-max",
+                    "百分比输入以 0–100 表示，max 不应超过 100",
+                    "percent inputs are 0–100",
+                    warning=True,
+                )
+            self.unit_types(inp, inp.applies_to)
+            self.env[name] = ex.VarInfo(input_type(inp.type), choices, inp.label)
+
+    def derived(self) -> None:
+        fw = self.fw
+        parsed: dict[str, ex.Parsed] = {}
+        for name, d in fw.derived.items():
+            with contextlib.suppress(ex.ExprError):  # reported when compiling below
+                parsed[name] = ex.parse(d.expr)
+        # Order derived values by dependency; a cycle is an error on every member.
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(n: str, stack: list[str]) -> None:
+            if state.get(n) == 2:
+                return
+            if state.get(n) == 1:
+                cycle = [*stack[stack.index(n) :], n]
+                d = fw.derived[n]
+                self.at(
+                    d,
+                    ("expr",),
+                    "derived-cycle",
+                    f"计算项循环引用：{' → '.join(cycle)}",
+                    f"derived values form a cycle: {' -> '.join(cycle)}",
+                )
+                return
+            state[n] = 1
+            for dep in sorted(parsed[n].names) if n in parsed else ():
+                if dep in fw.derived:
+                    visit(dep, [*stack, n])
+            state[n] = 2
+            order.append(n)
+
+        for name in fw.derived:
+            visit(name, [])
+        self.derived_order = order
+        for name in order:
+            d = fw.derived[name]
+            local_env = {k: v for k, v in self.env.items() if k not in fw.derived or k in self.env}
+            compiled = self.expression(d, ("expr",), d.expr, None, local_env)
+            t = compiled.type if compiled else ex.ANY
+            self.env[name] = ex.VarInfo(t, None, d.label)
+
+    def codes(self) -> set[str]:
+        seen: dict[str, Model] = {}
+        for ind in self.fw.walk():
+            if ind.code in seen:
+                self.at(
+                    ind,
+                    ("code",),
+                    "duplicate-code",
+                    f"指标编码 “{ind.code}” 重复",
+                    f"duplicate indicator code '{ind.code}'",
+                )
+            seen[ind.code] = ind
+        for group in (self.fw.vetoes, self.fw.bonus.items if self.fw.bonus else []):
+            for item in group:
+                if item.code in seen:
+                    self.at(
+                        item,
+                        ("code",),
+                        "duplicate-code",
+                        f"编码 “{item.code}” 重复",
+                        f"duplicate code '{item.code}'",
+                    )
+                seen[item.code] = item
+        return set(seen)
+
+    def unit_types(self, obj: Model, types: list[str] | None, sub: tuple = ("applies_to",)) -> None:
+        allowed = self.fw.applies_to
+        if not types:
+            return
+        if not allowed:
+            self.at(
+                obj,
+                sub,
+                "applies-to-undeclared",
+                "使用了单位类型，但框架没有声明 applies_to",
+                "unit types are used but the framework declares no applies_to",
+            )
+            return
+        for i, t in enumerate(types):
+            if t not in allowed:
+                self.at(
+                    obj,
+                    (*sub, i),
+                    "unknown-unit-type",
+                    f"未知的单位类型 “{t}”（框架适用于：{'、'.join(allowed)}）",
+                    f"unknown unit type '{t}' (the framework applies to: {', '.join(allowed)})",
+                )
+
+    def indicator(self, ind: Indicator, depth: int) -> None:
+        self.unit_types(ind, ind.applies_to)
+        if ind.applicable:
+            self.expression(ind, ("applicable",), ind.applicable, ex.BOOL)
+        if ind.rectify:
+            self.rectify_template(ind.rectify)
+        if ind.children:
+            if ind.require:
+                self.require(ind)
+            for child in ind.children:
+                self.indicator(child, depth + 1)
+            return
+        assert ind.rule is not None
+        method = self.fw.settings.method
+        if method == "points" and ind.points is None and ind.rule.kind != "manual":
+            self.at(
+                ind,
+                (),
+                "leaf-without-points",
+                f"指标 {ind.code} 没有分值（points）",
+                f"indicator {ind.code} has no points",
+            )
+        if (
+            method == "points"
+            and ind.points is None
+            and ind.rule.kind == "manual"
+            and not ind.rule.manual.levels
+        ):  # type: ignore[union-attr]
+            self.at(
+                ind,
+                (),
+                "leaf-without-points",
+                f"指标 {ind.code} 没有分值（points）",
+                f"indicator {ind.code} has no points",
+            )
+        getattr(self, f"rule_{ind.rule.kind}")(ind, ind.rule.spec)
+
+    def applicable_types(self, ind: Indicator) -> list[str]:
+        return list(ind.applies_to or self.fw.applies_to or [])
+
+    def bound(self, ind: Indicator, sub: tuple, value: Any) -> None:
+        owner = ind.rule.spec  # type: ignore[union-attr]
+        if isinstance(value, dict):
+            for t, v in value.items():
+                if self.fw.applies_to and t not in self.fw.applies_to:
+                    self.at(
+                        owner,
+                        (*sub, t),
+                        "unknown-unit-type",
+                        f"未知的单位类型 “{t}”（框架适用于：{'、'.join(self.fw.applies_to)}）",
+                        f"unknown unit type '{t}'",
+                        key=True,
+                    )
+                if isinstance(v, str):
+                    self.expression(owner, (*sub, t), v, ex.NUMBER)
+            missing = [t for t in self.applicable_types(ind) if t not in value]
+            if missing:
+                self.at(
+                    owner,
+                    sub,
+                    "bound-unit-types",
+                    f"按单位类型给出的标准缺少：{'、'.join(missing)}",
+                    f"the per-unit-type standard does not cover: {', '.join(missing)}",
+                )
+        elif isinstance(value, str):
+            self.expression(owner, sub, value, ex.NUMBER)
+
+    def rule_threshold(self, ind: Indicator, rule: Any) -> None:
+        self.expression(rule, ("value",), rule.value, ex.NUMBER)
+        bounds = rule.bounds()
+        for key, value in bounds.items():
+            self.bound(ind, (key,), value)
+        lows = [k for k in ("at_least", "above") if k in bounds]
+        highs = [k for k in ("at_most", "below") if k in bounds]
+        if len(lows) > 1 or len(highs) > 1:
+            self.at(
+                rule,
+                (),
+                "threshold-bounds",
+                "下限（at_least/above）和上限（at_most/below）各只能给一个",
+                "at most one lower and one upper bound",
+            )
+        if lows and highs:
+            lo, hi = bounds[lows[0]], bounds[highs[0]]
+            if (
+                isinstance(lo, Decimal)
+                and isinstance(hi, Decimal)
+                and Interval.of(**{lows[0]: lo, highs[0]: hi}).empty
+            ):
+                self.at(rule, (), "threshold-empty", f"区间为空：{lo} 到 {hi}", f"empty range: {lo} to {hi}")
+
+    def rule_bands(self, ind: Indicator, rule: Any) -> None:
+        compiled = self.expression(rule, ("value",), rule.value, ex.NUMBER)
+        full = ind.points
+        method = self.fw.settings.method
+        intervals = []
+        for i, step in enumerate(rule.steps):
+            if (step.at_least is not None and step.above is not None) or (
+                step.at_most is not None and step.below is not None
+            ):
+                self.at(
+                    step,
+                    (),
+                    "band-bounds",
+                    "一档只能有一个下限和一个上限",
+                    "a band has one lower and one upper bound",
+                )
+            iv = Interval.of(step.at_least, step.above, step.at_most, step.below)
+            if iv.empty:
+                self.at(
+                    step,
+                    (),
+                    "band-empty",
+                    f"第 {i + 1} 档的区间为空 {iv.text()}",
+                    f"band {i + 1} is empty {iv.text()}",
+                )
+            elif intervals and covered_by(iv, intervals):
+                self.at(
+                    step,
+                    (),
+                    "band-unreachable",
+                    f"第 {i + 1} 档 {iv.text()} 永远不会被用到：前面的档已覆盖它（各档按顺序匹配，请按从高到低排列）",
+                    f"band {i + 1} {iv.text()} is never used: earlier bands cover it (order bands high to low)",
+                )
+            else:
+                for j, prev in enumerate(intervals):
+                    two_sided = prev.lo != -INF and prev.hi != INF and iv.lo != -INF and iv.hi != INF
+                    if two_sided and not prev.intersect(iv).empty:
+                        self.at(
+                            step,
+                            (),
+                            "band-overlap",
+                            f"第 {i + 1} 档 {iv.text()} 与第 {j + 1} 档 {prev.text()} 重叠",
+                            f"band {i + 1} {iv.text()} overlaps band {j + 1} {prev.text()}",
+                        )
+            intervals.append(iv)
+            if method != "pass_fail" and step.points is None and step.level is None:
+                self.at(
+                    step,
+                    (),
+                    "band-outcome",
+                    f"第 {i + 1} 档需要 points 或 level",
+                    f"band {i + 1} needs points or level",
+                )
+            if step.points is not None and full is not None and step.points > full:
+                self.at(
+                    step,
+                    ("points",),
+                    "band-points",
+                    f"第 {i + 1} 档的分数 {step.points} 超过指标分值 {full}",
+                    f"band {i + 1} gives {step.points}, more than the indicator's {full}",
+                )
+        domain = self.domain(compiled)
+        for gap in union_gaps(intervals, domain):
+            self.at(
+                rule,
+                ("steps",),
+                "band-gap",
+                f"分档不连续：取值 {gap.text()} 不属于任何一档（可加一档不设界限的兜底档）",
+                f"bands leave a gap: values in {gap.text()} match no band (add a final catch-all band)",
+            )
+
+    def domain(self, compiled: ex.Expression | None) -> Interval:
+        """The value range a band must cover: the input's min/max when the value is a bare input."""
+        if compiled and compiled.source in self.fw.inputs:
+            inp = self.fw.inputs[compiled.source]
+            lo = inp.min if inp.min is not None else (Decimal(0) if inp.type == "percent" else None)
+            hi = inp.max if inp.max is not None else (Decimal(100) if inp.type == "percent" else None)
+            return Interval(
+                lo if lo is not None else -INF, lo is not None, hi if hi is not None else INF, hi is not None
+            )
+        return Interval()
+
+    def levels_of(self, source: str) -> tuple[str, ...] | None:
+        info = self.env.get(source.strip())
+        return info.choices if info else None
+
+    def rule_levels(self, ind: Indicator, rule: Any) -> None:
+        self.expression(rule, ("value",), rule.value, ex.TEXT)
+        self.level_map(ind, rule, self.levels_of(rule.value), rule.points, rule.met)
+
+    def level_map(
+        self, ind: Indicator, rule: Any, scale: tuple[str, ...] | None, points: dict, met: list | None
+    ) -> None:
+        if scale is not None:
+            unknown = [k for k in points if k not in scale]
+            missing = [k for k in scale if k not in points]
+            for k in unknown:
+                self.at(
+                    rule,
+                    ("points" if hasattr(rule, "points") else "levels", k),
+                    "level-unknown",
+                    f"“{k}” 不是量表中的等级（{'、'.join(scale)}）",
+                    f"'{k}' is not a level of the scale",
+                    key=True,
+                )
+            if missing:
+                self.at(
+                    rule,
+                    ("points" if hasattr(rule, "points") else "levels",),
+                    "level-coverage",
+                    f"等级没有全部给分：缺少 {'、'.join(missing)}",
+                    f"levels not covered: {', '.join(missing)}",
+                )
+        if ind.points is not None:
+            for k, v in points.items():
+                if v > ind.points:
+                    self.at(
+                        rule,
+                        ("points", k),
+                        "level-points",
+                        f"等级 {k} 的分数 {v} 超过指标分值 {ind.points}",
+                        f"level {k} gives more than the indicator's points",
+                    )
+        for i, m in enumerate(met or []):
+            if m not in points:
+                self.at(
+                    rule,
+                    ("met", i),
+                    "level-met",
+                    f"met 中的 “{m}” 没有对应分数",
+                    f"'{m}' in met has no points",
+                )
+
+    def rule_checklist(self, ind: Indicator, rule: Any) -> None:
+        for item in rule.items:
+            self.expression(item, ("when",), item.when, ex.BOOL)
+        n = len(rule.items)
+        with_points = [it for it in rule.items if it.points is not None]
+        if rule.at_least is not None:
+            if rule.at_least > n:
+                self.at(
+                    rule,
+                    ("at_least",),
+                    "checklist-k",
+                    f"at_least = {rule.at_least}，但只有 {n} 项",
+                    f"at_least {rule.at_least} exceeds {n} items",
+                )
+            if with_points:
+                self.at(
+                    rule,
+                    ("at_least",),
+                    "checklist-mixed",
+                    "k-of-n 清单（at_least）的条目不再单独给分",
+                    "k-of-n checklists give no points per item",
+                )
+        elif len(with_points) != n and self.fw.settings.method != "pass_fail":
+            self.at(
+                rule,
+                ("items",),
+                "checklist-points",
+                "清单需要每项给分（points），或用 at_least 表示 n 项中至少 k 项",
+                "give every item points, or use at_least (k of n)",
+            )
+        elif with_points and ind.points is not None:
+            total = sum((it.points for it in with_points), Decimal(0))
+            if total < ind.points:
+                self.at(
+                    rule,
+                    ("items",),
+                    "checklist-sum",
+                    f"各项分数合计 {total} 少于指标分值 {ind.points}，永远得不到满分",
+                    f"items add up to {total}, less than the indicator's {ind.points}",
+                    warning=True,
+                )
+
+    def rule_deduction(self, ind: Indicator, rule: Any) -> None:
+        for item in rule.items:
+            self.expression(item, ("count",), item.count, ex.NUMBER)
+        if ind.points is not None and rule.floor > ind.points:
+            self.at(
+                rule,
+                ("floor",),
+                "deduction-floor",
+                "扣分下限高于指标分值",
+                "floor is above the indicator's points",
+            )
+
+    def rule_proportional(self, ind: Indicator, rule: Any) -> None:
+        self.expression(rule, ("value",), rule.value, ex.NUMBER)
+        self.bound(ind, ("target",), rule.target)
+        targets = rule.target.values() if isinstance(rule.target, dict) else [rule.target]
+        for t in targets:
+            if isinstance(t, Decimal) and t <= 0:
+                self.at(rule, ("target",), "target-positive", "目标值必须大于 0", "target must be positive")
+
+    def rule_expression(self, ind: Indicator, rule: Any) -> None:
+        self.expression(rule, ("points",), rule.points, ex.NUMBER)
+        if rule.met:
+            self.expression(rule, ("met",), rule.met, ex.BOOL)
+
+    def rule_manual(self, ind: Indicator, rule: Any) -> None:
+        if rule.levels:
+            self.level_map(ind, rule, None, rule.levels, rule.met)
+
+    def require(self, ind: Indicator) -> None:
+        req = ind.require
+        assert req is not None and ind.children
+        n = len(ind.children)
+        if req.at_least > n:
+            self.at(
+                req,
+                ("at_least",),
+                "require-k",
+                f"要求至少 {req.at_least} 项达标，但只有 {n} 项下级指标",
+                f"requires {req.at_least} of {n} children",
+            )
+        if req.others_at_least_ratio is not None:
+            for child in ind.children:
+                rule = child.rule
+                if (
+                    rule is None
+                    or rule.kind != "threshold"
+                    or not ({"at_least", "above"} & set(rule.spec.bounds()))
+                ):
+                    self.at(
+                        child,
+                        ("rule",),
+                        "require-ratio",
+                        f"组条件要求余项达到标准的一定比例，下级指标 {child.code} 必须是带下限（at_least/above）的阈值规则",
+                        f"others_at_least_ratio needs child {child.code} to be a threshold rule with a lower bound",
+                    )
+
+    def rectify_template(self, rect: Any) -> None:
+        for fieldname in ("problem", "requirement"):
+            text = getattr(rect, fieldname)
+            if not text:
+                continue
+            try:
+                names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            except ValueError as err:
+                self.at(
+                    rect, (fieldname,), "rectify-template", f"整改模板格式错误：{err}", f"bad template: {err}"
+                )
+                continue
+            for name in names:
+                if name not in RECTIFY_FIELDS and name not in self.fw.inputs and name not in self.fw.derived:
+                    self.at(
+                        rect,
+                        (fieldname,),
+                        "rectify-placeholder",
+                        f"整改模板中的占位符 {{{name}}} 未知（可用：{', '.join(sorted(RECTIFY_FIELDS))}，或输入项、计算项的 id）",
+                        f"unknown placeholder {{{name}}}",
+                    )
+
+    def sums(self) -> None:
+        fw = self.fw
+        s = fw.settings
+        if s.method == "points":
+            if s.check_sums:
+                for ind in fw.walk():
+                    if ind.children and ind.points is not None:
+                        got = sum((c.points or Decimal(0) for c in ind.children), Decimal(0))
+                        if got != ind.points:
+                            self.at(
+                                ind,
+                                ("points",),
+                                "points-sum",
+                                f"{ind.code} {ind.name} 的分值为 {ind.points}，但下级指标合计 {got}",
+                                f"{ind.code} has {ind.points} points but its children add up to {got}",
+                            )
+            top = sum((_points(i) for i in fw.indicators), Decimal(0))
+            if s.total is not None and top != s.total and s.check_sums:
+                self.at(
+                    fw,
+                    ("scoring", "total"),
+                    "points-total",
+                    f"满分为 {s.total}，但一级指标分值合计 {top}",
+                    f"total is {s.total} but first-level indicators add up to {top}",
+                )
+        elif s.method == "weights":
+            groups = [("indicators", fw, fw.indicators)] + [
+                ("children", i, i.children) for i in fw.walk() if i.children
+            ]
+            for _, owner, kids in groups:
+                ws = [k.weight for k in kids]
+                if any(w is None for w in ws):
+                    for k in kids:
+                        if k.weight is None:
+                            self.at(
+                                k,
+                                (),
+                                "weight-missing",
+                                f"指标 {k.code} 没有权重（weight）",
+                                f"indicator {k.code} has no weight",
+                            )
+                    continue
+                total = sum(ws, Decimal(0))  # type: ignore[arg-type]
+                if s.check_sums and total not in (Decimal(1), Decimal(100)):
+                    code = getattr(owner, "code", "一级指标")
+                    self.at(
+                        owner,
+                        ("children",) if isinstance(owner, Indicator) else ("indicators",),
+                        "weights-sum",
+                        f"{code} 的下级权重合计 {total}，应为 1 或 100%",
+                        f"weights under {code} add up to {total}, not 1 or 100",
+                    )
+
+    def grades(self) -> None:
+        fw = self.fw
+        grades = fw.grades
+        names = [g.name for g in grades]
+        for i, g in enumerate(grades):
+            if names.count(g.name) > 1 and names.index(g.name) != i:
+                self.at(
+                    g, ("name",), "grade-duplicate", f"等级 “{g.name}” 重复", f"duplicate grade '{g.name}'"
+                )
+            if g.when:
+                self.expression(g, ("when",), g.when, ex.BOOL, self.grade_env())
+        cuts = [(i, g) for i, g in enumerate(grades) if g.at_least is not None]
+        for (_, a), (_, b) in itertools.pairwise(cuts):
+            if b.at_least >= a.at_least:  # type: ignore[operator]
+                self.at(
+                    b,
+                    ("at_least",),
+                    "grade-order",
+                    f"等级须从高到低排列：“{b.name}”（{b.at_least}）不低于前面的 “{a.name}”（{a.at_least}）",
+                    f"grades go best first: '{b.name}' ({b.at_least}) is not below '{a.name}' ({a.at_least})",
+                )
+        maximum = self.max_total()
+        for _, g in cuts:
+            if maximum is not None and g.at_least > maximum:  # type: ignore[operator]
+                self.at(
+                    g,
+                    ("at_least",),
+                    "grade-unreachable",
+                    f"等级 “{g.name}” 需要 {g.at_least} 分，但最高只能得 {maximum} 分",
+                    f"grade '{g.name}' needs {g.at_least} but the maximum is {maximum}",
+                )
+        last = grades[-1] if grades else None
+        catch_all = last is None or (last.when is None and (last.at_least is None or last.at_least <= 0))
+        if not catch_all:
+            self.at(
+                last,
+                (),
+                "grade-catch-all",
+                f"最后一个等级 “{last.name}” 应不设条件，作为兜底（否则低分无等级）",
+                f"the last grade '{last.name}' should have no condition, so every total gets a grade",
+            )
+
+    def grade_env(self) -> dict[str, ex.VarInfo]:
+        env = dict(self.env)
+        env.update({k: ex.VarInfo(ex.NUMBER, None, v) for k, v in GRADE_NAMES.items()})
+        return env
+
+    def max_total(self) -> Decimal | None:
+        s = self.fw.settings
+        if s.method == "pass_fail":
+            return None
+        if s.total is not None:
+            base = s.total
+        elif s.method == "points":
+            base = sum((_points(i) for i in self.fw.indicators), Decimal(0))
+        else:
+            base = Decimal(100)
+        return base + (self.fw.bonus.cap if self.fw.bonus else Decimal(0))
+
+    def vetoes(self) -> None:
+        names = [g.name for g in self.fw.grades]
+        for v in self.fw.vetoes:
+            self.expression(v, ("when",), v.when, ex.BOOL)
+            if v.rectify:
+                self.rectify_template(v.rectify)
+            e = v.effect
+            if e.cap is not None and e.cap not in names:
+                self.at(
+                    v,
+                    ("effect", "cap"),
+                    "veto-grade",
+                    f"否决效果引用了未定义的等级 “{e.cap}”（已定义：{'、'.join(names) or '无'}）",
+                    f"veto caps at unknown grade '{e.cap}'",
+                )
+            if e.downgrade is not None and len(names) < 2:
+                self.at(
+                    v,
+                    ("effect",),
+                    "veto-grade",
+                    "降等次需要至少两个等级",
+                    "downgrade needs at least two grades",
+                )
+
+    def bonus(self) -> None:
+        b = self.fw.bonus
+        if not b:
+            return
+        for item in b.items:
+            if item.when:
+                self.expression(item, ("when",), item.when, ex.BOOL)
+            if isinstance(item.points, str):
+                self.expression(item, ("points",), item.points, ex.NUMBER)
+            elif isinstance(item.points, dict):
+                self.at(
+                    item,
+                    ("points",),
+                    "bonus-points",
+                    "加分项的分数应为数值或表达式",
+                    "bonus points are a number or expression",
+                )
+
+    def tests(self, codes: set[str]) -> None:
+        fw = self.fw
+        grades = {g.name for g in fw.grades}
+        for case in fw.tests:
+            for name in case.values:
+                if name not in fw.inputs:
+                    near = _near(name, fw.inputs)
+                    self.at(
+                        case,
+                        ("values", name),
+                        "test-unknown-input",
+                        f"测试用例 “{case.name}” 填了未知的输入项 “{name}”{near[0]}",
+                        f"test '{case.name}' fills unknown input '{name}'{near[1]}",
+                        key=True,
+                    )
+            if case.unit.type and fw.applies_to and case.unit.type not in fw.applies_to:
+                self.at(
+                    case,
+                    ("unit", "type"),
+                    "unknown-unit-type",
+                    f"未知的单位类型 “{case.unit.type}”",
+                    f"unknown unit type '{case.unit.type}'",
+                )
+            for group in ("status", "points"):
+                for code in getattr(case.expect, group):
+                    if code not in codes:
+                        self.at(
+                            case,
+                            ("expect", group, code),
+                            "test-unknown-code",
+                            f"测试用例引用了不存在的指标 “{code}”",
+                            f"test refers to unknown indicator '{code}'",
+                            key=True,
+                        )
+            for code in case.expect.vetoes or []:
+                if code not in {v.code for v in fw.vetoes}:
+                    self.at(
+                        case,
+                        ("expect", "vetoes"),
+                        "test-unknown-code",
+                        f"测试用例引用了不存在的否决项 “{code}”",
+                        f"test refers to unknown veto '{code}'",
+                    )
+            if case.expect.grade and case.expect.grade not in grades:
+                self.at(
+                    case,
+                    ("expect", "grade"),
+                    "test-unknown-grade",
+                    f"测试用例期望的等级 “{case.expect.grade}” 未定义",
+                    f"expected grade '{case.expect.grade}' is not defined",
+                )
+            for code in case.manual:
+                if code not in codes:
+                    self.at(
+                        case,
+                        ("manual", code),
+                        "test-unknown-code",
+                        f"测试用例给不存在的指标 “{code}” 评分",
+                        f"test rates unknown indicator '{code}'",
+                        key=True,
+                    )
+
+    def unused(self) -> None:
+        for name, inp in self.fw.inputs.items():
+            if name not in self.used:
+                self.at(
+                    inp,
+                    (),
+                    "unused-input",
+                    f"输入项 “{name}”（{inp.label}）没有被任何计算项、规则或否决项使用",
+                    f"input '{name}' ({inp.label}) is not used by any derived value, rule or veto",
+                    warning=True,
+                    key=True,
+                )
+
+
+def _near(name: str, options: Iterable[str]) -> tuple[str, str]:
+    import difflib
+
+    near = difflib.get_close_matches(name, list(options), n=1)
+    return (f"，是不是 “{near[0]}”？", f"; did you mean '{near[0]}'?") if near else ("", "")
+
+
+def _points(ind: Indicator) -> Decimal:
+    if ind.points is not None:
+        return ind.points
+    if ind.children:
+        return sum((_points(c) for c in ind.children), Decimal(0))
+    return Decimal(0)
+
+
+_TZ = {ex.NUMBER: "数值", ex.BOOL: "是/否", ex.TEXT: "文本", ex.DATE: "日期", ex.ANY: "任意值"}
+
+
+def check(fw: Framework) -> list[Problem]:
+    """Every semantic problem of a framework, errors and warnings."""
+    return Checker(fw).run()

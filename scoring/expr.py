@@ -1,0 +1,720 @@
+"""The expression language: parsed once with :mod:`ast`, checked against a node whitelist, typed, compiled.
+
+Why not a library: simpleeval and asteval have a record of sandbox escapes through attribute access and
+callables (see docs/design.md). Here the only nodes that survive are arithmetic, comparisons, boolean logic,
+a conditional, names, literals and calls to a fixed set of functions, so those escapes cannot be written.
+
+Semantics that matter for scoring:
+
+* every number is a :class:`~decimal.Decimal` built from its written text (``4.2`` is exactly 4.2);
+* ``round`` rounds half up (四舍五入), not to even;
+* a missing value is never 0: if a name the expression needs is missing, the result is missing (``None``).
+  Only inside ``coalesce(...)`` and ``filled(...)`` may a name be missing;
+* division by zero is an evaluation error with a message, never a silent null.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, localcontext
+from typing import Any
+
+MAX_SOURCE = 2000
+MAX_NODES = 400
+MAX_POWER = 16
+
+NUMBER, BOOL, TEXT, DATE, ANY = "number", "boolean", "text", "date", "any"
+
+
+@dataclass(frozen=True)
+class VarInfo:
+    """What the type checker knows about a name."""
+
+    type: str
+    choices: tuple[str, ...] | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class ExprIssue:
+    column: int  # 0-based character offset in the expression
+    zh: str
+    en: str
+    code: str = "expr"
+
+
+class ExprError(Exception):
+    """One or more problems in one expression; each with its column."""
+
+    def __init__(self, source: str, issues: list[ExprIssue]):
+        self.source = source
+        self.issues = issues
+        super().__init__("; ".join(i.en for i in issues))
+
+
+class EvalError(Exception):
+    """An expression failed while evaluating (e.g. division by zero)."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+
+def caret(source: str, column: int) -> str:
+    """The expression and a caret under ``column``; CJK characters take two columns in a terminal."""
+    pad = "".join(
+        "　" if unicodedata.east_asian_width(ch) in ("W", "F") else ("\t" if ch == "\t" else " ")
+        for ch in source[:column]
+    )
+    return f"{source}\n{pad}^"
+
+
+# ---------------------------------------------------------------------------------------------- functions
+
+
+def _half_up(x: Decimal, places: Decimal | int = 0) -> Decimal:
+    p = int(places)
+    return x.quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP)
+
+
+def _ceil(x: Decimal) -> Decimal:
+    return x.to_integral_value(rounding=ROUND_CEILING)
+
+
+def _floor(x: Decimal) -> Decimal:
+    return x.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _flatten(args: tuple) -> list:
+    out: list = []
+    for a in args:
+        if isinstance(a, list | tuple):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _min(*args: Any) -> Any:
+    return min(_flatten(args))
+
+
+def _max(*args: Any) -> Any:
+    return max(_flatten(args))
+
+
+def _sum(*args: Any) -> Decimal:
+    return sum(_flatten(args), Decimal(0))
+
+
+def _count(*args: Any) -> Decimal:
+    return Decimal(sum(1 for v in _flatten(args) if v is True))
+
+
+def _coalesce(*thunks: Callable[[], Any]) -> Any:
+    for thunk in thunks:
+        try:
+            value = thunk()
+        except (TypeError, KeyError):
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def _filled(thunk: Callable[[], Any]) -> bool:
+    try:
+        return thunk() is not None
+    except (TypeError, KeyError):
+        return False
+
+
+def _sqrt(x: Decimal) -> Decimal:
+    if x < 0:
+        raise EvalError("不能对负数开平方", "square root of a negative number")
+    return x.sqrt()
+
+
+def _pow(base: Decimal, exp: Decimal) -> Decimal:
+    return base ** int(exp)
+
+
+@dataclass(frozen=True)
+class _Fn:
+    impl: Callable[..., Any]
+    min_args: int
+    max_args: int | None  # None: any number
+    arg_type: str  # type every argument must have; ANY: same type for all
+    returns: str  # ANY: the arguments' type
+    lenient: bool = False  # arguments may be missing; compiled as thunks
+    zh: str = ""
+
+
+FUNCTIONS: dict[str, _Fn] = {
+    "min": _Fn(_min, 1, None, NUMBER, NUMBER, zh="最小值"),
+    "max": _Fn(_max, 1, None, NUMBER, NUMBER, zh="最大值"),
+    "abs": _Fn(abs, 1, 1, NUMBER, NUMBER, zh="绝对值"),
+    "round": _Fn(_half_up, 1, 2, NUMBER, NUMBER, zh="四舍五入"),
+    "ceil": _Fn(_ceil, 1, 1, NUMBER, NUMBER, zh="向上取整"),
+    "floor": _Fn(_floor, 1, 1, NUMBER, NUMBER, zh="向下取整"),
+    "sqrt": _Fn(_sqrt, 1, 1, NUMBER, NUMBER, zh="平方根"),
+    "sum": _Fn(_sum, 1, None, NUMBER, NUMBER, zh="求和"),
+    "count": _Fn(_count, 1, None, BOOL, NUMBER, zh="计数（为真的个数）"),
+    "coalesce": _Fn(_coalesce, 2, None, ANY, ANY, lenient=True, zh="取第一个已填写的值"),
+    "filled": _Fn(_filled, 1, 1, ANY, BOOL, lenient=True, zh="是否已填写"),
+}
+
+RESERVED = frozenset(FUNCTIONS) | frozenset(keyword.kwlist) | {"True", "False", "None", "true", "false"}
+
+_BINOPS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "×",
+    ast.Div: "÷",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+_CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
+
+
+def valid_name(name: str) -> bool:
+    """Can ``name`` be written in an expression as itself? (Python identifiers, NFKC-stable, not reserved.)"""
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and unicodedata.normalize("NFKC", name) == name
+        and name not in RESERVED
+        and not name.startswith("_")
+    )
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class Parsed:
+    """A syntactically valid, whitelisted expression; names known, types not yet checked."""
+
+    source: str
+    tree: ast.Expression
+    names: set[str] = field(default_factory=set)
+    strict_names: set[str] = field(default_factory=set)  # needed outside coalesce/filled
+
+    def column(self, node: ast.AST) -> int:
+        return _char_col(self.source, getattr(node, "col_offset", 0))
+
+
+def _char_col(source: str, byte_col: int) -> int:
+    return len(source.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def parse(source: Any) -> Parsed:
+    """Parse and whitelist; raise :class:`ExprError` with the column of the first fault."""
+    if isinstance(source, bool) or not isinstance(source, str | int | Decimal | float):
+        raise ExprError(str(source), [ExprIssue(0, "表达式必须是文本", "an expression must be a string")])
+    source = str(source)
+    if not source.strip():
+        raise ExprError(source, [ExprIssue(0, "表达式为空", "empty expression")])
+    if len(source) > MAX_SOURCE:
+        raise ExprError(
+            source,
+            [
+                ExprIssue(
+                    0, f"表达式超过 {MAX_SOURCE} 个字符", f"expression longer than {MAX_SOURCE} characters"
+                )
+            ],
+        )
+    text = source.strip()
+    lead = len(source) - len(source.lstrip())
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        # SyntaxError offsets are 1-based characters; 0 means "at the end of the input".
+        col = exc.offset - 1 if exc.offset else len(text)
+        if exc.lineno and exc.lineno > 1:
+            col = len(text.splitlines()[0])
+        msg = {"invalid syntax": "无效的语法"}.get(exc.msg, exc.msg)
+        raise ExprError(
+            source,
+            [
+                ExprIssue(
+                    lead + min(col, len(text)),
+                    f"表达式语法错误：{msg}",
+                    f"syntax error: {exc.msg}",
+                    "expr-syntax",
+                )
+            ],
+        ) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExprError(source, [ExprIssue(0, f"表达式无法解析：{exc}", f"cannot parse: {exc}")]) from None
+    parsed = Parsed(source, tree)
+    offset = len(source[:lead].encode("utf-8"))
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise ExprError(
+            source,
+            [
+                ExprIssue(
+                    0,
+                    f"表达式过于复杂（超过 {MAX_NODES} 个节点）",
+                    f"expression too complex (>{MAX_NODES} nodes)",
+                )
+            ],
+        )
+    for node in nodes:
+        if hasattr(node, "col_offset"):
+            node.col_offset += offset  # type: ignore[attr-defined]
+    _Whitelist(parsed).visit(tree.body)
+    return parsed
+
+
+class _Whitelist:
+    """Refuse every node that is not part of the language; collect names on the way."""
+
+    def __init__(self, parsed: Parsed):
+        self.p = parsed
+        self.lenient_depth = 0
+
+    def fail(self, node: ast.AST, zh: str, en: str, code: str = "expr-not-allowed") -> ExprError:
+        return ExprError(self.p.source, [ExprIssue(self.p.column(node), zh, en, code)])
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool | str | int | float) and not isinstance(node.value, complex):
+                return
+            raise self.fail(node, f"不支持的常量 {node.value!r}", f"constant {node.value!r} is not allowed")
+        if isinstance(node, ast.Name):
+            if node.id in ("True", "False"):
+                return
+            if node.id in FUNCTIONS:
+                raise self.fail(node, f"函数 {node.id} 需要带括号调用", f"function {node.id} must be called")
+            self.p.names.add(node.id)
+            if not self.lenient_depth:
+                self.p.strict_names.add(node.id)
+            return
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            if isinstance(node.op, ast.Pow):
+                exp = node.right
+                neg = isinstance(exp, ast.UnaryOp) and isinstance(exp.op, ast.USub)
+                val = exp.operand if neg else exp  # type: ignore[attr-defined]
+                if not (isinstance(val, ast.Constant) and type(val.value) is int and val.value <= MAX_POWER):
+                    raise self.fail(
+                        node.right,
+                        f"乘方的指数必须是不超过 {MAX_POWER} 的整数常量",
+                        f"the exponent of ** must be an integer constant of at most {MAX_POWER}",
+                    )
+            self.visit(node.left)
+            self.visit(node.right)
+            return
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+            self.visit(node.operand)
+            return
+        if isinstance(node, ast.BoolOp):
+            for v in node.values:
+                self.visit(v)
+            return
+        if isinstance(node, ast.Compare):
+            for op in node.ops:
+                if not isinstance(op, _CMPOPS):
+                    raise self.fail(
+                        node, "不支持的比较运算（is / is not）", "comparison operator not allowed"
+                    )
+            self.visit(node.left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn):
+                    if not isinstance(comp, ast.List | ast.Tuple) or not all(
+                        isinstance(e, ast.Constant) for e in comp.elts
+                    ):
+                        raise self.fail(
+                            comp,
+                            'in 后面必须是常量列表，如 ["小学", "初中"]',
+                            "'in' needs a list of constants",
+                        )
+                else:
+                    self.visit(comp)
+            return
+        if isinstance(node, ast.IfExp):
+            self.visit(node.test)
+            self.visit(node.body)
+            self.visit(node.orelse)
+            return
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                known = "、".join(FUNCTIONS)
+                raise self.fail(
+                    node,
+                    f"未知函数 {name}（可用：{known}）",
+                    f"unknown function {name} (available: {', '.join(FUNCTIONS)})",
+                    "expr-unknown-function",
+                )
+            if node.keywords:
+                raise self.fail(node, "函数不接受关键字参数", "functions take no keyword arguments")
+            fn = FUNCTIONS[node.func.id]
+            if fn.lenient:
+                self.lenient_depth += 1
+            for arg in node.args:
+                if isinstance(arg, ast.List | ast.Tuple):
+                    for e in arg.elts:
+                        self.visit(e)
+                elif isinstance(arg, ast.Starred):
+                    raise self.fail(arg, "不支持 * 展开参数", "starred arguments are not allowed")
+                else:
+                    self.visit(arg)
+            if fn.lenient:
+                self.lenient_depth -= 1
+            return
+        what = type(node).__name__
+        hint = {
+            "Attribute": "不允许访问属性（“.”）",
+            "Subscript": "不允许下标访问（“[]”）",
+            "Lambda": "不允许 lambda",
+            "ListComp": "不允许推导式",
+            "GeneratorExp": "不允许生成器表达式",
+            "JoinedStr": "不允许 f-字符串",
+            "NamedExpr": "不允许赋值表达式",
+            "List": "列表只能作为 sum/count/min/max 的参数",
+            "Tuple": "元组只能作为 sum/count/min/max 的参数",
+        }.get(what, f"不允许的语法 {what}")
+        raise self.fail(node, hint, f"{what} is not allowed in expressions")
+
+
+# ---------------------------------------------------------------------------------------------- types
+
+
+_CMP_SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+class _Typer:
+    def __init__(self, parsed: Parsed, env: Mapping[str, VarInfo], names_hint: str):
+        self.p = parsed
+        self.env = env
+        self.issues: list[ExprIssue] = []
+        self.hint = names_hint
+
+    def issue(self, node: ast.AST, zh: str, en: str, code: str = "expr-type") -> str:
+        self.issues.append(ExprIssue(self.p.column(node), zh, en, code))
+        return ANY
+
+    def want(self, node: ast.AST, have: str, want: str, what_zh: str, what_en: str) -> None:
+        if have not in (want, ANY) and want != ANY:
+            self.issue(
+                node,
+                f"{what_zh}需要{_TYPE_ZH[want]}，这里是{_TYPE_ZH[have]}",
+                f"{what_en} needs a {want}, got a {have}",
+            )
+
+    def type(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool):
+                return BOOL
+            if isinstance(node.value, int | float):
+                return NUMBER
+            return TEXT
+        if isinstance(node, ast.Name):
+            if node.id in ("True", "False"):
+                return BOOL
+            info = self.env.get(node.id)
+            if info is None:
+                import difflib
+
+                near = difflib.get_close_matches(node.id, list(self.env), n=1)
+                tip_zh = f"；是不是 “{near[0]}”？" if near else ""
+                tip_en = f"; did you mean '{near[0]}'?" if near else ""
+                return self.issue(
+                    node,
+                    f"未知名称 “{node.id}”{tip_zh}（{self.hint}）",
+                    f"unknown name '{node.id}'{tip_en}",
+                    "expr-unknown-name",
+                )
+            return info.type
+        if isinstance(node, ast.BinOp):
+            lt, rt = self.type(node.left), self.type(node.right)
+            sym = _BINOPS[type(node.op)]
+            self.want(node.left, lt, NUMBER, f"运算 {sym} ", f"operator {sym}")
+            self.want(node.right, rt, NUMBER, f"运算 {sym} ", f"operator {sym}")
+            return NUMBER
+        if isinstance(node, ast.UnaryOp):
+            t = self.type(node.operand)
+            if isinstance(node.op, ast.Not):
+                self.want(node.operand, t, BOOL, "not ", "not")
+                return BOOL
+            self.want(node.operand, t, NUMBER, "正负号", "unary sign")
+            return NUMBER
+        if isinstance(node, ast.BoolOp):
+            op = "and" if isinstance(node.op, ast.And) else "or"
+            for v in node.values:
+                self.want(v, self.type(v), BOOL, f"{op} ", op)
+            return BOOL
+        if isinstance(node, ast.Compare):
+            left = node.left
+            lt = self.type(left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn):
+                    for e in comp.elts:  # type: ignore[attr-defined]
+                        self._compare(left, lt, e, self.type(e), op)
+                    continue
+                ct = self.type(comp)
+                self._compare(left, lt, comp, ct, op)
+                left, lt = comp, ct
+            return BOOL
+        if isinstance(node, ast.IfExp):
+            self.want(node.test, self.type(node.test), BOOL, "条件（if 后）", "condition")
+            bt, ot = self.type(node.body), self.type(node.orelse)
+            if ANY not in (bt, ot) and bt != ot:
+                self.issue(
+                    node,
+                    f"条件表达式两个分支类型不同（{_TYPE_ZH[bt]} 与 {_TYPE_ZH[ot]}）",
+                    f"branches of the conditional differ ({bt} vs {ot})",
+                )
+                return ANY
+            return bt if bt != ANY else ot
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        return ANY
+
+    def _compare(self, left: ast.AST, lt: str, right: ast.AST, rt: str, op: ast.cmpop) -> None:
+        if ANY in (lt, rt):
+            return
+        if lt != rt:
+            self.issue(
+                right,
+                f"不能比较{_TYPE_ZH[lt]}和{_TYPE_ZH[rt]}",
+                f"cannot compare a {lt} with a {rt}",
+            )
+            return
+        if lt in (TEXT, BOOL) and not isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
+            self.issue(
+                right, f"{_TYPE_ZH[lt]}只能用 == 或 != 比较", f"a {lt} can only be compared with == or !="
+            )
+            return
+        # A text constant compared with a choice input must be one of its choices.
+        for name_node, const in ((left, right), (right, left)):
+            if (
+                isinstance(name_node, ast.Name)
+                and isinstance(const, ast.Constant)
+                and isinstance(const.value, str)
+            ):
+                info = self.env.get(name_node.id)
+                if info and info.choices and const.value not in info.choices:
+                    self.issue(
+                        const,
+                        f"“{const.value}” 不是 {name_node.id} 的可选值（{'、'.join(info.choices)}）",
+                        f"'{const.value}' is not a choice of {name_node.id} ({', '.join(info.choices)})",
+                        "expr-choice",
+                    )
+
+    def _call(self, node: ast.Call) -> str:
+        name = node.func.id  # type: ignore[attr-defined]
+        fn = FUNCTIONS[name]
+        args: list[ast.AST] = []
+        for a in node.args:
+            args.extend(a.elts if isinstance(a, ast.List | ast.Tuple) else [a])  # type: ignore[attr-defined]
+        n = len(args)
+        if n < fn.min_args or (fn.max_args is not None and n > fn.max_args):
+            want = (
+                f"{fn.min_args}"
+                if fn.max_args == fn.min_args
+                else (f"{fn.min_args}–{fn.max_args}" if fn.max_args else f"至少 {fn.min_args}")
+            )
+            want_en = want.replace("至少 ", "at least ")
+            self.issue(
+                node,
+                f"函数 {name}（{fn.zh}）需要 {want} 个参数，这里有 {n} 个",
+                f"{name}() takes {want_en} arguments, got {n}",
+                "expr-arity",
+            )
+        types = [self.type(a) for a in args]
+        if fn.arg_type != ANY:
+            for a, t in zip(args, types, strict=True):
+                self.want(a, t, fn.arg_type, f"函数 {name} 的参数", f"argument of {name}()")
+            return fn.returns
+        concrete = [t for t in types if t != ANY]
+        if fn.returns == ANY:
+            if len(set(concrete)) > 1:
+                self.issue(
+                    node, f"函数 {name} 的参数类型必须一致", f"arguments of {name}() must have one type"
+                )
+                return ANY
+            return concrete[0] if concrete else ANY
+        return fn.returns
+
+
+_TYPE_ZH = {NUMBER: "数值", BOOL: "是/否", TEXT: "文本", DATE: "日期", ANY: "任意值"}
+
+
+def check(parsed: Parsed, env: Mapping[str, VarInfo], names_hint: str = "检查输入项和计算项的 id") -> str:
+    """Type-check against ``env``; return the expression's type or raise :class:`ExprError` with every issue."""
+    typer = _Typer(parsed, env, names_hint)
+    result = typer.type(parsed.tree.body)
+    if typer.issues:
+        raise ExprError(parsed.source, typer.issues)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- compiling
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Numbers become Decimal constants from their written text; lenient calls get thunks; ** is bounded."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.consts: dict[str, Any] = {}
+
+    def _const(self, value: Any) -> ast.Name:
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = value
+        return ast.Name(id=name, ctx=ast.Load())
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, bool | str):
+            return node
+        text = ast.get_source_segment(self.source, node) or repr(node.value)
+        try:
+            value = Decimal(text.replace("_", ""))
+        except Exception:
+            value = Decimal(repr(node.value))
+        return ast.copy_location(self._const(value), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        name = node.func.id  # type: ignore[attr-defined]
+        fn = FUNCTIONS[name]
+        node.args = [self.visit(a) for a in node.args]
+        node.func = ast.copy_location(ast.Name(id=f"_f_{name}", ctx=ast.Load()), node.func)
+        if fn.lenient:
+            node.args = [
+                ast.Lambda(
+                    args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+                    body=a,
+                )
+                for a in node.args
+            ]
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in ("True", "False"):
+            return ast.copy_location(ast.Constant(node.id == "True"), node)
+        lookup = ast.Subscript(
+            value=ast.Name(id="_v", ctx=ast.Load()), slice=ast.Constant(node.id), ctx=ast.Load()
+        )
+        return ast.copy_location(lookup, node)
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        self.generic_visit(node)
+        return ast.Tuple(elts=node.elts, ctx=ast.Load())
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            return ast.Call(
+                func=ast.Name(id="_f_pow", ctx=ast.Load()), args=[node.left, node.right], keywords=[]
+            )
+        return node
+
+
+_BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow}
+_BASE_GLOBALS.update({f"_f_{k}": v.impl for k, v in FUNCTIONS.items()})
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled expression: evaluate it many times over a mapping of values."""
+
+    source: str
+    type: str
+    names: frozenset[str]
+    strict_names: tuple[str, ...]
+    function: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
+
+    def evaluate(self, values: Mapping[str, Any]) -> Any:
+        """The value, or ``None`` when a needed name is missing; :class:`EvalError` on arithmetic faults."""
+        for name in self.strict_names:
+            if values.get(name) is None:
+                return None
+        try:
+            with localcontext() as ctx:
+                ctx.prec = 34
+                return self.function(values)
+        except ZeroDivisionError:
+            raise EvalError("除数为零", "division by zero") from None
+        except DecimalException as exc:
+            zh = "除数为零" if "Division" in type(exc).__name__ or "division" in str(exc) else "数值运算无效"
+            raise EvalError(zh, f"invalid arithmetic: {type(exc).__name__}") from None
+        except (TypeError, KeyError):
+            # Only reachable with names missing inside lenient calls that escaped them: treat as missing.
+            return None
+        except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
+            raise EvalError(f"计算失败：{exc}", f"evaluation failed: {exc}") from None
+
+
+def compile_expr(
+    source: Any, env: Mapping[str, VarInfo], names_hint: str = "检查输入项和计算项的 id"
+) -> Expression:
+    """Parse, whitelist, type-check and compile; raise :class:`ExprError` listing every issue found."""
+    parsed = parse(source)
+    rtype = check(parsed, env, names_hint)
+    return _compile(parsed, rtype)
+
+
+def _compile(parsed: Parsed, rtype: str) -> Expression:
+    text = parsed.source
+    rewrite = _Rewrite(text)
+    body = rewrite.visit(parsed.tree.body)
+    args = ast.arguments(posonlyargs=[], args=[ast.arg("_v")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    tree = ast.Expression(body=ast.Lambda(args=args, body=body))
+    ast.fix_missing_locations(tree)
+    glb = dict(_BASE_GLOBALS)
+    glb.update(rewrite.consts)
+    # The tree holds only whitelisted nodes plus our own rewrites; no builtins are reachable.
+    function = eval(compile(tree, "<expr>", "eval"), glb)
+    return Expression(
+        source=text.strip(),
+        type=rtype,
+        names=frozenset(parsed.names),
+        strict_names=tuple(sorted(parsed.strict_names)),
+        function=function,
+    )
+
+
+def constant(value: Decimal | int | bool | str) -> Expression:
+    """An expression that is just a literal (used where a framework writes a number instead of a formula)."""
+    if isinstance(value, bool):
+        src = "True" if value else "False"
+    elif isinstance(value, str):
+        src = repr(value)
+    else:
+        src = str(value)
+    parsed = parse(src)
+    return _compile(parsed, BOOL if isinstance(value, bool) else TEXT if isinstance(value, str) else NUMBER)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, Decimal | int) and not isinstance(value, bool)
+
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "DATE",
+    "FUNCTIONS",
+    "NUMBER",
+    "TEXT",
+    "EvalError",
+    "ExprError",
+    "ExprIssue",
+    "Expression",
+    "Parsed",
+    "VarInfo",
+    "caret",
+    "check",
+    "compile_expr",
+    "constant",
+    "parse",
+    "valid_name",
+]

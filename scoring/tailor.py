@@ -1,0 +1,204 @@
+"""Tailoring: a framework that ``extends`` another, as a district adapts a national framework.
+
+Modelled on XCCDF tailoring (select/unselect, set-value, refine-rule) and InSpec overlays. The merged
+framework is checked as a whole afterwards, so a changed points value that breaks a parent's sum is caught.
+Objects keep the source positions of the file they came from, so problems point at the right file.
+"""
+
+from __future__ import annotations
+
+from .model import Framework, Indicator, Param, Tailoring
+from .problems import Problem
+
+
+def _err(obj, sub: tuple, code: str, zh: str, en: str) -> Problem:
+    smap, path = obj._src or (None, ())
+    if smap is None:
+        return Problem(code, zh, en)
+    return smap.problem((*path, *sub), code, zh, en)
+
+
+def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]]:
+    """The child framework's view of ``parent``: identity and additions from the child, the rest inherited."""
+    problems: list[Problem] = []
+    t = child.tailor or Tailoring()
+    merged = parent.model_copy(deep=True)
+    _copy_sources(parent, merged)
+
+    for field in ("id", "name", "version", "extends", "description"):
+        setattr(merged, field, getattr(child, field))
+    for field in ("level", "applies_to", "provenance", "scoring", "bonus", "rectify"):
+        if getattr(child, field) is not None:
+            setattr(merged, field, getattr(child, field))
+    if child.grades:
+        merged.grades = child.grades
+    merged.source = [*child.source, *parent.source]
+    merged.notes = [*child.notes, *parent.notes]
+    merged.scales = {**parent.scales, **child.scales}
+    merged.inputs = {**merged.inputs, **child.inputs}
+    merged.derived = {**merged.derived, **child.derived}
+    merged.params = {**merged.params, **child.params}
+    merged.tests = child.tests
+    merged.tailor = child.tailor
+
+    for name, value in t.params.items():
+        if name not in merged.params:
+            problems.append(
+                _err(
+                    t,
+                    ("params", name),
+                    "tailor-unknown-param",
+                    f"被扩展的框架没有参数 “{name}”",
+                    f"no parameter '{name}' to change",
+                )
+            )
+            continue
+        old = merged.params[name]
+        new = Param(value=value, label=old.label, unit=old.unit, note=old.note)
+        new._src = (t._src[0], (*t._src[1], "params", name)) if t._src else None
+        merged.params[name] = new
+
+    index = {ind.code: ind for ind in merged.walk()}
+
+    for i, code in enumerate(t.unselect):
+        if code not in index:
+            problems.append(
+                _err(
+                    t,
+                    ("unselect", i),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{code}” 的指标可以去掉",
+                    f"no indicator '{code}' to unselect",
+                )
+            )
+    for i, code in enumerate(t.select):
+        if code not in index:
+            problems.append(
+                _err(
+                    t,
+                    ("select", i),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{code}” 的指标可以选用",
+                    f"no indicator '{code}' to select",
+                )
+            )
+    drop = set(t.unselect)
+    if t.select:
+        keep = _with_relatives(merged.indicators, set(t.select))
+        drop |= {code for code in index if code not in keep}
+    merged.indicators = _prune(merged.indicators, drop)
+    index = {ind.code: ind for ind in merged.walk()}
+
+    for code, change in t.change.items():
+        ind = index.get(code)
+        if ind is None:
+            problems.append(
+                _err(
+                    t,
+                    ("change", code),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{code}” 的指标可以修改",
+                    f"no indicator '{code}' to change",
+                )
+            )
+            continue
+        for field in type(change).model_fields:
+            value = getattr(change, field)
+            if value is not None:
+                setattr(ind, field, value)
+        if change.weight is not None:
+            ind.points = None
+        if change.points is not None:
+            ind.weight = None
+
+    for i, add in enumerate(t.add):
+        if add.indicator.code in index:
+            problems.append(
+                _err(
+                    add,
+                    ("indicator", "code"),
+                    "tailor-duplicate-code",
+                    f"新增指标的编码 “{add.indicator.code}” 已存在",
+                    f"added indicator code '{add.indicator.code}' exists",
+                )
+            )
+            continue
+        if add.parent is None:
+            merged.indicators.append(add.indicator)
+        elif add.parent not in index:
+            problems.append(
+                _err(
+                    t,
+                    ("add", i, "parent"),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{add.parent}” 的上级指标",
+                    f"no parent indicator '{add.parent}'",
+                )
+            )
+            continue
+        else:
+            parent_ind = index[add.parent]
+            if parent_ind.rule is not None:
+                problems.append(
+                    _err(
+                        t,
+                        ("add", i, "parent"),
+                        "tailor-leaf-parent",
+                        f"“{add.parent}” 是末级指标，不能在其下添加",
+                        f"'{add.parent}' is a leaf",
+                    )
+                )
+                continue
+            parent_ind.children = [*(parent_ind.children or []), add.indicator]
+        index.update({ind.code: ind for ind in add.indicator.walk()})
+    merged.indicators.extend(child.indicators)
+
+    removed = set(t.remove_vetoes)
+    known_vetoes = {v.code for v in merged.vetoes}
+    for i, code in enumerate(t.remove_vetoes):
+        if code not in known_vetoes:
+            problems.append(
+                _err(
+                    t,
+                    ("remove_vetoes", i),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{code}” 的否决项",
+                    f"no veto '{code}'",
+                )
+            )
+    merged.vetoes = [v for v in merged.vetoes if v.code not in removed] + list(child.vetoes)
+    merged._src = child._src
+    return merged, problems
+
+
+def _copy_sources(src, dst) -> None:
+    """``model_copy(deep=True)`` copies private state too, but keep it explicit for lists of models."""
+    dst._src = src._src
+
+
+def _with_relatives(indicators: list[Indicator], codes: set[str]) -> set[str]:
+    keep: set[str] = set()
+
+    def visit(ind: Indicator, ancestors: list[str]) -> None:
+        if ind.code in codes:
+            keep.update(ancestors)
+            keep.update(i.code for i in ind.walk())
+        for child in ind.children or ():
+            visit(child, [*ancestors, ind.code])
+
+    for ind in indicators:
+        visit(ind, [])
+    return keep
+
+
+def _prune(indicators: list[Indicator], drop: set[str]) -> list[Indicator]:
+    out = []
+    for ind in indicators:
+        if ind.code in drop:
+            continue
+        if ind.children:
+            ind.children = _prune(ind.children, drop)
+            if not ind.children:
+                continue
+        out.append(ind)
+    return out
