@@ -281,7 +281,9 @@ class Checker:
         self.derived_order = order
         for name in order:
             d = fw.derived[name]
-            local_env = {k: v for k, v in self.env.items() if k not in fw.derived or k in self.env}
+            # In dependency order every derived name used here is typed already, except those on a cycle
+            # (reported above): give them an unknown type rather than calling them unknown names.
+            local_env = {**{k: ex.VarInfo(ex.ANY) for k in fw.derived if k not in self.env}, **self.env}
             compiled = self.expression(d, ("expr",), d.expr, None, local_env)
             t = compiled.type if compiled else ex.ANY
             self.env[name] = ex.VarInfo(t, None, d.label)
@@ -377,6 +379,14 @@ class Checker:
     def bound(self, ind: Indicator, sub: tuple, value: Any) -> None:
         owner = ind.rule.spec  # type: ignore[union-attr]
         if isinstance(value, dict):
+            if not self.fw.applies_to:
+                self.at(
+                    owner,
+                    sub,
+                    "applies-to-undeclared",
+                    "按单位类型给出了标准，但框架没有声明 applies_to",
+                    "a standard is given per unit type but the framework declares no applies_to",
+                )
             for t, v in value.items():
                 if self.fw.applies_to and t not in self.fw.applies_to:
                     self.at(

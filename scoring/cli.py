@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 findings (validation errors, failed tests, unreadable submis
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -123,6 +124,200 @@ def frameworks(fmt: str) -> None:
     for e in rows:
         extra = f"  （扩展 {e.extends}）" if e.extends else ""
         click.echo(f"{e.id}\t{e.name}\t{e.version}\t{e.source}{extra}")
+
+
+def _load(framework: str, lang: str):
+    """Load a framework for scoring, or print its problems and exit 1 (2 if it cannot be found)."""
+    from .load import load_framework
+    from .plan import compile_plan
+    from .problems import FrameworkError
+
+    try:
+        return compile_plan(load_framework(framework))
+    except FrameworkError as err:
+        for p in err.problems:
+            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(EXIT_USAGE if any(p.code in IO_CODES for p in err.problems) else EXIT_FINDINGS)
+
+
+def _stem(path: str) -> str:
+    return Path(path).name.rsplit(".", 1)[0]
+
+
+@main.command()
+@click.argument("framework")
+@click.argument("submissions", nargs=-1, required=True)
+@click.option(
+    "-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录：每个单位写出结果和报告"
+)
+@click.option("--format", "fmt", default="json,md", show_default=True, help="输出格式，逗号分隔：json, md")
+@click.option("--explain", "explain_codes", multiple=True, help="打印某个指标的计算过程（可重复）")
+@click.option(
+    "--values",
+    "which",
+    type=click.Choice(["final", "self", "evaluator"]),
+    default="final",
+    show_default=True,
+    help="按哪一方的数据评分：final（督评优先）、self（自评）、evaluator（督评）",
+)
+@LANG
+def score(
+    framework: str,
+    submissions: tuple[str, ...],
+    outdir: str | None,
+    fmt: str,
+    explain_codes: tuple[str, ...],
+    which: str,
+    lang: str,
+) -> None:
+    """为填报数据评分：SUBMISSIONS 是 .json / .yaml 文件。
+
+    Score submissions; writes <name>.result.json and <name>.report.md per unit into -o DIR.
+    A submission that cannot be read is reported and skipped; the exit code is then 1.
+    """
+    from .engine import Options
+    from .engine import score as run
+    from .problems import ScoringError
+    from .submission import read_submission
+    from .write import atomic_write, markdown, summary_line
+
+    formats = {f.strip() for f in fmt.split(",") if f.strip()}
+    unknown = formats - {"json", "md"}
+    if unknown:
+        raise click.UsageError(
+            _t(
+                lang,
+                f"未知的输出格式：{', '.join(sorted(unknown))}",
+                f"unknown format: {', '.join(sorted(unknown))}",
+            )
+        )
+    plan = _load(framework, lang)
+    failed = 0
+    for path in submissions:
+        try:
+            result = run(plan, read_submission(path), Options(values=which))  # type: ignore[arg-type]
+        except ScoringError as err:
+            failed += 1
+            click.echo(_t(lang, f"✗ {path}：无法评分", f"✗ {path}: cannot score"), err=True)
+            for p in err.problems:
+                click.echo("    " + p.format(lang), err=True)  # type: ignore[arg-type]
+            continue
+        written = []
+        if outdir:
+            stem = _stem(path)
+            if "json" in formats:
+                written.append(atomic_write(Path(outdir) / f"{stem}.result.json", result.to_json()))
+            if "md" in formats:
+                written.append(atomic_write(Path(outdir) / f"{stem}.report.md", markdown(result)))
+        click.echo(
+            f"✓ {summary_line(result)}" + (f" → {', '.join(str(w) for w in written)}" if written else "")
+        )
+        for code in explain_codes:
+            _explain(result, code, lang)
+    if failed:
+        click.echo(_t(lang, f"{failed} 份无法评分", f"{failed} submission(s) could not be scored"), err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _explain(result, code: str, lang: str) -> None:
+    codes = [i.code for i in result.indicators]
+    if code not in codes:
+        click.echo(_t(lang, f"没有编码为 “{code}” 的指标", f"no indicator '{code}'"), err=True)
+        sys.exit(EXIT_USAGE)
+    start = codes.index(code)
+    root = result.indicators[start]
+    for ind in result.indicators[start:]:
+        if ind is not root and ind.depth <= root.depth:
+            break
+        click.echo("  " * (ind.depth - root.depth) + ind.explanation)
+        for name, value in ind.inputs.items():
+            from .trace import fmt as show
+
+            click.echo("  " * (ind.depth - root.depth) + f"    · {name} = {show(value)}")
+
+
+@main.command()
+@click.argument("framework")
+@click.argument("submission")
+@click.argument("codes", nargs=-1, required=True)
+@LANG
+def explain(framework: str, submission: str, codes: tuple[str, ...], lang: str) -> None:
+    """打印指定指标（及其下级）的计算过程。 Print the trace of chosen indicators."""
+    from .engine import score as run
+    from .problems import ScoringError
+    from .submission import read_submission
+
+    plan = _load(framework, lang)
+    try:
+        result = run(plan, read_submission(submission))
+    except ScoringError as err:
+        for p in err.problems:
+            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(EXIT_FINDINGS)
+    for code in codes:
+        _explain(result, code, lang)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True)
+@LANG
+def test_cmd(paths: tuple[str, ...], lang: str) -> None:
+    """运行框架文件中声明的测试用例；任何失败时退出码为 1。 Run the test cases declared with frameworks."""
+    from .cases import run_cases
+    from .load import validate_path
+    from .validate import framework_paths
+
+    files, _ = framework_paths(paths)
+    passed = failed = 0
+    broken = False
+    for f in files:
+        fw, problems = validate_path(f)
+        if fw is None:
+            broken = True
+            for p in problems:
+                if p.severity == "error":
+                    click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+            continue
+        for case in run_cases(fw):
+            if case.ok:
+                passed += 1
+                click.echo(f"✓ {fw.id} · {case.name}")
+            else:
+                failed += 1
+                click.echo(f"✗ {fw.id} · {case.name}")
+                for line in case.failures:
+                    click.echo(f"    {line}")
+    click.echo(f"{passed} passed, {failed} failed")
+    if broken and not (passed or failed):
+        sys.exit(EXIT_USAGE if not files else EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if failed or broken else EXIT_OK)
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(old: str, new: str, fmt: str) -> None:
+    """比较两轮评分结果（.result.json）：已销号、仍未整改、新增问题，以及一级指标得分变化。"""
+    import dataclasses
+    import json
+
+    from pydantic import ValidationError
+
+    from .diff import diff as compare
+    from .result import result_from_json
+
+    try:
+        a = result_from_json(Path(old).read_bytes())
+        b = result_from_json(Path(new).read_bytes())
+    except (ValidationError, OSError) as err:
+        click.echo(f"无法读取评分结果：{str(err).splitlines()[0]}", err=True)
+        sys.exit(EXIT_USAGE)
+    d = compare(a, b)
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(d.text())
 
 
 if __name__ == "__main__":  # pragma: no cover

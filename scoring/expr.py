@@ -143,6 +143,12 @@ def _pow(base: Decimal, exp: Decimal) -> Decimal:
     return base ** int(exp)
 
 
+def _mod(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:  # Decimal signals InvalidOperation here, not DivisionByZero
+        raise ZeroDivisionError
+    return a % b
+
+
 @dataclass(frozen=True)
 class _Fn:
     impl: Callable[..., Any]
@@ -204,9 +210,15 @@ class Parsed:
     tree: ast.Expression
     names: set[str] = field(default_factory=set)
     strict_names: set[str] = field(default_factory=set)  # needed outside coalesce/filled
+    lead: int = 0  # characters of leading whitespace stripped before parsing; the tree's offsets exclude them
+
+    @property
+    def text(self) -> str:
+        """The source the tree was parsed from (without the leading whitespace)."""
+        return self.source[self.lead :]
 
     def column(self, node: ast.AST) -> int:
-        return _char_col(self.source, getattr(node, "col_offset", 0))
+        return self.lead + _char_col(self.text, getattr(node, "col_offset", 0))
 
 
 def _char_col(source: str, byte_col: int) -> int:
@@ -252,8 +264,7 @@ def parse(source: Any) -> Parsed:
         ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExprError(source, [ExprIssue(0, f"表达式无法解析：{exc}", f"cannot parse: {exc}")]) from None
-    parsed = Parsed(source, tree)
-    offset = len(source[:lead].encode("utf-8"))
+    parsed = Parsed(source, tree, lead=lead)
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise ExprError(
@@ -266,9 +277,6 @@ def parse(source: Any) -> Parsed:
                 )
             ],
         )
-    for node in nodes:
-        if hasattr(node, "col_offset"):
-            node.col_offset += offset  # type: ignore[attr-defined]
     _Whitelist(parsed).visit(tree.body)
     return parsed
 
@@ -335,6 +343,8 @@ class _Whitelist:
                             'in 后面必须是常量列表，如 ["小学", "初中"]',
                             "'in' needs a list of constants",
                         )
+                    for e in comp.elts:  # the constants themselves must be allowed ones (no None, bytes …)
+                        self.visit(e)
                 else:
                     self.visit(comp)
             return
@@ -611,14 +621,13 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.op, ast.Pow):
-            return ast.Call(
-                func=ast.Name(id="_f_pow", ctx=ast.Load()), args=[node.left, node.right], keywords=[]
-            )
+        if isinstance(node.op, ast.Pow | ast.Mod):
+            name = "_f_pow" if isinstance(node.op, ast.Pow) else "_f_mod"
+            return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
         return node
 
 
-_BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow}
+_BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow, "_f_mod": _mod}
 _BASE_GLOBALS.update({f"_f_{k}": v.impl for k, v in FUNCTIONS.items()})
 
 
@@ -664,7 +673,7 @@ def compile_expr(
 
 def _compile(parsed: Parsed, rtype: str) -> Expression:
     text = parsed.source
-    rewrite = _Rewrite(text)
+    rewrite = _Rewrite(parsed.text)  # the tree's positions are relative to the stripped text
     body = rewrite.visit(parsed.tree.body)
     args = ast.arguments(posonlyargs=[], args=[ast.arg("_v")], kwonlyargs=[], kw_defaults=[], defaults=[])
     tree = ast.Expression(body=ast.Lambda(args=args, body=body))

@@ -119,6 +119,8 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
             ]
         parent, parent_problems = _load(fw.extends, limits, (*chain, fw.id), relative_to=base_dir)
         if parent is None:
+            if any(p.code == "extends-cycle" for p in parent_problems):
+                return None, parent_problems  # already located at the extends that closes the cycle
             located = [
                 smap.problem(
                     ("extends",),
@@ -242,6 +244,9 @@ def _data_path(data: Any, loc: tuple) -> tuple[PathPart, ...]:
     return tuple(path)
 
 
+_FILLABLE = {"name", "label", "title", "reason"}  # required texts that no semantic check depends on
+
+
 def repair(model: type[BaseModel], data: Any, rounds: int = 6) -> Any:
     """A copy of ``data`` with faulty optional keys removed and broken rules replaced, or None.
 
@@ -259,7 +264,13 @@ def repair(model: type[BaseModel], data: Any, rounds: int = 6) -> Any:
             changed = False
             for err in exc.errors(include_url=False):
                 path = _data_path(fixed, tuple(err["loc"]))
-                if err["type"] == "missing":
+                if err["type"] == "missing" and "rule" not in path:
+                    # A missing descriptive text does not change the semantics: stand in an empty one.
+                    holder = _get(fixed, path[:-1])
+                    if path and path[-1] in _FILLABLE and isinstance(holder, dict) and path[-1] not in holder:
+                        holder[path[-1]] = ""
+                        changed = True
+                        continue
                     return None
                 if "rule" in path:
                     i = path.index("rule")

@@ -11,34 +11,26 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://duping-scoring.invalid/schema/"
 
 
-def _models() -> dict[str, tuple[type[BaseModel], str]]:
-    from .model import Framework
-
-    out: dict[str, tuple[type[BaseModel], str]] = {"framework": (Framework, "督评 scoring 指标体系框架文件")}
-    try:
-        from .submission import Submission
-
-        out["submission"] = (Submission, "督评 scoring 填报数据（自评 / 督评）")
-    except ImportError:  # pragma: no cover - during early development only
-        pass
-    try:
-        from .result import Result
-
-        out["result"] = (Result, "督评 scoring 评分结果")
-    except ImportError:  # pragma: no cover
-        pass
-    return out
+TITLES = {
+    "framework": "督评 scoring 指标体系框架文件",
+    "submission": "督评 scoring 填报数据（自评 / 督评）",
+    "result": "督评 scoring 评分结果",
+}
 
 
 def names() -> list[str]:
-    return list(_models())
+    return list(TITLES)
 
 
 def json_schema(name: str = "framework") -> dict[str, Any]:
     """The JSON Schema of one format: ``framework``, ``submission`` or ``result``."""
-    model, title = _models()[name]
-    mode = "serialization" if name == "result" else "validation"
-    schema = model.model_json_schema(mode=mode)
+    from .model import Framework
+    from .result import result_schema
+    from .submission import Submission
+
+    title = TITLES[name]
+    models: dict[str, type[BaseModel]] = {"framework": Framework, "submission": Submission}
+    schema = result_schema() if name == "result" else models[name].model_json_schema()
     return {"$schema": DRAFT, "$id": f"{BASE_ID}{name}.schema.json", **schema, "title": title}
 
 

@@ -287,6 +287,41 @@ class _Builder:
         return text
 
 
+def _oversized(root: Node, max_nodes: int) -> Node | None:
+    """The innermost node whose alias-expanded size exceeds ``max_nodes``, or None; linear in the graph's size.
+
+    Aliases share nodes, so sizes are counted once per node (iteratively: the graph may be deep). A node that
+    contains itself (a recursive alias) is left to the depth limit of the builder.
+    """
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if isinstance(node, SequenceNode):
+            kids = list(node.value)
+        elif isinstance(node, MappingNode):
+            kids = [v for _, v in node.value]  # counted like the builder counts: values, not keys
+        else:
+            kids = []
+        if not expanded:
+            if key in busy:
+                continue
+            busy.add(key)
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes and id(k) not in busy)
+            continue
+        busy.discard(key)
+        size = 1 + sum(sizes.get(id(k), 1) for k in kids)
+        if size > max_nodes:
+            return node
+        sizes[key] = size
+    return None
+
+
 def load_yaml_text(
     text: str, file: str = "<input>", limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Any, SourceMap]:
@@ -296,8 +331,8 @@ def load_yaml_text(
             [
                 Problem(
                     "yaml-too-large",
-                    f"文件超过 {limits.max_bytes // 1024} KiB 的上限，已拒绝读取",
-                    f"file is larger than the {limits.max_bytes // 1024} KiB limit; refused",
+                    f"文件超过 {_size(limits.max_bytes)} 的上限，已拒绝读取",
+                    f"file is larger than the {_size(limits.max_bytes)} limit; refused",
                     file=file,
                 )
             ]
@@ -338,12 +373,32 @@ def load_yaml_text(
         raise FrameworkError([_yaml_problem(file, exc)]) from None
     if root is None:
         return None, SourceMap(file)
+    bomb = _oversized(root, limits.max_nodes)
+    if bomb is not None:
+        # Refuse an alias bomb from the node graph, before expanding anything.
+        raise FrameworkError(
+            [
+                _fail(
+                    file,
+                    bomb,
+                    "yaml-too-large",
+                    f"展开后节点超过 {limits.max_nodes} 个（可能是别名炸弹），已拒绝读取",
+                    f"more than {limits.max_nodes} nodes after alias expansion (an alias bomb?); refused",
+                    (),
+                ).problem
+            ]
+        )
     builder = _Builder(file, limits)
     try:
         data = builder.build(root, (), 0)
     except _Fail as f:
         raise FrameworkError([f.problem]) from None
     return data, builder.smap
+
+
+def _size(n: int) -> str:
+    """A byte count for a message: whole KiB, or bytes below 1 KiB (a small limit must not read "0 KiB")."""
+    return f"{n // 1024} KiB" if n >= 1024 else f"{n} B"
 
 
 def read_text(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -356,8 +411,8 @@ def read_text(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
                 [
                     Problem(
                         "yaml-too-large",
-                        f"文件 {size // 1024} KiB，超过 {limits.max_bytes // 1024} KiB 的上限，已拒绝读取",
-                        f"file is {size // 1024} KiB, over the {limits.max_bytes // 1024} KiB limit; refused",
+                        f"文件 {_size(size)}，超过 {_size(limits.max_bytes)} 的上限，已拒绝读取",
+                        f"file is {_size(size)}, over the {_size(limits.max_bytes)} limit; refused",
                         file=name,
                     )
                 ]

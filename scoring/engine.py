@@ -1,0 +1,577 @@
+"""Scoring: a pure function of (plan, submission, options) → Result. No global state; safe across threads.
+
+Aggregation policy (docs/precision.md):
+* leaf points are rounded half-up to the framework's precision; parents add their children's rounded points;
+* 不适用 / 已豁免 children leave the denominator: the parent's points are rescaled to its full points
+  (得分 × 满分 ÷ 适用项满分), and the explanation says so;
+* 缺报 / 待评 / 无法计算 earn nothing but stay in the denominator: never 0 shown as a score, never a pass;
+  the result is marked provisional and completeness is reported;
+* weights are turned into points at compile time (a node's share of its parent), so one aggregation serves both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from . import __version__
+from . import expr as ex
+from .model import Framework
+from .plan import Node, Plan, compile_plan
+from .problems import Problem, SubmissionError
+from .result import (
+    STATUS_BY_ZH,
+    AppliedChange,
+    BonusResult,
+    Completeness,
+    FrameworkRef,
+    GapFlag,
+    IndicatorResult,
+    Result,
+    UnitRef,
+    VetoResult,
+)
+from .rules import STATUS_TEXT, Outcome, half_up
+from .submission import Submission, coerce
+from .trace import fmt
+
+ENGINE = f"duping-scoring {__version__}"
+ZERO = Decimal(0)
+UNSCORED = ("missing", "pending", "error")
+OUT_OF_DENOMINATOR = ("not_applicable", "waived")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to score. ``values``: final (督评 where given, else 自评), self (自评 only) or evaluator (督评 only)."""
+
+    values: Literal["final", "self", "evaluator"] = "final"
+    gap_threshold: Decimal = Decimal("0.10")  # 自评 above 督评 by more than this share is flagged
+    compare_self: bool = True  # with 督评 values present, also score the 自评 values (self_total)
+
+
+def score(framework: Plan | Framework, submission: Submission, options: Options = Options()) -> Result:
+    """Score one submission. Raises SubmissionError listing every bad value (with the input and reason)."""
+    plan = framework if isinstance(framework, Plan) else compile_plan(framework)
+    return _Scorer(plan, submission, options).run()
+
+
+class _Scorer:
+    def __init__(self, plan: Plan, sub: Submission, options: Options):
+        self.plan = plan
+        self.sub = sub
+        self.options = options
+        self.unit_type = sub.unit.type
+        self.results: dict[str, IndicatorResult] = {}
+        self.changes: list[AppliedChange] = []
+        self.errors: dict[str, str] = {}
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def values(self, which: str) -> tuple[dict[str, Any], list[Problem]]:
+        plan, sub = self.plan, self.sub
+        problems: list[Problem] = []
+        sources: list[tuple[str, Mapping[str, Any]]] = []
+        if which in ("final", "self"):
+            sources.append(("values", sub.values))
+        if which in ("final", "evaluator"):
+            sources.append(("evaluator_values", sub.evaluator_values))
+        out: dict[str, Any] = {}
+        for group, given in sources:
+            for name, raw in given.items():
+                spec = plan.inputs.get(name)
+                if spec is None:
+                    problems.append(
+                        Problem(
+                            "unknown-input",
+                            f"框架 {plan.framework.id} 没有填报项 “{name}”",
+                            f"framework {plan.framework.id} has no input '{name}'",
+                            file=sub.source,
+                            path=(group, name),
+                        )
+                    )
+                    continue
+                value, why = coerce(spec.kind, raw, choices=spec.choices)
+                if why is None and value is not None and ex.is_number(value):
+                    if spec.min is not None and value < spec.min:
+                        why = f"不能小于 {fmt(spec.min)}，这里是 {fmt(value)}"
+                    elif spec.max is not None and value > spec.max:
+                        why = f"不能大于 {fmt(spec.max)}，这里是 {fmt(value)}"
+                if why:
+                    problems.append(
+                        Problem(
+                            "bad-value",
+                            f"{spec.label}（{name}）：{why}",
+                            f"{spec.label} ({name}): {why}",
+                            file=sub.source,
+                            path=(group, name),
+                        )
+                    )
+                    continue
+                if value is not None:
+                    out[name] = value
+        return out, problems
+
+    def context(self, given: dict[str, Any]) -> dict[str, Any]:
+        plan = self.plan
+        ctx: dict[str, Any] = dict(plan.params)
+        ctx["unit_type"] = self.unit_type
+        for name, spec in plan.inputs.items():
+            applies = spec.applies_to is None or self.unit_type in spec.applies_to
+            ctx[name] = given.get(name) if applies else None
+        for d in plan.derived:
+            try:
+                v = d.expr.evaluate(ctx)
+            except ex.EvalError as err:
+                self.errors[d.name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
+                v = None
+            if v is not None and d.precision is not None and plan.compare_rounded and ex.is_number(v):
+                v = half_up(Decimal(v), d.precision)
+            ctx[d.name] = v
+        return ctx
+
+    # -- the tree ----------------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        plan, sub = self.plan, self.sub
+        given, problems = self.values(self.options.values)
+        if problems:
+            raise SubmissionError(problems)
+        ctx = self.context(given)
+        self.ctx = ctx
+        self.waivers = {w.indicator: w for w in sub.waivers}
+        self.overrides = {o.indicator: o for o in sub.overrides}
+        unknown = [
+            c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in {n.code for n in plan.nodes}
+        ]
+        if unknown:
+            raise SubmissionError(
+                [
+                    Problem(
+                        "unknown-indicator",
+                        f"没有编码为 “{c}” 的指标",
+                        f"no indicator '{c}'",
+                        file=sub.source,
+                    )
+                    for c in unknown
+                ]
+            )
+        for root in plan.roots:
+            self.node(root)
+        indicators = [self.results[n.code] for n in plan.nodes]
+        leaves = [self.results[n.code] for n in plan.nodes if n.rule is not None]
+        counts = {k: 0 for k in STATUS_TEXT}
+        counts["waived"] = 0
+        for r in leaves:
+            counts[r.status] += 1
+        total, possible = self.total()
+        bonus, bonus_total = self.bonus(ctx)
+        if total is not None and bonus_total is not None:
+            total += bonus_total
+        grade_index = self.grade(ctx, total, counts)
+        vetoes, grade_after, passed = self.vetoes(ctx, grade_index)
+        if plan.method == "pass_fail":
+            top = [
+                self.results[r.code].status
+                for r in plan.roots
+                if self.results[r.code].status not in OUT_OF_DENOMINATOR
+            ]
+            passed = (
+                passed
+                if passed is False
+                else (all(s == "met" for s in top) if all(s not in UNSCORED for s in top) else None)
+            )
+        grades = [g.grade.name for g in plan.grades]
+        result = Result(
+            framework=FrameworkRef(
+                plan.framework.id,
+                plan.framework.name,
+                plan.framework.version,
+                plan.hash,
+                plan.framework.extends,
+            ),
+            engine=ENGINE,
+            unit=UnitRef(sub.unit.name, sub.unit.code, sub.unit.type, sub.unit.region, sub.unit.date),
+            method=plan.method,
+            total=total,
+            possible=possible,
+            grade=grades[grade_after] if grade_after is not None else None,
+            grade_before_vetoes=grades[grade_index] if grade_index is not None else None,
+            passed=passed,
+            provisional=any(r.status in UNSCORED for r in leaves),
+            counts={k: v for k, v in counts.items() if v},
+            completeness=self.completeness(given),
+            indicators=indicators,
+            vetoes=vetoes,
+            bonus=bonus,
+            bonus_total=bonus_total,
+            changes=self.changes,
+            source=sub.source,
+        )
+        if sub.evaluator_values and self.options.values == "final":
+            result.gap_flags = self.gap_flags()
+            if self.options.compare_self:
+                mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
+                result.self_total = mine.total
+        from .rectify import rectification_list
+
+        result.rectification = rectification_list(plan, result, ctx, sub.unit.date)
+        return result
+
+    def node(self, node: Node) -> IndicatorResult:
+        r = self.leaf(node) if node.rule is not None else self.parent(node)
+        self.results[node.code] = r
+        return r
+
+    def _result(self, node: Node, out: Outcome, kind: str, possible: Decimal | None) -> IndicatorResult:
+        return IndicatorResult(
+            code=node.code,
+            name=node.name,
+            depth=node.depth,
+            parent=node.parent,
+            kind=kind,
+            status=out.status,  # type: ignore[arg-type]
+            points=out.points,
+            possible=possible,
+            value=out.value,
+            standard=out.standard,
+            ratio=out.ratio,
+            gap=out.gap,
+            unit=node.rule.unit if node.rule else None,
+            explanation=f"{node.code} {node.name}：{out.explanation}",
+            inputs={n: self.ctx.get(n) for n in node.rule.names} if node.rule else {},
+        )
+
+    def leaf(self, node: Node) -> IndicatorResult:
+        assert node.rule is not None
+        possible = node.points if self.plan.method != "pass_fail" else None
+        out = self.applicability(node)
+        if out is None:
+            try:
+                out = node.rule.evaluate(self.ctx, self.unit_type, self.sub.manual.get(node.code))
+            except ex.EvalError as err:
+                out = Outcome("error", explanation=f"无法计算：{err.zh}")
+            if out.status == "missing":
+                causes = [self.errors[n] for n in node.rule.names if n in self.errors]
+                if causes:
+                    out = Outcome("error", explanation="无法计算：" + "；".join(causes))
+            if self.plan.method == "pass_fail":
+                out.points = None
+            elif out.points is not None:
+                out.points = half_up(out.points, self.plan.precision)
+        result = self._result(
+            node, out, node.rule.kind, possible if out.status not in OUT_OF_DENOMINATOR else None
+        )
+        self.override(node, result)
+        return result
+
+    def applicability(self, node: Node) -> Outcome | None:
+        if node.applies_to is not None and self.unit_type not in node.applies_to:
+            return Outcome("not_applicable", explanation=f"不适用于{self.unit_type or '未注明类型的单位'}")
+        if node.applicable is not None:
+            try:
+                ok = node.applicable.evaluate(self.ctx)
+            except ex.EvalError as err:
+                return Outcome("error", explanation=f"适用条件无法计算：{err.zh}")
+            if ok is None:
+                return Outcome("missing", explanation="判断是否适用所需的数据未填 → 缺报")
+            if not ok:
+                return Outcome(
+                    "not_applicable", explanation=f"适用条件不成立（{node.indicator.applicable}）→ 不适用"
+                )
+        waiver = self.waivers.get(node.code)
+        if waiver is not None:
+            self.changes.append(
+                AppliedChange("waiver", node.code, waiver.by, waiver.at, waiver.reason, "参与评分", "已豁免")
+            )
+            return Outcome("waived", explanation=f"已豁免（{waiver.by}：{waiver.reason}）")
+        return None
+
+    def override(self, node: Node, result: IndicatorResult) -> None:
+        o = self.overrides.get(node.code)
+        if o is None:
+            return
+        old = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
+        if o.points is not None:
+            if o.points < 0 or (result.possible is not None and o.points > result.possible):
+                raise SubmissionError(
+                    [
+                        Problem(
+                            "bad-override",
+                            f"{node.code} 的改判分数 {fmt(o.points)} 超出 0–{fmt(result.possible)}",
+                            "override out of range",
+                            file=self.sub.source,
+                        )
+                    ]
+                )
+            result.points = o.points
+            result.status = (
+                "met"
+                if result.possible and o.points >= result.possible
+                else ("unmet" if o.points == 0 else "partial")
+            )
+        if o.status is not None:
+            st = STATUS_BY_ZH.get(o.status, o.status)
+            if st not in STATUS_TEXT:
+                raise SubmissionError(
+                    [
+                        Problem(
+                            "bad-override",
+                            f"{node.code} 的改判状态 “{o.status}” 无效",
+                            "bad override status",
+                            file=self.sub.source,
+                        )
+                    ]
+                )
+            result.status = st  # type: ignore[assignment]
+        new = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
+        result.explanation += f"；督学改判：{old} → {new}（{o.by}：{o.reason}）"
+        self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
+
+    def parent(self, node: Node) -> IndicatorResult:
+        kids = [self.node(c) for c in node.children]
+        pre = self.applicability(node)
+        if pre is not None and pre.status in OUT_OF_DENOMINATOR:
+            return self._result(node, pre, "group", None)
+        counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
+        if not counted:
+            return self._result(
+                node, Outcome("not_applicable", explanation="下级指标均不适用"), "group", None
+            )
+        method = self.plan.method
+        points = possible = None
+        parts: list[str] = []
+        if method != "pass_fail":
+            full = sum((k.possible or ZERO for k in counted), ZERO)
+            earned = sum((k.points for k in counted if k.points is not None), ZERO)
+            possible = node.points if node.points is not None else full
+            terms = " + ".join(
+                fmt(k.points) if k.points is not None else f"0（{k.code} {k.status_zh}）" for k in counted
+            )
+            if full != possible and full > 0:
+                points = half_up(earned * possible / full, self.plan.precision)
+                parts.append(
+                    f"({terms}) × {fmt(possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(points)}"
+                )
+            else:
+                points = earned
+                parts.append(f"{terms} = {fmt(points)} / {fmt(possible)}")
+        req = node.indicator.require
+        if req is not None:
+            status, text = self.require(node, counted, req)
+            parts.append(text)
+        else:
+            status = self.group_status(counted, points, possible)
+        parts.append(f"→ {STATUS_TEXT[status]}")
+        return self._result(node, Outcome(status, points, explanation=" ".join(parts)), "group", possible)
+
+    def group_status(
+        self, counted: list[IndicatorResult], points: Decimal | None, possible: Decimal | None
+    ) -> str:
+        statuses = {k.status for k in counted}
+        if statuses == {"met"}:
+            return "met"
+        if self.plan.method == "pass_fail":
+            if "unmet" in statuses or "partial" in statuses:
+                return "unmet"
+            return "missing"
+        if statuses & set(UNSCORED) and not (statuses & {"unmet", "partial"}):
+            return "missing"
+        if points is not None and points <= 0:
+            return "unmet"
+        return "partial"
+
+    def require(self, node: Node, counted: list[IndicatorResult], req: Any) -> tuple[str, str]:
+        k = req.at_least
+        met = [c for c in counted if c.status == "met"]
+        others = [c for c in counted if c.status != "met"]
+        undecided = [c for c in others if c.status in UNSCORED]
+        text = f"{len(counted)} 项中 {len(met)} 项达标（要求至少 {k} 项）"
+        if len(met) < k:
+            status = "missing" if len(met) + len(undecided) >= k else "unmet"
+            return status, text
+        if req.others_at_least_ratio is None or not others:
+            return "met", text
+        floor = req.others_at_least_ratio
+        notes, failed, unknown = [], False, False
+        for c in others:
+            if c.ratio is None:
+                unknown = True
+                notes.append(f"{c.code} {c.status_zh}")
+                continue
+            r = half_up(c.ratio, req.ratio_precision)
+            ok = r >= floor
+            failed = failed or not ok
+            notes.append(f"{c.code} 达到标准的 {fmt(r)}（{'≥' if ok else '<'} {fmt(floor)}）")
+        text += "；其余：" + "，".join(notes)
+        return ("unmet" if failed else "missing" if unknown else "met"), text
+
+    # -- totals, bonus, grades, vetoes ------------------------------------------------------------
+
+    def total(self) -> tuple[Decimal | None, Decimal | None]:
+        plan = self.plan
+        if plan.method == "pass_fail":
+            return None, None
+        roots = [self.results[r.code] for r in plan.roots]
+        counted = [r for r in roots if r.status not in OUT_OF_DENOMINATOR]
+        full = sum((r.possible or ZERO for r in counted), ZERO)
+        earned = sum((r.points or ZERO for r in counted), ZERO)
+        target = plan.total if plan.total is not None else full
+        if full and full != target:
+            return half_up(earned * target / full, plan.precision), target
+        return half_up(earned, plan.precision), target
+
+    def bonus(self, ctx: dict[str, Any]) -> tuple[list[BonusResult], Decimal | None]:
+        plan = self.plan
+        if not plan.bonus:
+            return [], None
+        out, total = [], ZERO
+        for b in plan.bonus:
+            try:
+                ok = b.when.evaluate(ctx) if b.when is not None else True
+                pts = b.points.evaluate(ctx) if ok else ZERO
+            except ex.EvalError as err:
+                out.append(BonusResult(b.code, b.name, None, f"无法计算：{err.zh}"))
+                continue
+            if ok is None or pts is None:
+                out.append(BonusResult(b.code, b.name, None, "数据未填，不加分"))
+                continue
+            pts = max(Decimal(pts), ZERO)
+            total += pts
+            out.append(
+                BonusResult(b.code, b.name, pts, f"{b.name}：+{fmt(pts)}" if pts else f"{b.name}：不加分")
+            )
+        assert plan.bonus_cap is not None
+        if total > plan.bonus_cap:
+            out.append(
+                BonusResult("cap", "加分封顶", None, f"加分合计 {fmt(total)}，封顶 {fmt(plan.bonus_cap)}")
+            )
+            total = plan.bonus_cap
+        return out, total
+
+    def grade(self, ctx: dict[str, Any], total: Decimal | None, counts: dict[str, int]) -> int | None:
+        if not self.plan.grades:
+            return None
+        gctx = dict(ctx)
+        gctx.update(
+            total=total,
+            count_met=Decimal(counts.get("met", 0)),
+            count_partial=Decimal(counts.get("partial", 0)),
+            count_unmet=Decimal(counts.get("unmet", 0)),
+            count_na=Decimal(counts.get("not_applicable", 0)),
+            count_missing=Decimal(
+                counts.get("missing", 0) + counts.get("pending", 0) + counts.get("error", 0)
+            ),
+        )
+        for i, g in enumerate(self.plan.grades):
+            if g.grade.at_least is not None and (total is None or total < g.grade.at_least):
+                continue
+            if g.when is not None and g.when.evaluate(gctx) is not True:
+                continue
+            return i
+        return len(self.plan.grades) - 1
+
+    def vetoes(
+        self, ctx: dict[str, Any], grade: int | None
+    ) -> tuple[list[VetoResult], int | None, bool | None]:
+        out = []
+        names = [g.grade.name for g in self.plan.grades]
+        last = len(names) - 1
+        passed: bool | None = None
+        downgrade, cap, fail = 0, None, False
+        for v in self.plan.vetoes:
+            e = v.veto.effect
+            detail = {
+                "fail": "不予认定",
+                "downgrade": f"降低 {e.downgrade} 个等次",
+                "cap": f"不得评为高于“{e.cap}”",
+            }[e.kind]
+            try:
+                hit = v.when.evaluate(ctx)
+            except ex.EvalError as err:
+                hit, why = None, f"无法计算：{err.zh}"
+            else:
+                why = f"{v.template.render(ctx)} → {'触发' if hit else '未触发' if hit is False else '数据未填，无法判断'}"
+            out.append(
+                VetoResult(
+                    v.veto.code, v.veto.reason, e.kind, detail, None if hit is None else bool(hit), why
+                )
+            )
+            if not hit:
+                continue
+            if e.kind == "fail":
+                fail = True
+            elif e.kind == "downgrade":
+                downgrade += e.downgrade or 0
+            elif e.cap in names:
+                cap = max(cap or 0, names.index(e.cap))
+        if fail:
+            passed = False
+        if grade is None:
+            return out, None, passed
+        g = grade
+        if fail:
+            g = last
+        else:
+            g = min(g + downgrade, last)
+            if cap is not None:
+                g = max(g, cap)
+        return out, g, passed
+
+    # -- reporting helpers -------------------------------------------------------------------------
+
+    def completeness(self, given: dict[str, Any]) -> Completeness:
+        required = [
+            s
+            for s in self.plan.inputs.values()
+            if s.required
+            and (s.applies_to is None or self.unit_type in s.applies_to)
+            and (s.by == "self" or self.options.values != "self")
+        ]
+        missing = [s.name for s in required if given.get(s.name) is None]
+        n = len(required)
+        ratio = half_up(Decimal(n - len(missing)) / n, 4) if n else Decimal(1)
+        return Completeness(n - len(missing), n, ratio, missing)
+
+    def gap_flags(self) -> list[GapFlag]:
+        flags = []
+        threshold = self.options.gap_threshold
+        for name, ev in self.sub.evaluator_values.items():
+            spec = self.plan.inputs.get(name)
+            if spec is None or name not in self.sub.values:
+                continue
+            mine, _ = coerce(spec.kind, self.sub.values[name], choices=spec.choices)
+            theirs, _ = coerce(spec.kind, ev, choices=spec.choices)
+            if mine is None or theirs is None or mine == theirs:
+                continue
+            if ex.is_number(mine) and ex.is_number(theirs):
+                base = abs(theirs) if theirs else Decimal(1)
+                share = abs(mine - theirs) / base
+                if share > threshold:
+                    flags.append(
+                        GapFlag(
+                            name,
+                            spec.label,
+                            mine,
+                            theirs,
+                            f"自评 {fmt(mine)}，督评 {fmt(theirs)}，相差 {fmt(half_up(share * 100, 1))}%",
+                        )
+                    )
+            elif mine is True and theirs is False:
+                flags.append(GapFlag(name, spec.label, mine, theirs, "自评为“是”，督评为“否”"))
+            elif (
+                spec.kind == "level"
+                and spec.choices
+                and mine in spec.choices
+                and theirs in spec.choices
+                and spec.choices.index(mine) < spec.choices.index(theirs)
+            ):
+                flags.append(GapFlag(name, spec.label, mine, theirs, f"自评“{mine}”，督评“{theirs}”"))
+        return flags
+
+
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,302 @@
+"""Compiling a checked framework into a plan: expressions compiled, dependency order fixed, rules bound.
+
+A plan is immutable after compilation and shared by every scoring call, in any number of threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import expr as ex
+from .check import GRADE_NAMES, Checker
+from .model import Framework, Grade, Indicator, Rectify, Veto
+from .problems import FrameworkError
+from .rules import LeafRule, build_rule
+from .trace import Template
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    name: str
+    kind: str
+    label: str
+    unit: str | None
+    choices: tuple[str, ...] | None
+    min: Decimal | None
+    max: Decimal | None
+    required: bool
+    applies_to: frozenset[str] | None
+    precision: int | None
+    by: str
+    help: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedSpec:
+    name: str
+    label: str
+    expr: ex.Expression
+    template: Template
+    precision: int | None
+    unit: str | None
+
+
+@dataclass(slots=True)
+class Node:
+    code: str
+    name: str
+    depth: int
+    parent: str | None
+    path: tuple[str, ...]
+    points: Decimal | None
+    weight: Decimal | None
+    applies_to: frozenset[str] | None
+    applicable: ex.Expression | None
+    rectify: Rectify
+    indicator: Indicator
+    children: list[Node] = field(default_factory=list)
+    rule: LeafRule | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VetoSpec:
+    veto: Veto
+    when: ex.Expression
+    template: Template
+    rectify: Rectify
+
+
+@dataclass(frozen=True, slots=True)
+class BonusSpec:
+    code: str
+    name: str
+    points: ex.Expression
+    when: ex.Expression | None
+
+
+@dataclass(frozen=True, slots=True)
+class GradeSpec:
+    grade: Grade
+    when: ex.Expression | None
+
+
+@dataclass
+class Plan:
+    framework: Framework
+    hash: str
+    method: str
+    precision: int
+    compare_rounded: bool
+    total: Decimal | None
+    params: dict[str, Any]
+    inputs: dict[str, InputSpec]
+    derived: list[DerivedSpec]
+    roots: list[Node]
+    nodes: list[Node]  # pre-order
+    vetoes: list[VetoSpec]
+    bonus: list[BonusSpec]
+    bonus_cap: Decimal | None
+    grades: list[GradeSpec]
+    defaults: Rectify
+
+    def node(self, code: str) -> Node:
+        for n in self.nodes:
+            if n.code == code:
+                return n
+        raise KeyError(code)
+
+
+def framework_hash(fw: Framework) -> str:
+    """A content hash of the merged framework: same numbers and rules → same hash, whatever the formatting."""
+    data = fw.model_dump(mode="json", exclude={"tests"})
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _merge_rectify(defaults: Rectify, own: Rectify | None) -> Rectify:
+    if own is None:
+        return defaults
+    data = defaults.model_dump()
+    data.update({k: v for k, v in own.model_dump().items() if v is not None})
+    return Rectify(**data)
+
+
+def compile_plan(fw: Framework) -> Plan:
+    """Compile a framework (already loaded and checked) into a plan; raise FrameworkError if it has errors."""
+    checker = Checker(fw)
+    problems = [p for p in checker.run() if p.severity == "error"]
+    if problems:
+        raise FrameworkError(problems)
+    env = checker.env
+    settings = fw.settings
+    defaults = fw.rectify or Rectify()
+
+    def compile_(source: Any) -> ex.Expression:
+        return ex.compile_expr(source, env)
+
+    inputs = {
+        name: InputSpec(
+            name=name,
+            kind=i.type,
+            label=i.label,
+            unit=i.unit,
+            choices=tuple(fw.scales[i.scale])
+            if i.type == "level" and i.scale
+            else (tuple(i.choices) if i.choices else None),
+            min=i.min,
+            max=i.max,
+            required=i.required,
+            applies_to=frozenset(i.applies_to) if i.applies_to else None,
+            precision=i.precision,
+            by=i.by,
+            help=i.help,
+        )
+        for name, i in fw.inputs.items()
+    }
+    derived = [
+        DerivedSpec(
+            name=name,
+            label=fw.derived[name].label,
+            expr=compile_(fw.derived[name].expr),
+            template=Template(fw.derived[name].expr),
+            precision=fw.derived[name].precision,
+            unit=fw.derived[name].unit,
+        )
+        for name in checker.derived_order
+    ]
+    precisions = {d.name: d.precision for d in derived}
+    precisions.update(
+        {
+            n: i.precision if i.precision is not None else (0 if i.kind == "integer" else None)
+            for n, i in inputs.items()
+        }
+    )
+    units = {d.name: d.unit for d in derived}
+    units.update({n: i.unit for n, i in inputs.items()})
+    labels = {d.name: d.label for d in derived}
+    labels.update({n: i.label for n, i in inputs.items()})
+    context = RuleContext(
+        compile=compile_,
+        method=settings.method,
+        precision=settings.precision,
+        compare_rounded=settings.compare == "rounded",
+        precisions=precisions,
+        units=units,
+        labels=labels,
+        derived={d.name: d for d in derived},
+    )
+
+    nodes: list[Node] = []
+
+    def build(ind: Indicator, depth: int, parent: Node | None) -> Node:
+        node = Node(
+            code=ind.code,
+            name=ind.name,
+            depth=depth,
+            parent=parent.code if parent else None,
+            path=(*(parent.path if parent else ()), ind.code),
+            points=possible.get(ind.code),
+            weight=ind.weight,
+            applies_to=frozenset(ind.applies_to) if ind.applies_to else None,
+            applicable=compile_(ind.applicable) if ind.applicable else None,
+            rectify=_merge_rectify(defaults, ind.rectify),
+            indicator=ind,
+        )
+        nodes.append(node)
+        if ind.children:
+            node.children = [build(c, depth + 1, node) for c in ind.children]
+        else:
+            node.rule = build_rule(ind, context, node.points)
+        return node
+
+    possible = _possible_points(fw)
+    roots = [build(ind, 1, None) for ind in fw.indicators]
+    vetoes = [
+        VetoSpec(v, compile_(v.when), Template(v.when), _merge_rectify(defaults, v.rectify))
+        for v in fw.vetoes
+    ]
+    bonus = []
+    if fw.bonus:
+        for item in fw.bonus.items:
+            pts = compile_(item.points) if isinstance(item.points, str) else ex.constant(item.points)
+            bonus.append(BonusSpec(item.code, item.name, pts, compile_(item.when) if item.when else None))
+    grade_env = dict(env)
+    grade_env.update({k: ex.VarInfo(ex.NUMBER, None, v) for k, v in GRADE_NAMES.items()})
+    grades = [GradeSpec(g, ex.compile_expr(g.when, grade_env) if g.when else None) for g in fw.grades]
+    total = settings.total
+    if total is None and settings.method == "points":
+        total = sum((r.points or Decimal(0) for r in roots), Decimal(0))
+    if total is None and settings.method == "weights":
+        total = Decimal(100)
+    return Plan(
+        framework=fw,
+        hash=framework_hash(fw),
+        method=settings.method,
+        precision=settings.precision,
+        compare_rounded=settings.compare == "rounded",
+        total=total,
+        params={k: p.value for k, p in fw.params.items()},
+        inputs=inputs,
+        derived=derived,
+        roots=roots,
+        nodes=nodes,
+        vetoes=vetoes,
+        bonus=bonus,
+        bonus_cap=fw.bonus.cap if fw.bonus else None,
+        grades=grades,
+        defaults=defaults,
+    )
+
+
+def _possible_points(fw: Framework) -> dict[str, Decimal | None]:
+    """Every indicator's full points. With weights, a node's share of its parent: parent × weight ÷ Σ weights
+    (kept exact, never rounded), so weights and points aggregate the same way."""
+    out: dict[str, Decimal | None] = {}
+    method = fw.settings.method
+
+    def by_points(ind: Indicator) -> Decimal | None:
+        if ind.children:
+            kids = [by_points(c) for c in ind.children]
+            own = ind.points
+            if own is None and method == "points":
+                own = sum((k or Decimal(0) for k in kids), Decimal(0))
+        else:
+            own = ind.points
+            manual = ind.rule.manual if ind.rule else None
+            if own is None and manual is not None and manual.levels and method != "pass_fail":
+                own = max(manual.levels.values())
+        out[ind.code] = own
+        return own
+
+    def by_weights(siblings: list[Indicator], share: Decimal) -> None:
+        total = sum((s.weight or Decimal(0) for s in siblings), Decimal(0))
+        for s in siblings:
+            pts = share * (s.weight or Decimal(0)) / total if total else Decimal(0)
+            out[s.code] = pts
+            if s.children:
+                by_weights(s.children, pts)
+
+    if method == "weights":
+        by_weights(fw.indicators, fw.settings.total if fw.settings.total is not None else Decimal(100))
+    else:
+        for ind in fw.indicators:
+            by_points(ind)
+    return out
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What rule builders need from the framework, without depending on the plan being finished."""
+
+    compile: Any
+    method: str
+    precision: int
+    compare_rounded: bool
+    precisions: dict[str, int | None]
+    units: dict[str, str | None]
+    labels: dict[str, str]
+    derived: dict[str, DerivedSpec]

@@ -1,0 +1,189 @@
+"""The scoring result: what was scored, how, and what must be rectified. Stable JSON with a published schema.
+
+Results are plain dataclasses (cheap to build hundreds of times per submission); pydantic serialises and
+validates them through a TypeAdapter. Decimals are written as strings ("4.20"), so no precision is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+Status = Literal["met", "unmet", "partial", "not_applicable", "missing", "pending", "waived", "error"]
+
+STATUS_ZH: dict[str, str] = {
+    "met": "达标",
+    "unmet": "未达标",
+    "partial": "部分达标",
+    "not_applicable": "不适用",
+    "missing": "缺报",
+    "pending": "待评",
+    "waived": "已豁免",
+    "error": "无法计算",
+}
+STATUS_BY_ZH = {v: k for k, v in STATUS_ZH.items()}
+
+Scalar = Decimal | bool | str | dt.date | None
+
+
+@dataclass(slots=True)
+class IndicatorResult:
+    code: str
+    name: str
+    depth: int
+    parent: str | None
+    kind: str  # rule kind, or "group" for a parent
+    status: Status
+    points: Decimal | None = None  # earned; None when not scored (缺报, 待评, 不适用, pass/fail)
+    possible: Decimal | None = None
+    value: Scalar = None
+    standard: str | None = None
+    ratio: Decimal | None = None  # value ÷ standard, for thresholds with a lower bound
+    gap: Decimal | None = None
+    unit: str | None = None
+    explanation: str = ""
+    inputs: dict[str, Scalar] = field(default_factory=dict)
+    note: str | None = None
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH[self.status]
+
+
+@dataclass(slots=True)
+class VetoResult:
+    code: str
+    reason: str
+    effect: str  # fail | downgrade | cap
+    detail: str  # e.g. "降低 1 个等次", "不得高于 良好"
+    triggered: bool | None  # None: cannot tell (缺报)
+    explanation: str = ""
+
+
+@dataclass(slots=True)
+class BonusResult:
+    code: str
+    name: str
+    points: Decimal | None
+    explanation: str = ""
+
+
+@dataclass(slots=True)
+class RectificationItem:
+    no: int
+    code: str
+    name: str
+    kind: Literal["veto", "indicator", "missing"]
+    problem: str
+    requirement: str | None
+    basis: str | None
+    owner: str | None
+    deadline: dt.date | None
+    priority: Literal["高", "中", "低"]
+    points_recoverable: Decimal | None
+    path: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GapFlag:
+    """A self-assessed value well above the evaluator's (自评虚高)."""
+
+    input: str
+    label: str
+    self_value: Scalar
+    evaluator_value: Scalar
+    difference: str
+
+
+@dataclass(slots=True)
+class Completeness:
+    filled: int
+    required: int
+    ratio: Decimal
+    missing_inputs: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AppliedChange:
+    """A waiver or override, with who, when, why and old → new."""
+
+    kind: Literal["waiver", "override"]
+    indicator: str
+    by: str
+    at: dt.date | None
+    reason: str
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
+class FrameworkRef:
+    id: str
+    name: str
+    version: str
+    hash: str
+    extends: str | None = None
+
+
+@dataclass(slots=True)
+class UnitRef:
+    name: str
+    code: str | None = None
+    type: str | None = None
+    region: str | None = None
+    date: dt.date | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    framework: FrameworkRef
+    engine: str
+    unit: UnitRef
+    method: str
+    total: Decimal | None
+    possible: Decimal | None
+    grade: str | None
+    grade_before_vetoes: str | None
+    passed: bool | None  # 认定 / pass: False when vetoed out or (pass/fail) the top level is not met
+    provisional: bool  # True when some indicators are 缺报 / 待评: the total may change
+    counts: dict[str, int]
+    completeness: Completeness
+    indicators: list[IndicatorResult]
+    vetoes: list[VetoResult] = field(default_factory=list)
+    bonus: list[BonusResult] = field(default_factory=list)
+    bonus_total: Decimal | None = None
+    rectification: list[RectificationItem] = field(default_factory=list)
+    self_total: Decimal | None = None  # when evaluator values exist: the score on the unit's own values
+    gap_flags: list[GapFlag] = field(default_factory=list)
+    changes: list[AppliedChange] = field(default_factory=list)
+    source: str | None = None
+
+    def indicator(self, code: str) -> IndicatorResult:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(code)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return result_to_json(self, indent)
+
+
+_ADAPTER: TypeAdapter[Result] = TypeAdapter(Result)
+
+
+def result_to_json(result: Result, indent: int | None = 2) -> str:
+    data = _ADAPTER.dump_python(result, mode="json")
+    return json.dumps(data, ensure_ascii=False, indent=indent)
+
+
+def result_from_json(text: str | bytes) -> Result:
+    return _ADAPTER.validate_json(text)
+
+
+def result_schema() -> dict[str, Any]:
+    return _ADAPTER.json_schema(mode="serialization")
