@@ -4,7 +4,7 @@
 >>> plan = scoring.compile_plan(scoring.load_framework("demo-school"))
 >>> result = scoring.score(plan, scoring.read_submission("examples/demo-school/strong.yaml"))
 >>> result.total, result.grade
-(Decimal('98.00'), '优秀')
+(Decimal('97.85'), '优秀')
 """
 
 from __future__ import annotations

@@ -1,0 +1,175 @@
+"""Totals, bonus, grades, the three veto forms, waivers, overrides, 自评/督评, bad submissions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import scoring
+import scoring.schema
+from scoring.result import result_from_json
+
+from .helpers import D, plan_of, run
+
+BODY = """
+scoring: {method: points, total: 100}
+inputs:
+  s: {label: 得分率, type: percent, min: 0, max: 100}
+  accident: {label: 重大事故, type: boolean}
+  tutoring: {label: 有偿补课, type: boolean}
+  ethics: {label: 师德违规, type: integer, min: 0}
+  award: {label: 表彰, type: integer, min: 0}
+indicators:
+  - {code: A, name: 综合, points: 100, rule: {proportional: {value: s, target: 100}}}
+vetoes:
+  - {code: V1, when: accident, effect: fail, reason: 重大安全责任事故}
+  - {code: V2, when: tutoring, effect: {downgrade: 1}, reason: 有偿补课}
+  - {code: V3, when: ethics >= 1, effect: {cap: 良好}, reason: 师德违规}
+bonus:
+  cap: 5
+  items:
+    - {code: B1, name: 表彰, points: "award * 2"}
+grades:
+  - {name: 优秀, at_least: 90}
+  - {name: 良好, at_least: 80}
+  - {name: 合格, at_least: 65}
+  - {name: 不合格}
+"""
+CLEAN = {"accident": False, "tutoring": False, "ethics": 0, "award": 0}
+
+
+@pytest.mark.parametrize(
+    ("s", "grade"),
+    [("100", "优秀"), ("90", "优秀"), ("89.99", "良好"), ("80", "良好"), ("65", "合格"), ("64.99", "不合格")],
+)
+def test_grade_cut_scores_are_inclusive(s, grade):
+    assert run(plan_of(BODY), {**CLEAN, "s": s}).grade == grade
+
+
+def test_bonus_is_capped():
+    res = run(plan_of(BODY), {**CLEAN, "s": 80, "award": 4})
+    assert (res.bonus_total, res.total, res.grade) == (D(5), D("85.00"), "良好")
+
+
+@pytest.mark.parametrize(
+    ("over", "grade", "before", "passed"),
+    [
+        ({"tutoring": True}, "良好", "优秀", None),
+        ({"ethics": 2}, "良好", "优秀", None),
+        ({"tutoring": True, "ethics": 1}, "良好", "优秀", None),
+        ({"accident": True}, "不合格", "优秀", False),
+    ],
+)
+def test_three_veto_forms(over, grade, before, passed):
+    res = run(plan_of(BODY), {**CLEAN, "s": 95, **over})
+    assert (res.grade, res.grade_before_vetoes, res.passed) == (grade, before, passed)
+    assert res.rectification[0].kind == "veto" and res.rectification[0].priority == "高"
+
+
+def test_downgrade_from_the_lowest_grade_stays_there():
+    assert run(plan_of(BODY), {**CLEAN, "s": 10, "tutoring": True}).grade == "不合格"
+
+
+def test_veto_with_missing_data_is_undecided_not_passed():
+    res = run(plan_of(BODY), {"s": 95, "tutoring": False, "ethics": 0, "award": 0})
+    v1 = next(v for v in res.vetoes if v.code == "V1")
+    assert v1.triggered is None
+
+
+def test_every_bad_value_is_reported_at_once():
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan_of(BODY), {"s": "很多", "ethics": -1, "accident": "也许", "nope": 1})
+    codes = sorted((p.code, p.path) for p in err.value.problems)
+    assert codes == [
+        ("bad-value", ("values", "accident")),
+        ("bad-value", ("values", "ethics")),
+        ("bad-value", ("values", "s")),
+        ("unknown-input", ("values", "nope")),
+    ]
+    assert any("不能小于 0" in p.message_zh for p in err.value.problems)
+
+
+def test_human_typed_values_are_understood():
+    res = run(
+        plan_of(BODY), {"s": "９５％", "accident": "否", "tutoring": "×", "ethics": " 0 ", "award": "０"}
+    )
+    assert res.total == D("95.00")
+
+
+def test_waiver_and_override_are_recorded():
+    plan = plan_of(
+        """
+inputs:
+  x: {label: 甲, type: boolean}
+indicators:
+  - {code: A, name: 甲, points: 6, rule: {checklist: {items: [{label: 甲, when: x, points: 6}]}}}
+  - {code: B, name: 乙, points: 4, rule: {checklist: {items: [{label: 乙, when: x, points: 4}]}}}
+"""
+    )
+    res = run(
+        plan,
+        {"x": False},
+        waivers=[{"indicator": "B", "by": "王督学", "at": "2026-06-01", "reason": "校舍改造中"}],
+        overrides=[{"indicator": "A", "points": 3, "by": "李督学", "reason": "现场核实部分完成"}],
+    )
+    assert res.indicator("B").status == "waived"
+    assert res.indicator("A").points == D(3)
+    assert res.total == D("5.00")  # 3 × 10 ÷ 6: the waived item leaves the denominator
+    assert [(c.kind, c.old, c.new) for c in res.changes] == [
+        ("override", "未达标 0.00 分", "部分达标 3 分"),
+        ("waiver", "参与评分", "已豁免"),
+    ]
+
+
+def test_evaluator_values_win_and_inflated_self_values_are_flagged():
+    plan = plan_of(BODY)
+    res = run(plan, {**CLEAN, "s": 95}, evaluator_values={"s": 80})
+    assert (res.total, res.self_total) == (D("80.00"), D("95.00"))
+    assert [(g.input, g.difference) for g in res.gap_flags] == [("s", "自评 95，督评 80，相差 18.8%")]
+
+
+def test_result_json_round_trip_and_schema():
+    import jsonschema
+
+    res = run(plan_of(BODY), {**CLEAN, "s": "87.5", "tutoring": True})
+    assert result_from_json(res.to_json()) == res
+    import json
+
+    jsonschema.validate(json.loads(res.to_json()), scoring.schema.json_schema("result"))
+
+
+def test_scoring_is_deterministic_and_thread_safe():
+    plan = plan_of(BODY)
+    expected = [run(plan, {**CLEAN, "s": str(i)}).to_json() for i in range(40)]
+    got: dict[int, str] = {}
+
+    def work(i: int) -> None:
+        got[i] = run(plan, {**CLEAN, "s": str(i)}).to_json()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [got[i] for i in range(40)] == expected
+
+
+def test_submission_schema_and_reading(tmp_path):
+    import json
+
+    import jsonschema
+
+    p = tmp_path / "s.json"
+    p.write_text(
+        json.dumps({"unit": {"name": "甲校", "type": "小学", "date": "2026-06-01"}, "values": {"s": 1.25}}),
+        "utf-8",
+    )
+    sub = scoring.read_submission(p)
+    assert sub.values["s"] == D("1.25")  # JSON floats read as exact decimals
+    jsonschema.Draft202012Validator.check_schema(scoring.schema.json_schema("submission"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"unit": {"name": "甲校"}, "valus": {}}', "utf-8")
+    with pytest.raises(scoring.SubmissionError) as err:
+        scoring.read_submission(bad)
+    assert "valus" in err.value.problems[0].message_zh

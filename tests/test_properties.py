@@ -1,0 +1,127 @@
+"""Invariants of the engine over generated submissions of the demo framework (which uses every rule kind)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scoring
+
+PLAN = scoring.compile_plan(scoring.load_framework("demo-school"))
+MAX = PLAN.total + PLAN.bonus_cap  # type: ignore[operator]
+
+counts = st.integers(min_value=0, max_value=20)
+flags = st.booleans()
+maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731 - missing values are part of the space
+pct = st.decimals(min_value=0, max_value=100, places=2)
+
+
+@st.composite
+def submissions(draw, unit_type=None):
+    values = {
+        "students": draw(st.integers(min_value=1, max_value=3000)),
+        "teachers_qualified": draw(maybe(st.integers(min_value=0, max_value=300))),
+        "sports_area": draw(maybe(st.decimals(min_value=0, max_value=50000, places=1))),
+        "after_school_rate": draw(maybe(pct)),
+        "homework_minutes": draw(maybe(st.integers(min_value=0, max_value=200))),
+        "moral_rating": draw(maybe(st.sampled_from(["优秀", "良好", "合格", "不合格"]))),
+        "reading_books": draw(maybe(st.decimals(min_value=0, max_value=80, places=1))),
+        "pe_pass_rate": draw(maybe(pct)),
+        "safety_incidents": draw(maybe(counts)),
+        "complaints_verified": draw(maybe(counts)),
+        "ethics_violations": draw(maybe(counts)),
+        "city_award": draw(maybe(counts)),
+    }
+    for b in (
+        "has_charter",
+        "has_plan",
+        "has_council",
+        "has_open_day",
+        "labour_base",
+        "labour_course",
+        "labour_teacher",
+        "has_boarding",
+        "dorm_manager",
+        "night_patrol",
+        "major_accident",
+        "paid_tutoring",
+        "innovation_case",
+    ):
+        values[b] = draw(maybe(flags))
+    manual = {"A4.3": draw(st.sampled_from(["A", "B", "C", "D"]))} if draw(st.booleans()) else {}
+    utype = unit_type or draw(st.sampled_from(["小学", "初中"]))
+    return scoring.Submission(
+        unit={"name": "生成的学校", "type": utype, "date": "2026-06-01"}, values=values, manual=manual
+    )
+
+
+common = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@common
+@given(submissions())
+def test_scores_stay_within_zero_and_max(sub):
+    res = scoring.score(PLAN, sub)
+    assert Decimal(0) <= res.total <= MAX
+    for ind in res.indicators:
+        if ind.points is not None:
+            assert Decimal(0) <= ind.points <= ind.possible, ind.explanation
+
+
+@common
+@given(submissions(), st.integers(min_value=1, max_value=50))
+def test_a_monotone_rule_never_lowers_the_score_when_the_value_improves(sub, extra):
+    better = sub.model_copy(deep=True)
+    for name in ("teachers_qualified", "after_school_rate", "reading_books", "pe_pass_rate"):
+        v = better.values.get(name)
+        if v is not None:
+            better.values[name] = (
+                min(Decimal(v) + extra, Decimal(100)) if name.endswith("rate") else Decimal(v) + extra
+            )
+    a, b = scoring.score(PLAN, sub), scoring.score(PLAN, better)
+    for code in ("A1.1", "A2.1", "A4.1", "A4.2"):
+        pa, pb = a.indicator(code).points, b.indicator(code).points
+        if pa is not None and pb is not None:
+            assert pb >= pa, code
+    assert b.total >= a.total
+
+
+@common
+@given(submissions(unit_type="小学"))
+def test_not_applicable_never_changes_other_indicators_points(sub):
+    boarding = sub.model_copy(deep=True)
+    boarding.values["has_boarding"] = True
+    day = sub.model_copy(deep=True)
+    day.values["has_boarding"] = False
+    a, b = scoring.score(PLAN, boarding), scoring.score(PLAN, day)
+    assert b.indicator("A4.4").status == "not_applicable"
+    for ra, rb in zip(a.indicators, b.indicators, strict=True):
+        if ra.code != "A4.4" and ra.kind != "group":
+            assert (ra.points, ra.status) == (rb.points, rb.status), ra.code
+
+
+@common
+@given(submissions())
+def test_results_survive_a_json_round_trip(sub):
+    res = scoring.score(PLAN, sub)
+    assert scoring.result_from_json(res.to_json()) == res
+
+
+@common
+@given(submissions())
+def test_diff_of_a_result_with_itself_is_empty(sub):
+    res = scoring.score(PLAN, sub)
+    assert scoring.diff(res, res).empty
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=-1000, max_value=1000, places=3))
+def test_round_is_half_up(x):
+    from decimal import ROUND_HALF_UP
+
+    from scoring.expr import VarInfo, compile_expr
+
+    e = compile_expr("round(x, 2)", {"x": VarInfo("number")})
+    assert e.evaluate({"x": x}) == x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
