@@ -94,12 +94,7 @@ class _Scorer:
                         )
                     )
                     continue
-                value, why = coerce(spec.kind, raw, choices=spec.choices)
-                if why is None and value is not None and ex.is_number(value):
-                    if spec.min is not None and value < spec.min:
-                        why = f"不能小于 {fmt(spec.min)}，这里是 {fmt(value)}"
-                    elif spec.max is not None and value > spec.max:
-                        why = f"不能大于 {fmt(spec.max)}，这里是 {fmt(value)}"
+                value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
                 if why:
                     problems.append(
                         Problem(

@@ -77,12 +77,24 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().replace("\u3000", "")
 
 
-def coerce(kind: str, raw: Any, *, choices: tuple[str, ...] | None = None) -> tuple[Any, str | None]:
+def coerce(
+    kind: str,
+    raw: Any,
+    *,
+    choices: tuple[str, ...] | None = None,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+) -> tuple[Any, str | None]:
     """Turn what a person or system gave into the input's type; (value, None) or (None, Chinese reason)."""
     if raw is None or (isinstance(raw, str) and not normalize_text(raw)):
         return None, None
     if kind in ("number", "integer", "percent"):
-        return _number(kind, raw)
+        value, why = _number(kind, raw)
+        if why is None and minimum is not None and value < minimum:
+            return None, f"不能小于 {minimum}，这里是 {value}"
+        if why is None and maximum is not None and value > maximum:
+            return None, f"不能大于 {maximum}，这里是 {value}"
+        return value, why
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw, None
