@@ -10,7 +10,7 @@ import contextlib
 import itertools
 import string
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import Any
 
 from . import expr as ex
@@ -91,6 +91,8 @@ class Checker:
         try:
             compiled = ex.compile_expr(source, env or self.env)
         except ex.ExprError as err:
+            with contextlib.suppress(ex.ExprError):  # an input named in a faulty expression is not unused
+                self.used |= ex.parse(source).names
             for issue in err.issues:
                 self.at(
                     owner,
@@ -939,4 +941,7 @@ _TZ = {ex.NUMBER: "数值", ex.BOOL: "是/否", ex.TEXT: "文本", ex.DATE: "日
 
 def check(fw: Framework) -> list[Problem]:
     """Every semantic problem of a framework, errors and warnings."""
-    return Checker(fw).run()
+    with localcontext() as ctx:
+        # Sums of absurd numbers (points: 1e999999999) are reported as wrong sums, not a decimal.Overflow.
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
+        return Checker(fw).run()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import keyword
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, localcontext
@@ -26,6 +27,7 @@ from typing import Any
 MAX_SOURCE = 2000
 MAX_NODES = 400
 MAX_POWER = 16
+MAX_PLACES = 34  # the working precision; round() to more places than that means nothing
 
 NUMBER, BOOL, TEXT, DATE, ANY = "number", "boolean", "text", "date", "any"
 
@@ -77,6 +79,12 @@ def caret(source: str, column: int) -> str:
 
 
 def _half_up(x: Decimal, places: Decimal | int = 0) -> Decimal:
+    # Bound the places before int(): int(Decimal("1e99999999")) would build a hundred-million-digit integer.
+    if not -MAX_PLACES <= places <= MAX_PLACES:
+        raise EvalError(
+            f"round 的小数位数必须在 {-MAX_PLACES} 到 {MAX_PLACES} 之间，这里是 {places}",
+            f"round() takes places from {-MAX_PLACES} to {MAX_PLACES}, got {places}",
+        )
     p = int(places)
     return x.quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP)
 
@@ -244,7 +252,10 @@ def parse(source: Any) -> Parsed:
     text = source.strip()
     lead = len(source) - len(source.lstrip())
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # e.g. "invalid decimal literal" for 1if (a SyntaxWarning; a DeprecationWarning before 3.11)
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         # SyntaxError offsets are 1-based characters; 0 means "at the end of the input".
         col = exc.offset - 1 if exc.offset else len(text)

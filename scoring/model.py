@@ -128,7 +128,7 @@ class Derived(Model):
 class Param(Model):
     """A named constant that tailoring may change (e.g. a funding standard where sources disagree)."""
 
-    value: Decimal | bool | Text
+    value: Decimal | bool | str  # an integer stays a number: plain str, no coercion from numbers
     label: str | None = None
     unit: str | None = None
     note: str | None = None
@@ -349,7 +349,7 @@ def _effect(value: Any) -> Any:
     if value == "fail" or value == "不予认定":
         return {"fail": True}
     if isinstance(value, str):
-        raise PydanticCustomError("veto_effect", "effect is fail, {{downgrade: 1}} or {{cap: grade}}")
+        raise PydanticCustomError("veto_effect", "effect is fail, downgrade: N or cap: GRADE")
     return value
 
 
@@ -362,7 +362,7 @@ class Effect(Model):
     def _one(self) -> Effect:
         n = int(self.fail) + (self.downgrade is not None) + (self.cap is not None)
         if n != 1:
-            raise PydanticCustomError("veto_effect", "effect is fail, {{downgrade: 1}} or {{cap: grade}}")
+            raise PydanticCustomError("veto_effect", "effect is fail, downgrade: N or cap: GRADE")
         return self
 
     @property
@@ -493,7 +493,7 @@ class Tailoring(Model):
 
     unselect: list[Text] = Field(default_factory=list)
     select: list[Text] = Field(default_factory=list)
-    params: dict[str, Decimal | bool | Text] = Field(default_factory=dict)
+    params: dict[str, Decimal | bool | str] = Field(default_factory=dict)
     change: dict[Text, IndicatorChange] = Field(default_factory=dict)
     add: list[Addition] = Field(default_factory=list)
     remove_vetoes: list[Text] = Field(default_factory=list)

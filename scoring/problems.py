@@ -40,12 +40,15 @@ class Problem:
     column: int | None = None  # 1-based
     path: tuple[PathPart, ...] = ()
     detail: str | None = None  # e.g. an expression with a caret line under the fault
+    cell: str | None = None  # in a workbook: "自评表!F12 (填报值 · 生均教学仪器设备值)"
 
     def message(self, lang: Lang = "zh") -> str:
         return self.message_zh if lang == "zh" else self.message_en
 
     @property
     def location(self) -> str:
+        if self.cell:
+            return f"{self.file or '<input>'} — {self.cell}"
         parts = [self.file or "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
@@ -73,6 +76,7 @@ class Problem:
             "code": self.code,
             "message": self.message(lang),
             "detail": self.detail,
+            "cell": self.cell,
         }
 
     def github(self, lang: Lang = "zh") -> str:

@@ -11,11 +11,11 @@ from .model import Framework, Indicator, Param, Tailoring
 from .problems import Problem
 
 
-def _err(obj, sub: tuple, code: str, zh: str, en: str) -> Problem:
+def _err(obj, sub: tuple, code: str, zh: str, en: str, *, key: bool = False) -> Problem:
     smap, path = obj._src or (None, ())
     if smap is None:
         return Problem(code, zh, en)
-    return smap.problem((*path, *sub), code, zh, en)
+    return smap.problem((*path, *sub), code, zh, en, key=key)
 
 
 def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]]:
@@ -50,6 +50,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
                     "tailor-unknown-param",
                     f"被扩展的框架没有参数 “{name}”",
                     f"no parameter '{name}' to change",
+                    key=True,
                 )
             )
             continue
@@ -99,6 +100,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
                     "tailor-unknown-code",
                     f"没有编码为 “{code}” 的指标可以修改",
                     f"no indicator '{code}' to change",
+                    key=True,
                 )
             )
             continue

@@ -34,6 +34,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+MAX_NUMBER_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,16 @@ class _Builder:
             return None
         if tag == "tag:yaml.org,2002:bool":
             return _BOOL[text.lower()]
+        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(text) > MAX_NUMBER_CHARS:
+            # int() refuses more than 4300 digits (ValueError), and a huge hex int cannot be printed later.
+            raise _fail(
+                self.file,
+                node,
+                "yaml-number-too-long",
+                f"数字超过 {MAX_NUMBER_CHARS} 个字符，已拒绝读取",
+                f"a number longer than {MAX_NUMBER_CHARS} characters; refused",
+                path,
+            )
         if tag == "tag:yaml.org,2002:int":
             cleaned = text.replace("_", "")
             if _INT_RE.match(text):
