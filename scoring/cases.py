@@ -29,6 +29,7 @@ def _submission(case: TestCase) -> Submission:
     return Submission(
         unit=UnitInfo(name=unit.name, code=unit.code, type=unit.type, region=unit.region, date=unit.date),
         values=case.values,
+        evaluator_values=case.evaluator_values,
         manual=case.manual,
         source=f"test:{case.name}",
     )
@@ -49,6 +50,8 @@ def run_cases(fw: Framework) -> list[CaseOutcome]:
         e = case.expect
         if e.total is not None and result.total != e.total:
             out.failures.append(f"总分：期望 {fmt(e.total)}，实际 {fmt(result.total)}")
+        if e.self_total is not None and result.self_total != e.self_total:
+            out.failures.append(f"自评总分：期望 {fmt(e.self_total)}，实际 {fmt(result.self_total)}")
         if e.grade is not None and result.grade != e.grade:
             out.failures.append(f"等级：期望 {e.grade}，实际 {result.grade}")
         for code, want in e.status.items():

@@ -27,6 +27,7 @@ GRADE_NAMES = {
     "count_na": "不适用项数",
     "count_missing": "缺报项数",
 }
+VETO_RECTIFY_FIELDS = {"name", "code", "reason", "status"}
 RECTIFY_FIELDS = {"name", "code", "value", "standard", "gap", "unit", "points", "lost", "reason", "status"}
 _INPUT_TYPES = {
     "number": ex.NUMBER,
@@ -253,7 +254,7 @@ class Checker:
         for name, d in fw.derived.items():
             with contextlib.suppress(ex.ExprError):  # reported when compiling below
                 parsed[name] = ex.parse(d.expr)
-        # Order derived values by dependency; a cycle is an error on every member.
+        # Order derived values by dependency; a cycle is reported once, where it closes.
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -669,7 +670,7 @@ class Checker:
                         f"others_at_least_ratio needs child {child.code} to be a threshold rule with a lower bound",
                     )
 
-    def rectify_template(self, rect: Any) -> None:
+    def rectify_template(self, rect: Any, fields: frozenset[str] | set[str] = RECTIFY_FIELDS) -> None:
         for fieldname in ("problem", "requirement"):
             text = getattr(rect, fieldname)
             if not text:
@@ -681,13 +682,14 @@ class Checker:
                     rect, (fieldname,), "rectify-template", f"整改模板格式错误：{err}", f"bad template: {err}"
                 )
                 continue
+            self.used.update(names)  # an input quoted in a 整改 text is used
             for name in names:
-                if name not in RECTIFY_FIELDS and name not in self.fw.inputs and name not in self.fw.derived:
+                if name not in fields and name not in self.fw.inputs and name not in self.fw.derived:
                     self.at(
                         rect,
                         (fieldname,),
                         "rectify-placeholder",
-                        f"整改模板中的占位符 {{{name}}} 未知（可用：{', '.join(sorted(RECTIFY_FIELDS))}，或输入项、计算项的 id）",
+                        f"整改模板中的占位符 {{{name}}} 未知（可用：{', '.join(sorted(fields))}，或输入项、计算项的 id）",
                         f"unknown placeholder {{{name}}}",
                     )
 
@@ -808,7 +810,7 @@ class Checker:
         for v in self.fw.vetoes:
             self.expression(v, ("when",), v.when, ex.BOOL)
             if v.rectify:
-                self.rectify_template(v.rectify)
+                self.rectify_template(v.rectify, VETO_RECTIFY_FIELDS)
             e = v.effect
             if e.cap is not None and e.cap not in names:
                 self.at(
@@ -849,7 +851,7 @@ class Checker:
         fw = self.fw
         grades = {g.name for g in fw.grades}
         for case in fw.tests:
-            for name in case.values:
+            for name in [*case.values, *case.evaluator_values]:
                 if name not in fw.inputs:
                     near = _near(name, fw.inputs)
                     self.at(

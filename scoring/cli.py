@@ -58,6 +58,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, lang: str) -> None:
     from .validate import validate as run
 
     report, count = run(paths)
+    if count == 0:
+        click.echo(
+            _t(lang, "没有找到框架文件（.yaml / .yml）", "no framework files (.yaml / .yml) found"), err=True
+        )
+        sys.exit(EXIT_USAGE)
     io = [p for p in report.problems if p.code in IO_CODES]
     _print_report(report, fmt, lang)
     if fmt == "text":
@@ -148,9 +153,11 @@ def _stem(path: str) -> str:
 @click.argument("framework")
 @click.argument("submissions", nargs=-1, required=True)
 @click.option(
-    "-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录：每个单位写出结果和报告"
+    "-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录：每个单位的报告和批次汇总表"
 )
-@click.option("--format", "fmt", default="json,md", show_default=True, help="输出格式，逗号分隔：json, md")
+@click.option(
+    "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
+)
 @click.option("--explain", "explain_codes", multiple=True, help="打印某个指标的计算过程（可重复）")
 @click.option(
     "--values",
@@ -160,6 +167,7 @@ def _stem(path: str) -> str:
     show_default=True,
     help="按哪一方的数据评分：final（督评优先）、self（自评）、evaluator（督评）",
 )
+@click.option("--workers", type=int, default=None, help="并行进程数（默认：CPU 核数，最多 2）")
 @LANG
 def score(
     framework: str,
@@ -168,21 +176,21 @@ def score(
     fmt: str,
     explain_codes: tuple[str, ...],
     which: str,
+    workers: int | None,
     lang: str,
 ) -> None:
-    """为填报数据评分：SUBMISSIONS 是 .json / .yaml 文件。
+    """为填报数据评分：SUBMISSIONS 是自评表（.xlsx/.xls/.ods）、.json、.yaml 文件或文件夹。
 
-    Score submissions; writes <name>.result.json and <name>.report.md per unit into -o DIR.
-    A submission that cannot be read is reported and skipped; the exit code is then 1.
+    Score submissions (workbooks, JSON, YAML, or folders of them). With -o DIR, writes per unit
+    <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch.
+    A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
     """
+    from .batch import FORMATS, expand, score_batch
     from .engine import Options
-    from .engine import score as run
-    from .problems import ScoringError
-    from .submission import read_submission
-    from .write import atomic_write, markdown, summary_line
+    from .write import summary_line
 
-    formats = {f.strip() for f in fmt.split(",") if f.strip()}
-    unknown = formats - {"json", "md"}
+    formats = [f.strip() for f in fmt.split(",") if f.strip()]
+    unknown = set(formats) - set(FORMATS)
     if unknown:
         raise click.UsageError(
             _t(
@@ -191,32 +199,117 @@ def score(
                 f"unknown format: {', '.join(sorted(unknown))}",
             )
         )
+    missing = [p for p in submissions if not Path(p).exists()]
+    if missing:
+        click.echo(_t(lang, f"找不到：{'、'.join(missing)}", f"not found: {', '.join(missing)}"), err=True)
+        sys.exit(EXIT_USAGE)
     plan = _load(framework, lang)
-    failed = 0
-    for path in submissions:
-        try:
-            result = run(plan, read_submission(path), Options(values=which))  # type: ignore[arg-type]
-        except ScoringError as err:
-            failed += 1
-            click.echo(_t(lang, f"✗ {path}：无法评分", f"✗ {path}: cannot score"), err=True)
-            for p in err.problems:
-                click.echo("    " + p.format(lang), err=True)  # type: ignore[arg-type]
-            continue
-        written = []
-        if outdir:
-            stem = _stem(path)
-            if "json" in formats:
-                written.append(atomic_write(Path(outdir) / f"{stem}.result.json", result.to_json()))
-            if "md" in formats:
-                written.append(atomic_write(Path(outdir) / f"{stem}.report.md", markdown(result)))
+    files = expand(submissions, exclude=Path(outdir) if outdir else None)
+    if not files:
         click.echo(
-            f"✓ {summary_line(result)}" + (f" → {', '.join(str(w) for w in written)}" if written else "")
+            _t(lang, "没有找到可评分的文件（.xlsx .xls .ods .json .yaml）", "no submission files found"),
+            err=True,
         )
-        for code in explain_codes:
-            _explain(result, code, lang)
-    if failed:
-        click.echo(_t(lang, f"{failed} 份无法评分", f"{failed} submission(s) could not be scored"), err=True)
+        sys.exit(EXIT_USAGE)
+    options = Options(values=which)  # type: ignore[arg-type]
+    interactive = sys.stderr.isatty() and len(files) > 1
+
+    def report(outcome) -> None:
+        if interactive:
+            return
+        if outcome.row is not None:
+            click.echo(f"✓ {outcome.file}：{_row_line(outcome.row)}")
+        else:
+            click.echo(f"✗ {outcome.file}", err=True)
+
+    if interactive:
+        with click.progressbar(
+            length=len(files), label=_t(lang, "评分中", "scoring"), file=sys.stderr
+        ) as bar:
+            result = score_batch(
+                plan.framework,
+                files,
+                outdir,
+                formats=formats,
+                workers=workers,
+                options=options,
+                on_file=lambda o: bar.update(1),
+            )
+        for row in result.rows:
+            click.echo(f"✓ {row.file}：{_row_line(row)}")
+    else:
+        result = score_batch(
+            plan.framework, files, outdir, formats=formats, workers=workers, options=options, on_file=report
+        )
+    if explain_codes:
+        from .batch import read_any
+        from .engine import score as run
+        from .problems import ScoringError
+
+        for f in files:
+            try:
+                res = run(plan, read_any(f, plan), options)
+            except ScoringError:
+                continue
+            click.echo(summary_line(res))
+            for code in explain_codes:
+                _explain(res, code, lang)
+    for failure in result.failures:
+        click.echo(_t(lang, f"✗ {failure.file}：无法评分", f"✗ {failure.file}: cannot score"), err=True)
+        for reason in failure.reasons:
+            click.echo("    " + reason, err=True)
+    click.echo(
+        _t(
+            lang,
+            f"共 {len(files)} 份：评分 {len(result.rows)} 份，失败 {len(result.failures)} 份"
+            + (f"；汇总表 {result.summary}" if result.summary else ""),
+            f"{len(files)} file(s): {len(result.rows)} scored, {len(result.failures)} failed"
+            + (f"; summary {result.summary}" if result.summary else ""),
+        ),
+        err=True,
+    )
+    if result.failures:
         sys.exit(EXIT_FINDINGS)
+
+
+def _row_line(row) -> str:
+    from .trace import fmt as show
+
+    head = (
+        f"{row.name}：{show(row.total)} 分"
+        if row.total is not None
+        else f"{row.name}：{'通过' if row.passed else '未通过' if row.passed is False else '待定'}"
+    )
+    grade = f"，{row.grade}" if row.grade else ""
+    veto = f"，一票否决：{'；'.join(row.vetoes)}" if row.vetoes else ""
+    prov = "（暂定：有缺报或待评项）" if row.provisional else ""
+    return f"{head}{grade}{veto}{prov}"
+
+
+@main.command()
+@click.argument("framework")
+@click.option(
+    "-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出文件，如 自评表.xlsx"
+)
+@click.option("--unit-type", help="只包含适用于该单位类型的填报项，如 小学")
+@click.option("--evaluator", is_flag=True, help="加一列督评值（以及督学评定项）")
+@LANG
+def template(framework: str, out: str, unit_type: str | None, evaluator: bool, lang: str) -> None:
+    """生成供学校填写的自评表（Excel）。 Write a self-assessment workbook template."""
+    from .problems import ScoringError
+    from .template import write_template
+
+    plan = _load(framework, lang)
+    try:
+        path = write_template(plan, out, unit_type, evaluator)
+    except ScoringError as err:
+        for p in err.problems:
+            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(EXIT_USAGE)
+    except OSError as err:
+        click.echo(_t(lang, f"无法写入 {out}：{err.strerror or err}", f"cannot write {out}: {err}"), err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(_t(lang, f"已生成 {path}", f"wrote {path}"))
 
 
 def _explain(result, code: str, lang: str) -> None:
@@ -268,12 +361,16 @@ def test_cmd(paths: tuple[str, ...], lang: str) -> None:
     from .validate import framework_paths
 
     files, _ = framework_paths(paths)
+    if not files:
+        click.echo(_t(lang, "没有找到框架文件", "no framework files found"), err=True)
+        sys.exit(EXIT_USAGE)
     passed = failed = 0
-    broken = False
+    broken = io_error = False
     for f in files:
         fw, problems = validate_path(f)
         if fw is None:
             broken = True
+            io_error = io_error or any(p.code in IO_CODES for p in problems)
             for p in problems:
                 if p.severity == "error":
                     click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
@@ -288,8 +385,8 @@ def test_cmd(paths: tuple[str, ...], lang: str) -> None:
                 for line in case.failures:
                     click.echo(f"    {line}")
     click.echo(f"{passed} passed, {failed} failed")
-    if broken and not (passed or failed):
-        sys.exit(EXIT_USAGE if not files else EXIT_FINDINGS)
+    if io_error:
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if failed or broken else EXIT_OK)
 
 

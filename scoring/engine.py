@@ -164,8 +164,10 @@ class _Scorer:
             counts[r.status] += 1
         total, possible = self.total()
         bonus, bonus_total = self.bonus(ctx)
-        if total is not None and bonus_total is not None:
-            total += bonus_total
+        if bonus_total is not None:
+            bonus_total = half_up(bonus_total, plan.precision)
+            if total is not None:
+                total += bonus_total
         grade_index = self.grade(ctx, total, counts)
         vetoes, grade_after, passed = self.vetoes(ctx, grade_index)
         if plan.method == "pass_fail":
@@ -196,7 +198,7 @@ class _Scorer:
             grade=grades[grade_after] if grade_after is not None else None,
             grade_before_vetoes=grades[grade_index] if grade_index is not None else None,
             passed=passed,
-            provisional=any(r.status in UNSCORED for r in leaves),
+            provisional=any(r.status in UNSCORED for r in leaves) or any(v.triggered is None for v in vetoes),
             counts={k: v for k, v in counts.items() if v},
             completeness=self.completeness(given),
             indicators=indicators,
@@ -238,6 +240,9 @@ class _Scorer:
             unit=node.rule.unit if node.rule else None,
             explanation=f"{node.code} {node.name}：{out.explanation}",
             inputs={n: self.ctx.get(n) for n in node.rule.names} if node.rule else {},
+            note=node.indicator.note,
+            verified=node.indicator.verified,
+            local=node.indicator.local,
         )
 
     def leaf(self, node: Node) -> IndicatorResult:
@@ -327,10 +332,11 @@ class _Scorer:
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
 
     def parent(self, node: Node) -> IndicatorResult:
-        kids = [self.node(c) for c in node.children]
         pre = self.applicability(node)
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
+            self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
             return self._result(node, pre, "group", None)
+        kids = [self.node(c) for c in node.children]
         counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
         if not counted:
             return self._result(
@@ -346,7 +352,7 @@ class _Scorer:
             terms = " + ".join(
                 fmt(k.points) if k.points is not None else f"0（{k.code} {k.status_zh}）" for k in counted
             )
-            if full != possible and full > 0:
+            if len(counted) != len(kids) and full > 0:
                 points = half_up(earned * possible / full, self.plan.precision)
                 parts.append(
                     f"({terms}) × {fmt(possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(points)}"

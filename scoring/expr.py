@@ -1,7 +1,7 @@
 """The expression language: parsed once with :mod:`ast`, checked against a node whitelist, typed, compiled.
 
 Why not a library: simpleeval and asteval have a record of sandbox escapes through attribute access and
-callables (see docs/design.md). Here the only nodes that survive are arithmetic, comparisons, boolean logic,
+callables (see docs/expressions.md). Here the only nodes that survive are arithmetic, comparisons, boolean logic,
 a conditional, names, literals and calls to a fixed set of functions, so those escapes cannot be written.
 
 Semantics that matter for scoring:
@@ -148,6 +148,8 @@ def _sqrt(x: Decimal) -> Decimal:
 
 
 def _pow(base: Decimal, exp: Decimal) -> Decimal:
+    if base == 0 and exp < 0:
+        raise EvalError("除数为零（0 的负数次方）", "division by zero (0 to a negative power)")
     return base ** int(exp)
 
 
@@ -182,6 +184,7 @@ FUNCTIONS: dict[str, _Fn] = {
     "filled": _Fn(_filled, 1, 1, ANY, BOOL, lenient=True, zh="是否已填写"),
 }
 
+LIST_FUNCTIONS = ("min", "max", "sum", "count")
 RESERVED = frozenset(FUNCTIONS) | frozenset(keyword.kwlist) | {"True", "False", "None", "true", "false"}
 
 _BINOPS: dict[type, str] = {
@@ -535,6 +538,12 @@ class _Typer:
         fn = FUNCTIONS[name]
         args: list[ast.AST] = []
         for a in node.args:
+            if isinstance(a, ast.List | ast.Tuple) and name not in LIST_FUNCTIONS:
+                self.issue(
+                    a,
+                    f"只有 {'、'.join(LIST_FUNCTIONS)} 接受列表参数",
+                    f"only {', '.join(LIST_FUNCTIONS)} take a list",
+                )
             args.extend(a.elts if isinstance(a, ast.List | ast.Tuple) else [a])  # type: ignore[attr-defined]
         n = len(args)
         if n < fn.min_args or (fn.max_args is not None and n > fn.max_args):

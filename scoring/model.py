@@ -454,6 +454,7 @@ class Unit(Model):
 
 class Expect(Model):
     total: Decimal | None = None
+    self_total: Decimal | None = Field(None, description="the 自评 total, when evaluator_values are given")
     grade: str | None = None
     status: dict[Text, str] = Field(default_factory=dict)
     points: dict[Text, Decimal] = Field(default_factory=dict)
@@ -468,6 +469,7 @@ class TestCase(Model):
     name: str
     unit: Unit = Field(default_factory=Unit)
     values: dict[str, Any] = Field(default_factory=dict)
+    evaluator_values: dict[str, Any] = Field(default_factory=dict)
     manual: dict[Text, Any] = Field(default_factory=dict)
     expect: Expect
 

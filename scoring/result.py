@@ -49,6 +49,8 @@ class IndicatorResult:
     explanation: str = ""
     inputs: dict[str, Scalar] = field(default_factory=dict)
     note: str | None = None
+    verified: bool = True  # false: wording or number not confirmed in a source (待核)
+    local: bool = False  # a local, not national, indicator
 
     @property
     def status_zh(self) -> str:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 _SYM = {"at_least": "≥", "above": ">", "at_most": "≤", "below": "<", "equals": "="}
+_NOT = {
+    "at_least": "<",
+    "above": "≤",
+    "at_most": ">",
+    "below": "≥",
+    "equals": "≠",
+}  # what an unmet bound reads as
 _TEST: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "at_least": lambda v, b: v >= b,
     "above": lambda v, b: v > b,
@@ -153,6 +160,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             )
         met = True
         parts = []
+        shown = []
         lower = None
         gap = ZERO
         for key, get in bounds:
@@ -164,6 +172,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             ok = _TEST[key](v, b)
             met = met and ok
             parts.append(f"{_SYM[key]} {fmt(b)}")
+            shown.append(f"{_SYM[key] if ok else _NOT[key]} {fmt(b)}")
             if key == lower_key:
                 lower = b
             if not ok:
@@ -173,7 +182,8 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         status = "met" if met else "unmet"
         points = (possible if met else ZERO) if points_method and possible is not None else None
         rounded = "" if raw == v else f"（{fmt(raw)[:16]}… 四舍五入）"
-        explanation = f"{value.explain(values, v)}{rounded} {standard} → {STATUS_TEXT[status]}"
+        relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
+        explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
         if points is not None:
             explanation += f"（{fmt(points)} 分）"
         return Outcome(status, points, v, standard, ratio, None if met else gap, explanation, lower)
@@ -291,7 +301,18 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
                 None if ok else Decimal(k - len(done)),
                 f"{marks}：{len(done)}/{n} 项，要求至少 {k} 项 → {STATUS_TEXT[status]}{tail}",
             )
-        if possible is not None and earned > possible:
+        if possible is None:  # 达标类 without k: every item must be done
+            status = "met" if len(done) == n else "unmet"
+            return Outcome(
+                status,
+                None,
+                Decimal(len(done)),
+                f"{n} 项",
+                None,
+                None,
+                f"{marks}：{len(done)}/{n} 项 → {STATUS_TEXT[status]}",
+            )
+        if earned > possible:
             earned_c, note = possible, f"，封顶 {fmt(possible)}"
         else:
             earned_c, note = earned, ""
@@ -311,6 +332,7 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
 
 def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
     items = [(it, ctx.compile(it.count)) for it in rule.items]
+    pass_fail = possible is None  # 达标类: met when nothing is deducted
     possible = possible or ZERO
     floor = rule.floor
     names = tuple(sorted({n for _, e in items for n in e.names}))
@@ -329,6 +351,11 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
                 d, capped = it.max, f"，本项最多扣 {fmt(it.max)}"
             total += d
             parts.append(f"{it.label} {fmt(c)} × {fmt(it.each)} = {fmt(d)}{capped}")
+        if pass_fail:
+            status = "met" if total == 0 else "unmet"
+            return Outcome(
+                status, None, total, "无扣分", None, None, f"{'；'.join(parts)} → {STATUS_TEXT[status]}"
+            )
         pts = possible - total
         floored = ""
         if pts < floor:
@@ -350,6 +377,7 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
 def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
     value = _Value(rule.value, ctx)
     target = _bound_getter(rule.target, ctx)
+    pass_fail = possible is None  # 达标类: met when the target is reached
     possible = possible or ZERO
     prec = ctx.precision
 
@@ -365,7 +393,7 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
         share = min(v / t, Decimal(1))
         share = max(share, ZERO)
         pts = half_up(possible * share, prec)
-        status = _status_by_points(pts, possible)
+        status = ("met" if v >= t else "unmet") if pass_fail else _status_by_points(pts, possible)
         return Outcome(
             status,
             pts,

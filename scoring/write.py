@@ -16,6 +16,9 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -89,8 +92,9 @@ def markdown(r: Result) -> str:
     ]
     for ind in r.indicators:
         indent = "　" * (ind.depth - 1)
+        marks = ("（地方）" if ind.local else "") + ("（待核）" if not ind.verified else "")
         lines.append(
-            f"| {ind.code} | {indent}{_cell(ind.name)} | {ind.status_zh} | {fmt(ind.points) if ind.points is not None else '—'} "
+            f"| {ind.code} | {indent}{_cell(ind.name)}{marks} | {ind.status_zh} | {fmt(ind.points) if ind.points is not None else '—'} "
             f"| {fmt(ind.possible) if ind.possible is not None else '—'} | {_cell(ind.explanation.split('：', 1)[-1])} |"
         )
     lines.append("")
