@@ -506,7 +506,7 @@ class _Scorer:
             if e.kind == "fail":
                 fail = True
             elif e.kind == "downgrade":
-                downgrade += e.downgrade or 0
+                downgrade = max(downgrade, e.downgrade or 0)  # 情形之一 → one step: vetoes do not stack
             elif e.cap in names:
                 cap = max(cap or 0, names.index(e.cap))
         if fail:

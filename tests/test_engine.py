@@ -173,3 +173,12 @@ def test_submission_schema_and_reading(tmp_path):
     with pytest.raises(scoring.SubmissionError) as err:
         scoring.read_submission(bad)
     assert "valus" in err.value.problems[0].message_zh
+
+
+def test_two_downgrade_vetoes_lower_one_step_not_two():
+    body = BODY.replace(
+        "  - {code: V3, when: ethics >= 1, effect: {cap: 良好}, reason: 师德违规}",
+        "  - {code: V3, when: ethics >= 1, effect: {downgrade: 1}, reason: 师德违规}",
+    )
+    res = run(plan_of(body), {**CLEAN, "s": 95, "tutoring": True, "ethics": 1})
+    assert (res.grade_before_vetoes, res.grade) == ("优秀", "良好")
