@@ -1,0 +1,34 @@
+"""Every example submission and every example workbook scores; a workbook gives what its source gives.
+
+A failure here after a framework change means: run `python examples/make_workbooks.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import scoring
+from scoring.workbook import read_workbook
+
+from .conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
+SOURCES = sorted(p for p in [*EXAMPLES.glob("*/*.yaml"), *EXAMPLES.glob("*/*.json")] if p.parent.name != "county")
+
+
+def _plan(sub: scoring.Submission, folder: Path) -> scoring.Plan:
+    return scoring.compile_plan(scoring.load_framework(sub.framework or folder.name))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_example_and_its_workbook_score_the_same(source):
+    sub = scoring.read_submission(source)
+    plan = _plan(sub, source.parent)
+    expected = scoring.score(plan, sub)
+    workbook = source.with_suffix(".xlsx")
+    assert workbook.exists(), "run: python examples/make_workbooks.py"
+    got = scoring.score(plan, read_workbook(workbook, plan))
+    assert (got.total, got.grade, got.passed) == (expected.total, expected.grade, expected.passed)
+    assert [(i.code, i.status, i.points) for i in got.indicators] == [(i.code, i.status, i.points) for i in expected.indicators]
