@@ -18,7 +18,7 @@ from .intervals import INF, Interval, covered_by, union_gaps
 from .model import Framework, Indicator, Model, source_of
 from .problems import Problem
 
-BUILTIN_NAMES = {"unit_type": "单位类型（学校类型）"}
+BUILTIN_NAMES = {"unit_type": "单位类型", "school_type": "拆分前学校的类型"}
 GRADE_NAMES = {
     "total": "总分",
     "count_met": "达标项数",
@@ -134,6 +134,7 @@ class Checker:
         codes = self.codes()
         for top in fw.indicators:
             self.indicator(top, depth=1)
+        self.units()
         self.sums()
         self.grades()
         self.vetoes()
@@ -177,6 +178,11 @@ class Checker:
                 seen[name] = group
         types = tuple(fw.applies_to) if fw.applies_to else None
         self.env["unit_type"] = ex.VarInfo(ex.TEXT, types, "单位类型")
+        declared = tuple(fw.units.types) if fw.units else types
+        self.env["school_type"] = ex.VarInfo(ex.TEXT, declared, "拆分前学校的类型")
+        if fw.cohort:
+            for name in fw.cohort.names():
+                self.env[name] = ex.VarInfo(ex.NUMBER, None, "县域汇总统计")
         for name, p in fw.params.items():
             t = (
                 ex.BOOL
@@ -693,6 +699,24 @@ class Checker:
                         f"unknown placeholder {{{name}}}",
                     )
 
+    def units(self) -> None:
+        u = self.fw.units
+        if u is None:
+            return
+        for i, t in enumerate(u.types):
+            if not isinstance(t, str) or not t:
+                self.at(u, ("types", i), "unit-type", "单位类型必须是文本", "unit types are text")
+        for part in u.split:
+            self.expression(part, ("when",), part.when, ex.BOOL)
+            if self.fw.applies_to and part.type not in self.fw.applies_to:
+                self.at(
+                    part,
+                    ("type",),
+                    "unknown-unit-type",
+                    f"拆分出的单位类型 “{part.type}” 不在 applies_to（{'、'.join(self.fw.applies_to)}）中",
+                    f"split unit type '{part.type}' is not in applies_to",
+                )
+
     def sums(self) -> None:
         fw = self.fw
         s = fw.settings
@@ -862,7 +886,8 @@ class Checker:
                         f"test '{case.name}' fills unknown input '{name}'{near[1]}",
                         key=True,
                     )
-            if case.unit.type and fw.applies_to and case.unit.type not in fw.applies_to:
+            allowed = [*(fw.applies_to or []), *(fw.units.types if fw.units else [])]
+            if case.unit.type and allowed and case.unit.type not in allowed:
                 self.at(
                     case,
                     ("unit", "type"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Literal
 
 from . import __version__
@@ -39,6 +39,7 @@ from .submission import Submission, coerce
 from .trace import fmt
 
 ENGINE = f"duping-scoring {__version__}"
+PRECISION = ex.PRECISION  # significant digits for intermediate results; reported values are rounded half-up
 ZERO = Decimal(0)
 UNSCORED = ("missing", "pending", "error")
 OUT_OF_DENOMINATOR = ("not_applicable", "waived")
@@ -56,7 +57,9 @@ class Options:
 def score(framework: Plan | Framework, submission: Submission, options: Options = Options()) -> Result:
     """Score one submission. Raises SubmissionError listing every bad value (with the input and reason)."""
     plan = framework if isinstance(framework, Plan) else compile_plan(framework)
-    return _Scorer(plan, submission, options).run()
+    with localcontext() as ctx:  # thread-local: every calculation of this call at 34 significant digits
+        ctx.prec = PRECISION
+        return _Scorer(plan, submission, options).run()
 
 
 class _Scorer:
@@ -139,9 +142,7 @@ class _Scorer:
         self.ctx = ctx
         self.waivers = {w.indicator: w for w in sub.waivers}
         self.overrides = {o.indicator: o for o in sub.overrides}
-        unknown = [
-            c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in {n.code for n in plan.nodes}
-        ]
+        unknown = [c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in plan.index]
         if unknown:
             raise SubmissionError(
                 [

@@ -21,12 +21,21 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    DecimalException,
+    getcontext,
+    localcontext,
+)
 from typing import Any
 
 MAX_SOURCE = 2000
 MAX_NODES = 400
 MAX_POWER = 16
+PRECISION = 34  # significant digits of every calculation
 MAX_PLACES = 34  # the working precision; round() to more places than that means nothing
 
 NUMBER, BOOL, TEXT, DATE, ANY = "number", "boolean", "text", "date", "any"
@@ -667,8 +676,10 @@ class Expression:
             if values.get(name) is None:
                 return None
         try:
+            if getcontext().prec == PRECISION:  # the engine sets it once per scoring call
+                return self.function(values)
             with localcontext() as ctx:
-                ctx.prec = 34
+                ctx.prec = PRECISION
                 return self.function(values)
         except ZeroDivisionError:
             raise EvalError("除数为零", "division by zero") from None

@@ -31,6 +31,9 @@ Priority = Literal["高", "中", "低"]
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
     _src: Any = PrivateAttr(default=None)  # (SourceMap, path) set by the loader
+    _dir: Any = PrivateAttr(
+        default=None
+    )  # the folder a framework file was read from (for relative references)
 
 
 def _number_or_text(value: Any) -> Any:
@@ -430,6 +433,49 @@ class Grade(Model):
     when: Expr | None = None
 
 
+class SplitUnit(Model):
+    """One evaluated unit made from a submitted row, e.g. the 小学部 of a 九年一贯制学校."""
+
+    type: str = Field(description="the evaluated unit's type (one of applies_to)")
+    when: Expr = Field(description="yes/no over the row; school_type is the type the row declares")
+    suffix: str | None = Field(None, description="added to the unit's name, e.g. 小学部")
+
+
+class Units(Model):
+    """Which unit types a submission may declare, and how one submitted row splits into evaluated units."""
+
+    types: list[str] = Field(min_length=1, description="types a submission may declare, e.g. 九年一贯制学校")
+    split: list[SplitUnit] = Field(default_factory=list)
+
+
+COHORT_STATS = ("mean", "cv", "min", "max", "met_share")
+
+
+class Cohort(Model):
+    """County aggregation: many units of another framework → statistics usable as names in this framework.
+
+    For every indicator c and group g: ``{c}_{g}_mean`` (enrolment-weighted), ``{c}_{g}_cv`` (差异系数),
+    ``{c}_{g}_min``, ``{c}_{g}_max``, ``{c}_{g}_met_share``; per group ``units_{g}``, ``passed_{g}``,
+    ``passed_share_{g}``; over all units ``units_all``, ``passed_all``, ``passed_share_all``.
+    """
+
+    framework: Text = Field(description="id or relative path of the unit-level framework")
+    weight: Expr = Field(description="each unit's weight Pi (enrolment), an expression in the unit framework")
+    groups: list[str] = Field(min_length=1, description="unit types to aggregate separately, e.g. 小学, 初中")
+    indicators: list[Text] = Field(min_length=1, description="leaf codes of the unit framework")
+    passing: Text | None = Field(
+        None, description="code whose 达标 means the unit passes (default: all first-level)"
+    )
+    mean_precision: int = Field(2, ge=0, le=10)
+    cv_precision: int = Field(3, ge=0, le=10)
+
+    def names(self) -> list[str]:
+        out = [f"{c}_{g}_{s}" for c in self.indicators for g in self.groups for s in COHORT_STATS]
+        for g in [*self.groups, "all"]:
+            out += [f"units_{g}", f"passed_{g}", f"passed_share_{g}"]
+        return out
+
+
 class Scoring(Model):
     method: Literal["points", "weights", "pass_fail"] = Field(
         "points", description="points: 分值 add up; weights: weighted share of each parent; pass_fail: 达标类"
@@ -524,6 +570,8 @@ class Framework(Model):
     bonus: Bonus | None = None
     grades: list[Grade] = Field(default_factory=list)
     rectify: Rectify | None = Field(None, description="defaults for every indicator's 整改 metadata")
+    units: Units | None = None
+    cohort: Cohort | None = None
     tailor: Tailoring | None = None
     tests: list[TestCase] = Field(default_factory=list)
 

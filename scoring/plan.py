@@ -102,17 +102,20 @@ class Plan:
     bonus_cap: Decimal | None
     grades: list[GradeSpec]
     defaults: Rectify
+    index: dict[str, Node] = field(default_factory=dict)  # code → node
+
+    def __post_init__(self) -> None:
+        self.index = {n.code: n for n in self.nodes}
 
     def node(self, code: str) -> Node:
-        for n in self.nodes:
-            if n.code == code:
-                return n
-        raise KeyError(code)
+        return self.index[code]
 
 
 def framework_hash(fw: Framework) -> str:
     """A content hash of the merged framework: same numbers and rules → same hash, whatever the formatting."""
-    data = fw.model_dump(mode="json", exclude={"tests"})
+    data = fw.model_dump(
+        mode="json", exclude={"tests"}, exclude_defaults=True
+    )  # new optional keys keep old hashes
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

@@ -21,10 +21,15 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class _Fields(dict):
-    """Template fields; an unknown placeholder stays as written rather than failing the whole report."""
+    """Template fields; inputs and derived values are formatted only when a template asks for them, and an
+    unknown placeholder stays as written rather than failing the whole report."""
+
+    def __init__(self, fields: dict[str, Any], values: dict[str, Any]):
+        super().__init__(fields)
+        self.values = values
 
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return fmt(self.values[key]) if key in self.values else "{" + key + "}"
 
 
 def _deadline(rect: Rectify, date: dt.date | None) -> dt.date | None:
@@ -33,9 +38,9 @@ def _deadline(rect: Rectify, date: dt.date | None) -> dt.date | None:
     return date + dt.timedelta(days=rect.within_days)
 
 
-def _render(template: str, fields: dict[str, Any]) -> str:
+def _render(template: str, fields: dict[str, Any], values: dict[str, Any]) -> str:
     try:
-        return template.format_map(_Fields(fields))
+        return template.format_map(_Fields(fields, values))
     except (ValueError, IndexError):
         return template
 
@@ -57,21 +62,26 @@ def rectification_list(
 ) -> list[RectificationItem]:
     """Build the 整改清单 for one result."""
     items: list[tuple[tuple, RectificationItem]] = []
-    values = {k: fmt(v) for k, v in ctx.items() if isinstance(k, str)}
+    values = ctx
+    by_code = {r.code: r for r in result.indicators}
     veto_specs = {v.veto.code: v for v in plan.vetoes}
     for order, v in enumerate(result.vetoes):
         if v.triggered is not True:
             continue
         rect = veto_specs[v.code].rectify
-        fields = {**values, "name": v.reason, "code": v.code, "reason": v.reason, "status": v.detail}
-        problem = _render(rect.problem, fields) if rect.problem else f"{v.reason}（一票否决：{v.detail}）"
+        fields = {"name": v.reason, "code": v.code, "reason": v.reason, "status": v.detail}
+        problem = (
+            _render(rect.problem, fields, values) if rect.problem else f"{v.reason}（一票否决：{v.detail}）"
+        )
         item = RectificationItem(
             0,
             v.code,
             v.reason,
             "veto",
             problem,
-            rect.requirement or "立即整改并追责问责，书面报告整改情况",
+            _render(rect.requirement, fields, values)
+            if rect.requirement
+            else "立即整改并追责问责，书面报告整改情况",
             rect.basis or veto_specs[v.code].veto.basis,
             rect.owner,
             _deadline(rect, date),
@@ -83,13 +93,12 @@ def rectification_list(
     for order, node in enumerate(plan.nodes):
         if node.rule is None:
             continue
-        r = result.indicator(node.code)
+        r = by_code[node.code]
         rect = node.rectify
         if r.status in ("unmet", "partial"):
             lost = (r.possible - r.points) if r.possible is not None and r.points is not None else None
             bare = _NUMBER.search(r.standard or "")
             fields = {
-                **values,
                 "name": r.name,
                 "code": r.code,
                 "value": fmt(r.value) if r.value is not None else "—",
@@ -101,12 +110,12 @@ def rectification_list(
                 "status": r.status_zh,
                 "reason": r.explanation,
             }
-            problem = _render(rect.problem, fields) if rect.problem else _default_problem(r)
+            problem = _render(rect.problem, fields, values) if rect.problem else _default_problem(r)
             priority = rect.priority or (
                 "高" if plan.method == "pass_fail" or (lost is not None and lost >= 5) else "中"
             )
             if rect.requirement:
-                requirement = _render(rect.requirement, fields)
+                requirement = _render(rect.requirement, fields, values)
             elif r.kind == "threshold" and r.standard:
                 requirement = f"达到标准（{r.standard}{r.unit or ''}）"
             else:

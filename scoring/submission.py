@@ -27,6 +27,9 @@ class UnitInfo(_Model):
     type: str | None = Field(None, description="unit type, e.g. 小学 / 初中 / 九年一贯制学校")
     region: str | None = None
     date: dt.date | None = Field(None, description="evaluation date; 整改 deadlines count from it")
+    school_type: str | None = Field(
+        None, description="for a unit split from a school row: the school's own type"
+    )
 
 
 class Waiver(_Model):

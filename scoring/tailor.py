@@ -27,7 +27,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
 
     for field in ("id", "name", "version", "extends", "description"):
         setattr(merged, field, getattr(child, field))
-    for field in ("level", "applies_to", "provenance", "scoring", "bonus", "rectify"):
+    for field in ("level", "applies_to", "provenance", "scoring", "bonus", "rectify", "units", "cohort"):
         if getattr(child, field) is not None:
             setattr(merged, field, getattr(child, field))
     if child.grades:

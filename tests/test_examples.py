@@ -15,7 +15,9 @@ from scoring.workbook import read_workbook
 from .conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
-SOURCES = sorted(p for p in [*EXAMPLES.glob("*/*.yaml"), *EXAMPLES.glob("*/*.json")] if p.parent.name != "county")
+SOURCES = sorted(
+    p for p in [*EXAMPLES.glob("*/*.yaml"), *EXAMPLES.glob("*/*.json")] if p.parent.name != "county"
+)
 
 
 def _plan(sub: scoring.Submission, folder: Path) -> scoring.Plan:
@@ -31,4 +33,6 @@ def test_example_and_its_workbook_score_the_same(source):
     assert workbook.exists(), "run: python examples/make_workbooks.py"
     got = scoring.score(plan, read_workbook(workbook, plan))
     assert (got.total, got.grade, got.passed) == (expected.total, expected.grade, expected.passed)
-    assert [(i.code, i.status, i.points) for i in got.indicators] == [(i.code, i.status, i.points) for i in expected.indicators]
+    assert [(i.code, i.status, i.points) for i in got.indicators] == [
+        (i.code, i.status, i.points) for i in expected.indicators
+    ]
