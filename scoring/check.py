@@ -690,7 +690,7 @@ class Checker:
                 continue
             self.used.update(names)  # an input quoted in a 整改 text is used
             for name in names:
-                if name not in fields and name not in self.fw.inputs and name not in self.fw.derived:
+                if name not in fields and name not in self.env and name not in self.fw.derived:
                     self.at(
                         rect,
                         (fieldname,),

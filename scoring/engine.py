@@ -34,7 +34,7 @@ from .result import (
     UnitRef,
     VetoResult,
 )
-from .rules import STATUS_TEXT, Outcome, half_up
+from .rules import EXACT, STATUS_TEXT, Outcome, half_up
 from .submission import Submission, coerce
 from .trace import fmt
 
@@ -54,19 +54,71 @@ class Options:
     compare_self: bool = True  # with 督评 values present, also score the 自评 values (self_total)
 
 
-def score(framework: Plan | Framework, submission: Submission, options: Options = Options()) -> Result:
-    """Score one submission. Raises SubmissionError listing every bad value (with the input and reason)."""
+def score(
+    framework: Plan | Framework,
+    submission: Submission,
+    options: Options = Options(),
+    extra: Mapping[str, Any] | None = None,
+) -> Result:
+    """Score one submission. Raises SubmissionError listing every bad value (with the input and reason).
+
+    ``extra``: further named values for the framework's expressions (the cohort statistics of a county framework).
+    """
     plan = framework if isinstance(framework, Plan) else compile_plan(framework)
     with localcontext() as ctx:  # thread-local: every calculation of this call at 34 significant digits
         ctx.prec = PRECISION
-        return _Scorer(plan, submission, options).run()
+        return _Scorer(plan, submission, options, extra).run()
+
+
+def values_of(framework: Plan | Framework, submission: Submission) -> dict[str, Any]:
+    """The named values a submission gives the framework's expressions: inputs, parameters, derived values."""
+    plan = framework if isinstance(framework, Plan) else compile_plan(framework)
+    with localcontext() as dctx:
+        dctx.prec = PRECISION
+        scorer = _Scorer(plan, submission, Options())
+        given, problems = scorer.values("final")
+        if problems:
+            raise SubmissionError(problems)
+        return scorer.context(given)
+
+
+def split(framework: Plan | Framework, submission: Submission) -> list[Submission]:
+    """The units a submitted row is evaluated as (framework ``units.split``): a 九年一贯制学校 → 小学部 + 初中部.
+
+    A framework without a split, or a submission that already names an evaluated unit type, gives itself.
+    """
+    plan = framework if isinstance(framework, Plan) else compile_plan(framework)
+    units = plan.framework.units
+    if units is None or not units.split or submission.unit.type in (plan.framework.applies_to or ()):
+        return [submission]
+    with localcontext() as dctx:
+        dctx.prec = PRECISION
+        scorer = _Scorer(plan, submission, Options())
+        given, problems = scorer.values("final")
+        if problems:
+            raise SubmissionError(problems)
+        ctx = scorer.context(given)
+        out = []
+        for part, when in zip(units.split, plan.split_when, strict=True):
+            try:
+                hit = when.evaluate(ctx)
+            except ex.EvalError:
+                hit = None
+            if hit:
+                name = f"{submission.unit.name}（{part.suffix}）" if part.suffix else submission.unit.name
+                unit = submission.unit.model_copy(
+                    update={"type": part.type, "name": name, "school_type": submission.unit.type}
+                )
+                out.append(submission.model_copy(update={"unit": unit}))
+    return out
 
 
 class _Scorer:
-    def __init__(self, plan: Plan, sub: Submission, options: Options):
+    def __init__(self, plan: Plan, sub: Submission, options: Options, extra: Mapping[str, Any] | None = None):
         self.plan = plan
         self.sub = sub
         self.options = options
+        self.extra = extra or {}
         self.unit_type = sub.unit.type
         self.results: dict[str, IndicatorResult] = {}
         self.changes: list[AppliedChange] = []
@@ -116,10 +168,16 @@ class _Scorer:
     def context(self, given: dict[str, Any]) -> dict[str, Any]:
         plan = self.plan
         ctx: dict[str, Any] = dict(plan.params)
+        ctx.update(self.extra)
         ctx["unit_type"] = self.unit_type
+        ctx["school_type"] = self.sub.unit.school_type or self.unit_type
         for name, spec in plan.inputs.items():
             applies = spec.applies_to is None or self.unit_type in spec.applies_to
             ctx[name] = given.get(name) if applies else None
+        exact: dict[str, Any] = {}
+        ctx[EXACT] = (
+            exact  # unrounded derived values: for traces and for 差异系数 (not a valid name in expressions)
+        )
         for d in plan.derived:
             try:
                 v = d.expr.evaluate(ctx)
@@ -127,7 +185,10 @@ class _Scorer:
                 self.errors[d.name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
                 v = None
             if v is not None and d.precision is not None and plan.compare_rounded and ex.is_number(v):
-                v = half_up(Decimal(v), d.precision)
+                rounded = half_up(Decimal(v), d.precision)
+                if rounded != v:
+                    exact[d.name] = v
+                v = rounded
             ctx[d.name] = v
         return ctx
 
@@ -136,6 +197,7 @@ class _Scorer:
     def run(self) -> Result:
         plan, sub = self.plan, self.sub
         given, problems = self.values(self.options.values)
+        problems += self.unit_problems()
         if problems:
             raise SubmissionError(problems)
         ctx = self.context(given)
@@ -219,6 +281,21 @@ class _Scorer:
         result.rectification = rectification_list(plan, result, ctx, sub.unit.date)
         return result
 
+    def unit_problems(self) -> list[Problem]:
+        fw = self.plan.framework
+        allowed = list(fw.applies_to or [])
+        if not allowed or self.unit_type in allowed:
+            return []
+        declared = fw.units.types if fw.units else []
+        if self.unit_type in declared:
+            zh = f"“{self.unit_type}”需先拆分为评估单位（{'、'.join(allowed)}）：请用 scoring.split() 或批量评分"
+            en = f"'{self.unit_type}' must be split into evaluated units first (scoring.split)"
+        else:
+            types = "、".join(dict.fromkeys([*allowed, *declared]))
+            zh = f"单位类型“{self.unit_type or '（未填写）'}”不在框架 {fw.id} 的适用范围内（{types}）"
+            en = f"unit type '{self.unit_type}' is not one framework {fw.id} applies to ({types})"
+        return [Problem("unit-type", zh, en, file=self.sub.source, path=("unit", "type"))]
+
     def node(self, node: Node) -> IndicatorResult:
         r = self.leaf(node) if node.rule is not None else self.parent(node)
         self.results[node.code] = r
@@ -238,6 +315,7 @@ class _Scorer:
             standard=out.standard,
             ratio=out.ratio,
             gap=out.gap,
+            exact=out.exact,
             unit=node.rule.unit if node.rule else None,
             explanation=f"{node.code} {node.name}：{out.explanation}",
             inputs={n: self.ctx.get(n) for n in node.rule.names} if node.rule else {},

@@ -9,7 +9,8 @@ Semantics that matter for scoring:
 * every number is a :class:`~decimal.Decimal` built from its written text (``4.2`` is exactly 4.2);
 * ``round`` rounds half up (四舍五入), not to even;
 * a missing value is never 0: if a name the expression needs is missing, the result is missing (``None``).
-  Only inside ``coalesce(...)`` and ``filled(...)`` may a name be missing;
+  Inside ``coalesce(...)`` and ``filled(...)`` a name may be missing, and in ``a if c else b`` only the branch
+  taken needs its names;
 * division by zero is an evaluation error with a message, never a silent null.
 """
 
@@ -132,11 +133,21 @@ def _count(*args: Any) -> Decimal:
     return Decimal(sum(1 for v in _flatten(args) if v is True))
 
 
+class _MissingValue(Exception):
+    """A name needed by the branch being evaluated has no value."""
+
+
+def _need(value: Any) -> Any:
+    if value is None:
+        raise _MissingValue
+    return value
+
+
 def _coalesce(*thunks: Callable[[], Any]) -> Any:
     for thunk in thunks:
         try:
             value = thunk()
-        except (TypeError, KeyError):
+        except (TypeError, KeyError, _MissingValue):
             continue
         if value is not None:
             return value
@@ -146,7 +157,7 @@ def _coalesce(*thunks: Callable[[], Any]) -> Any:
 def _filled(thunk: Callable[[], Any]) -> bool:
     try:
         return thunk() is not None
-    except (TypeError, KeyError):
+    except (TypeError, KeyError, _MissingValue):
         return False
 
 
@@ -373,8 +384,11 @@ class _Whitelist:
             return
         if isinstance(node, ast.IfExp):
             self.visit(node.test)
+            # A branch's names are needed only when that branch is taken: missing there → the result is missing.
+            self.lenient_depth += 1
             self.visit(node.body)
             self.visit(node.orelse)
+            self.lenient_depth -= 1
             return
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -605,6 +619,7 @@ class _Rewrite(ast.NodeTransformer):
     def __init__(self, source: str):
         self.source = source
         self.consts: dict[str, Any] = {}
+        self.lenient = 0  # inside a conditional branch or a lenient call: names may be missing
 
     def _const(self, value: Any) -> ast.Name:
         name = f"_k{len(self.consts)}"
@@ -624,9 +639,13 @@ class _Rewrite(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         name = node.func.id  # type: ignore[attr-defined]
         fn = FUNCTIONS[name]
-        node.args = [self.visit(a) for a in node.args]
+        if not fn.lenient:
+            node.args = [self.visit(a) for a in node.args]
         node.func = ast.copy_location(ast.Name(id=f"_f_{name}", ctx=ast.Load()), node.func)
         if fn.lenient:
+            self.lenient += 1
+            node.args = [self.visit(a) for a in node.args]
+            self.lenient -= 1
             node.args = [
                 ast.Lambda(
                     args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
@@ -639,10 +658,20 @@ class _Rewrite(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in ("True", "False"):
             return ast.copy_location(ast.Constant(node.id == "True"), node)
-        lookup = ast.Subscript(
+        lookup: ast.expr = ast.Subscript(
             value=ast.Name(id="_v", ctx=ast.Load()), slice=ast.Constant(node.id), ctx=ast.Load()
         )
+        if self.lenient:  # may be missing here: raise rather than let None reach == or not
+            lookup = ast.Call(func=ast.Name(id="_f_need", ctx=ast.Load()), args=[lookup], keywords=[])
         return ast.copy_location(lookup, node)
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        node.test = self.visit(node.test)
+        self.lenient += 1
+        node.body = self.visit(node.body)
+        node.orelse = self.visit(node.orelse)
+        self.lenient -= 1
+        return node
 
     def visit_List(self, node: ast.List) -> ast.AST:
         self.generic_visit(node)
@@ -656,7 +685,7 @@ class _Rewrite(ast.NodeTransformer):
         return node
 
 
-_BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow, "_f_mod": _mod}
+_BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow, "_f_mod": _mod, "_f_need": _need}
 _BASE_GLOBALS.update({f"_f_{k}": v.impl for k, v in FUNCTIONS.items()})
 
 
@@ -686,8 +715,8 @@ class Expression:
         except DecimalException as exc:
             zh = "除数为零" if "Division" in type(exc).__name__ or "division" in str(exc) else "数值运算无效"
             raise EvalError(zh, f"invalid arithmetic: {type(exc).__name__}") from None
-        except (TypeError, KeyError):
-            # Only reachable with names missing inside lenient calls that escaped them: treat as missing.
+        except (TypeError, KeyError, _MissingValue):
+            # A name missing in the branch taken (or escaping a lenient call): the result is missing.
             return None
         except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
             raise EvalError(f"计算失败：{exc}", f"evaluation failed: {exc}") from None

@@ -107,6 +107,7 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
         return None, problems + [p for p in check.check(fw) if p.code != "unused-input"]
     fw = Framework.model_validate(data)
     attach_sources(fw, smap, ())
+    fw._dir = str(base_dir) if base_dir else None
     if fw.extends:
         if fw.id in chain or len(chain) >= MAX_EXTENDS_DEPTH:
             return None, [
@@ -147,7 +148,26 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
         )
         return None, problems
     problems.extend(check.check(fw))
+    if fw.cohort is not None and not any(p.severity == "error" for p in problems):
+        problems.extend(_cohort_problems(fw, smap))
     return fw, problems
+
+
+def _cohort_problems(fw: Framework, smap: SourceMap) -> list[Problem]:
+    """The cohort section checked against the unit framework it names (located at the cohort section)."""
+    from .cohort import check_cohort, unit_framework
+    from .problems import FrameworkError as _FE
+
+    try:
+        unit = unit_framework(fw)
+    except _FE as err:
+        return [
+            smap.problem(("cohort", "framework"), p.code, p.message_zh, p.message_en) for p in err.problems
+        ]
+    return [
+        smap.problem(("cohort",), p.code, p.message_zh, p.message_en, detail=p.detail)
+        for p in check_cohort(fw, unit)
+    ]
 
 
 # ------------------------------------------------------------------------------- pydantic → problems

@@ -102,6 +102,7 @@ class Plan:
     bonus_cap: Decimal | None
     grades: list[GradeSpec]
     defaults: Rectify
+    split_when: list[ex.Expression] = field(default_factory=list)
     index: dict[str, Node] = field(default_factory=dict)  # code → node
 
     def __post_init__(self) -> None:
@@ -252,6 +253,7 @@ def compile_plan(fw: Framework) -> Plan:
         bonus_cap=fw.bonus.cap if fw.bonus else None,
         grades=grades,
         defaults=defaults,
+        split_when=[compile_(u.when) for u in fw.units.split] if fw.units else [],
     )
 
 

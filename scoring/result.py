@@ -45,6 +45,7 @@ class IndicatorResult:
     standard: str | None = None
     ratio: Decimal | None = None  # value ÷ standard, for thresholds with a lower bound
     gap: Decimal | None = None
+    exact: Decimal | None = None  # the value before rounding, where rounding changed it (差异系数 use it)
     unit: str | None = None
     explanation: str = ""
     inputs: dict[str, Scalar] = field(default_factory=dict)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .plan import RuleContext
 
 ZERO = Decimal(0)
+EXACT = "\x00exact"  # key in the values mapping: unrounded derived values (never a valid expression name)
 _SYM = {"at_least": "≥", "above": ">", "at_most": "≤", "below": "<", "equals": "="}
 _NOT = {
     "at_least": "<",
@@ -45,6 +46,11 @@ STATUS_TEXT = {
 }
 
 
+def _short(x: Any) -> str:
+    text = fmt(x)
+    return text if len(text) <= 12 else text[:12] + "…"
+
+
 def half_up(x: Decimal, places: int) -> Decimal:
     return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
@@ -59,6 +65,7 @@ class Outcome:
     gap: Decimal | None = None
     explanation: str = ""
     lower: Decimal | None = None  # the lower standard, for group-condition ratios
+    exact: Any = None  # the value before rounding, where rounding changed it
 
 
 @dataclass(slots=True)
@@ -97,9 +104,11 @@ class _Value:
     def get(self, values: Mapping[str, Any], precision: int | None) -> tuple[Any, Any]:
         """(value as compared, value as computed); raises ex.EvalError."""
         raw = self.expr.evaluate(values)
+        if self.derived is not None and raw is not None:
+            raw = values.get(EXACT, {}).get(self.name, raw)  # the derived value as computed, before rounding
         p = precision if precision is not None else self.precision
         if raw is None or not ex.is_number(raw) or p is None or not self.rounded:
-            return raw, raw
+            return (values.get(self.name, raw) if self.derived is not None else raw), raw
         return half_up(Decimal(raw), p), raw
 
     def explain(self, values: Mapping[str, Any], shown: Any) -> str:
@@ -181,12 +190,22 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         ratio = (v / lower) if lower not in (None, ZERO) else None
         status = "met" if met else "unmet"
         points = (possible if met else ZERO) if points_method and possible is not None else None
-        rounded = "" if raw == v else f"（{fmt(raw)[:16]}… 四舍五入）"
+        rounded = "" if raw == v else f"（{_short(raw)} 四舍五入）"
         relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
         explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
         if points is not None:
             explanation += f"（{fmt(points)} 分）"
-        return Outcome(status, points, v, standard, ratio, None if met else gap, explanation, lower)
+        return Outcome(
+            status,
+            points,
+            v,
+            standard,
+            ratio,
+            None if met else gap,
+            explanation,
+            lower,
+            None if raw == v else raw,
+        )
 
     return LeafRule("threshold", evaluate, tuple(value.expr.names), unit or None, lower_key is not None)
 

@@ -168,7 +168,12 @@ def test_missing_name_makes_the_result_missing():
     assert ev("教师数 / 学生数", {"教师数": D(3), "学生数": None}) is None  # given as missing
     assert ev("a + 1") is None
     assert ev("flag or True") is None  # a missing value is never silently false
-    assert ev("a if flag else 0", {"flag": False}) is None  # every strict name is needed
+    assert ev("a if flag else 0", {"flag": True}) is None  # the branch taken needs its names
+    assert ev("a if flag else 0", {"flag": False}) == D(0)  # the branch not taken does not
+    assert (
+        ev("(a == 1) if flag else False", {"flag": True}) is None
+    )  # missing never compares equal or unequal
+    assert ev("0 if a > 1 else 1", {}) is None  # the condition always needs its names
 
 
 def test_coalesce_and_filled_accept_missing():

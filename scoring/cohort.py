@@ -1,0 +1,367 @@
+"""County (cohort) evaluation: many unit results → per-indicator statistics → the county framework's verdict.
+
+Declared in the county framework's ``cohort`` section (see docs/framework.md): which unit-level framework, which
+indicators, the weight of each unit (enrolment Pi) and the groups (小学 / 初中). For every indicator and group:
+
+* X̄ = Σ Xi·Pi ÷ P (enrolment-weighted mean; for per-pupil indicators, county resource ÷ county pupils);
+* S = √( Σ (Pi ÷ P)·(Xi − X̄)² ),  CV (差异系数) = S ÷ X̄ — computed from the units' **unrounded** values,
+  reported and compared at ``cv_precision`` (3); the mean at ``mean_precision`` (2);
+* min, max, the number and share of units meeting the indicator.
+
+These statistics become names in the county framework (``L1_小学_cv`` …), so its rules are ordinary rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from . import expr as ex
+from . import registry
+from .check import Checker
+from .engine import PRECISION, score, split, values_of
+from .load import load_framework
+from .model import Framework
+from .plan import Plan, compile_plan
+from .problems import FrameworkError, Problem, ScoringError
+from .result import FrameworkRef, RectificationItem, Result, UnitRef
+from .rules import half_up
+from .submission import Submission, UnitInfo
+from .summary import FailureRow
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class UnitLine:
+    """One evaluated unit in the county table (表Ⅱ-2): a school, or one phase of a multi-phase school."""
+
+    name: str
+    school: str
+    school_type: str | None
+    group: str | None
+    weight: Decimal | None
+    values: dict[str, Decimal | None]  # as reported (rounded)
+    exact: dict[str, Decimal | None]  # unrounded, for the statistics
+    statuses: dict[str, str]
+    met: int
+    passed: bool | None
+    floor_only: list[str]  # indicators not met but at least the floor ratio (e.g. 85 %) of the standard
+    rectification: list[RectificationItem]
+    file: str | None = None
+
+
+@dataclass(slots=True)
+class Stat:
+    """One indicator in one group (表Ⅲ)."""
+
+    indicator: str
+    name: str
+    group: str
+    units: int
+    weight_total: Decimal
+    mean: Decimal | None
+    cv: Decimal | None
+    mean_exact: Decimal | None
+    sd_exact: Decimal | None
+    cv_exact: Decimal | None
+    min: Decimal | None
+    max: Decimal | None
+    met: int
+    met_share: Decimal | None
+    missing: list[str] = field(default_factory=list)  # units left out: value missing or weight not positive
+
+
+@dataclass(slots=True)
+class CohortResult:
+    framework: FrameworkRef
+    unit_framework: FrameworkRef
+    units: list[UnitLine]
+    failures: list[FailureRow]
+    stats: list[Stat]
+    names: dict[str, Decimal | None]  # the statistics as the county framework sees them
+    county: Result
+    passed: bool | None
+    reasons: list[str]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        import json
+
+        return json.dumps(_ADAPTER.dump_python(self, mode="json"), ensure_ascii=False, indent=indent)
+
+
+_ADAPTER: TypeAdapter[CohortResult] = TypeAdapter(CohortResult)
+
+
+def cohort_from_json(text: str | bytes) -> CohortResult:
+    return _ADAPTER.validate_json(text)
+
+
+def weighted_stats(points: list[tuple[Decimal, Decimal]]) -> tuple[Decimal, Decimal, Decimal | None]:
+    """(mean, standard deviation, coefficient of variation) of (value, weight) pairs, weights > 0."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        total = sum((w for _, w in points), ZERO)
+        mean = sum((x * w for x, w in points), ZERO) / total
+        var = sum(((w / total) * (x - mean) ** 2 for x, w in points), ZERO)
+        sd = var.sqrt()
+        return mean, sd, (sd / mean if mean != 0 else None)
+
+
+def unit_framework(fw: Framework) -> Framework:
+    """The unit-level framework a county framework's cohort names, resolved beside the county file or by id."""
+    assert fw.cohort is not None
+    base = Path(fw._dir) if fw._dir else None
+    path = registry.resolve(fw.cohort.framework, relative_to=base)
+    if path is None:
+        raise FrameworkError(
+            [
+                Problem(
+                    "cohort-framework",
+                    f"找不到 cohort.framework “{fw.cohort.framework}”",
+                    f"cohort framework '{fw.cohort.framework}' not found",
+                )
+            ]
+        )
+    return load_framework(path)
+
+
+def check_cohort(fw: Framework, unit: Framework) -> list[Problem]:
+    """The cohort section against the unit framework: known indicators and groups, a numeric weight."""
+    c = fw.cohort
+    assert c is not None
+    out: list[Problem] = []
+    codes = {i.code for i in unit.walk()}
+    for code in [*c.indicators, *([c.passing] if c.passing else [])]:
+        if code not in codes:
+            out.append(
+                Problem(
+                    "cohort-indicator",
+                    f"单位框架 {unit.id} 中没有指标 “{code}”",
+                    f"unit framework {unit.id} has no indicator '{code}'",
+                )
+            )
+    for g in c.groups:
+        if unit.applies_to and g not in unit.applies_to:
+            out.append(
+                Problem(
+                    "cohort-group",
+                    f"“{g}” 不是单位框架 {unit.id} 的单位类型",
+                    f"'{g}' is not a unit type of {unit.id}",
+                )
+            )
+    checker = Checker(unit)
+    checker.run()
+    try:
+        ex.compile_expr(c.weight, checker.env)
+    except ex.ExprError as err:
+        out.extend(
+            Problem(
+                "cohort-weight",
+                f"cohort.weight：{i.zh}",
+                f"cohort.weight: {i.en}",
+                detail=ex.caret(c.weight, i.column),
+            )
+            for i in err.issues
+        )
+    return out
+
+
+def _ref(plan: Plan) -> FrameworkRef:
+    fw = plan.framework
+    return FrameworkRef(fw.id, fw.name, fw.version, plan.hash, fw.extends)
+
+
+def score_cohort(
+    county: Framework,
+    submissions: Iterable[Submission],
+    county_submission: Submission | None = None,
+    *,
+    failures: list[FailureRow] | None = None,
+) -> CohortResult:
+    """Score every unit, aggregate, and score the county framework on the statistics (and its own inputs)."""
+    if county.cohort is None:
+        raise FrameworkError(
+            [
+                Problem(
+                    "no-cohort",
+                    f"框架 {county.id} 没有 cohort（县域汇总）部分",
+                    f"framework {county.id} has no cohort section",
+                )
+            ]
+        )
+    c = county.cohort
+    unit_fw = unit_framework(county)
+    problems = check_cohort(county, unit_fw)
+    if problems:
+        raise FrameworkError(problems)
+    unit_plan = compile_plan(unit_fw)
+    county_plan = compile_plan(county)
+    checker = Checker(unit_fw)
+    checker.run()
+    weight = ex.compile_expr(c.weight, checker.env)
+    floor = _floor(unit_fw, c.passing)
+    failures = list(failures or [])
+    lines: list[UnitLine] = []
+    for sub in submissions:
+        try:
+            for unit in split(unit_plan, sub):
+                lines.append(_line(unit_plan, unit, weight, c.indicators, c.passing, floor))
+        except ScoringError as err:
+            failures.append(FailureRow(sub.source or sub.unit.name, [p.format("zh") for p in err.problems]))
+    stats, names = _aggregate(lines, c, unit_fw)
+    county_sub = county_submission or Submission(unit=UnitInfo(name="本县"), source="cohort")
+    county_result = score(county_plan, county_sub, extra=names)
+    reasons = [
+        f"{i.code} {i.name}：{i.status_zh}（{i.explanation.split('：', 1)[-1]}）"
+        for i in county_result.indicators
+        if i.kind != "group" and i.status not in ("met", "not_applicable", "waived")
+    ] + [f"一票否决：{v.reason}" for v in county_result.vetoes if v.triggered]
+    return CohortResult(
+        _ref(county_plan),
+        _ref(unit_plan),
+        lines,
+        failures,
+        stats,
+        names,
+        county_result,
+        county_result.passed,
+        reasons,
+    )
+
+
+def _floor(unit_fw: Framework, passing: str | None) -> Decimal | None:
+    for ind in unit_fw.walk():
+        if (passing is None or ind.code == passing) and ind.require and ind.require.others_at_least_ratio:
+            return ind.require.others_at_least_ratio
+    return None
+
+
+def _line(
+    plan: Plan,
+    unit: Submission,
+    weight: ex.Expression,
+    codes: list[str],
+    passing: str | None,
+    floor: Decimal | None,
+) -> UnitLine:
+    result = score(plan, unit)
+    ctx = values_of(plan, unit)
+    w = weight.evaluate(ctx)
+    values, exact, statuses = {}, {}, {}
+    floor_only = []
+    for code in codes:
+        r = result.indicator(code)
+        values[code] = r.value if ex.is_number(r.value) else None
+        exact[code] = r.exact if r.exact is not None else values[code]
+        statuses[code] = r.status
+        if floor is not None and r.status == "unmet" and r.ratio is not None and half_up(r.ratio, 3) >= floor:
+            floor_only.append(code)
+    if passing:
+        p = result.indicator(passing).status
+    else:
+        tops = [
+            i.status
+            for i in result.indicators
+            if i.depth == 1 and i.status not in ("not_applicable", "waived")
+        ]
+        p = (
+            "met"
+            if all(s == "met" for s in tops)
+            else ("missing" if any(s in ("missing", "pending", "error") for s in tops) else "unmet")
+        )
+    passed = True if p == "met" else (None if p in ("missing", "pending", "error") else False)
+    return UnitLine(
+        name=unit.unit.name,
+        school=unit.unit.name.split("（")[0],
+        school_type=unit.unit.school_type or unit.unit.type,
+        group=unit.unit.type,
+        weight=Decimal(w) if ex.is_number(w) else None,
+        values=values,
+        exact=exact,
+        statuses=statuses,
+        met=sum(1 for s in statuses.values() if s == "met"),
+        passed=passed,
+        floor_only=floor_only,
+        rectification=result.rectification,
+        file=unit.source,
+    )
+
+
+def _aggregate(
+    lines: list[UnitLine], c: Any, unit_fw: Framework
+) -> tuple[list[Stat], dict[str, Decimal | None]]:
+    names: dict[str, Decimal | None] = {}
+    stats = []
+    labels = {i.code: i.name for i in unit_fw.walk()}
+    for code in c.indicators:
+        for g in c.groups:
+            group = [ln for ln in lines if ln.group == g]
+            usable = [
+                ln
+                for ln in group
+                if ln.exact.get(code) is not None and ln.weight is not None and ln.weight > 0
+            ]
+            missing = [ln.name for ln in group if ln not in usable]
+            met = sum(1 for ln in group if ln.statuses.get(code) == "met")
+            if usable:
+                mean, sd, cv = weighted_stats([(ln.exact[code], ln.weight) for ln in usable])  # type: ignore[misc]
+                rounded = [ln.values[code] for ln in usable if ln.values[code] is not None]
+                st = Stat(
+                    code,
+                    labels.get(code, code),
+                    g,
+                    len(usable),
+                    sum((ln.weight for ln in usable), ZERO),  # type: ignore[misc]
+                    half_up(mean, c.mean_precision),
+                    half_up(cv, c.cv_precision) if cv is not None else None,
+                    mean,
+                    sd,
+                    cv,
+                    min(rounded),
+                    max(rounded),
+                    met,
+                    half_up(Decimal(met) / len(group), 4) if group else None,
+                    missing,
+                )
+            else:
+                st = Stat(
+                    code,
+                    labels.get(code, code),
+                    g,
+                    0,
+                    ZERO,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    met,
+                    None,
+                    missing,
+                )
+            stats.append(st)
+            names[f"{code}_{g}_mean"] = st.mean
+            names[f"{code}_{g}_cv"] = st.cv
+            names[f"{code}_{g}_min"] = st.min
+            names[f"{code}_{g}_max"] = st.max
+            names[f"{code}_{g}_met_share"] = st.met_share
+    for g in [*c.groups, "all"]:
+        group = [ln for ln in lines if g == "all" or ln.group == g]
+        passed = sum(1 for ln in group if ln.passed)
+        undecided = any(ln.passed is None for ln in group)
+        names[f"units_{g}"] = Decimal(len(group))
+        names[f"passed_{g}"] = Decimal(passed)
+        names[f"passed_share_{g}"] = None if not group or undecided else Decimal(passed) / len(group)
+    return stats, names
+
+
+def unit_ref(r: Result) -> UnitRef:
+    return r.unit
