@@ -12,8 +12,9 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .cases import run_cases
+from .cohort import CohortResult, score_cohort
 from .diff import RoundDiff, diff
-from .engine import Options, score
+from .engine import Options, score, split
 from .load import load_framework, load_text, validate_path
 from .model import Framework
 from .plan import Plan, compile_plan
@@ -23,6 +24,7 @@ from .submission import Submission, read_submission, submission_from_data
 from .validate import validate
 
 __all__ = [
+    "CohortResult",
     "Framework",
     "FrameworkError",
     "IndicatorResult",
@@ -45,6 +47,8 @@ __all__ = [
     "result_to_json",
     "run_cases",
     "score",
+    "score_cohort",
+    "split",
     "submission_from_data",
     "validate",
     "validate_path",

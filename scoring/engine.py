@@ -85,11 +85,12 @@ def values_of(framework: Plan | Framework, submission: Submission) -> dict[str, 
 def split(framework: Plan | Framework, submission: Submission) -> list[Submission]:
     """The units a submitted row is evaluated as (framework ``units.split``): a 九年一贯制学校 → 小学部 + 初中部.
 
-    A framework without a split, or a submission that already names an evaluated unit type, gives itself.
+    A framework without a split, or a unit already split from a school, gives itself; a row that no split
+    applies to (e.g. a 教学点 under 50 pupils) gives no units.
     """
     plan = framework if isinstance(framework, Plan) else compile_plan(framework)
     units = plan.framework.units
-    if units is None or not units.split or submission.unit.type in (plan.framework.applies_to or ()):
+    if units is None or not units.split or submission.unit.school_type is not None:
         return [submission]
     with localcontext() as dctx:
         dctx.prec = PRECISION
