@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Options, score
+from .engine import Options, score, split
 from .model import Framework
 from .plan import Plan, compile_plan
 from .problems import ScoringError
@@ -31,9 +31,13 @@ DEFAULT_OPTIONS = Options()
 @dataclass
 class FileOutcome:
     file: str
-    row: UnitRow | None = None
+    rows: list[UnitRow] = field(default_factory=list)  # one per evaluated unit (a 九年一贯制 row gives two)
     failure: FailureRow | None = None
     outputs: list[str] = field(default_factory=list)
+
+    @property
+    def row(self) -> UnitRow | None:
+        return self.rows[0] if self.rows else None
 
 
 @dataclass
@@ -99,7 +103,8 @@ def score_file(
     """Read, score and write one file; user mistakes become a failure row, never an exception."""
     file = str(path)
     try:
-        result = score(plan, read_any(path, plan), options)
+        units = split(plan, read_any(path, plan))
+        results = [score(plan, unit, options) for unit in units]
     except ScoringError as err:
         return FileOutcome(file, failure=FailureRow(file, [p.format("zh") for p in err.problems]))
     except Exception as exc:
@@ -107,17 +112,23 @@ def score_file(
             file,
             failure=FailureRow(file, [f"{file}: 内部错误，无法处理此文件（{type(exc).__name__}: {exc}）"]),
         )
+    if not results:
+        return FileOutcome(
+            file, failure=FailureRow(file, [f"{file}: 没有需要评估的单位（如不足 50 人的教学点）"])
+        )
     outputs: list[str] = []
-    if outdir is not None:
-        if "json" in formats:
-            outputs.append(str(atomic_write(outdir / f"{stem}.result.json", result.to_json())))
-        if "md" in formats:
-            outputs.append(str(atomic_write(outdir / f"{stem}.report.md", markdown(result))))
-        if "xlsx" in formats:
-            from .xlsx_report import write_unit_report
+    for result in results:
+        name = stem if len(results) == 1 else f"{stem}-{result.unit.type}"
+        if outdir is not None:
+            if "json" in formats:
+                outputs.append(str(atomic_write(outdir / f"{name}.result.json", result.to_json())))
+            if "md" in formats:
+                outputs.append(str(atomic_write(outdir / f"{name}.report.md", markdown(result))))
+            if "xlsx" in formats:
+                from .xlsx_report import write_unit_report
 
-            outputs.append(str(write_unit_report(result, outdir / f"{stem}.report.xlsx")))
-    return FileOutcome(file, row=UnitRow.of(file, result), outputs=outputs)
+                outputs.append(str(write_unit_report(result, outdir / f"{name}.report.xlsx")))
+    return FileOutcome(file, rows=[UnitRow.of(file, r) for r in results], outputs=outputs)
 
 
 _WORKER_PLAN: Plan | None = None
@@ -191,8 +202,7 @@ def score_batch(
         outcomes = _parallel(framework, jobs, out, fmts, options, n)
     order = {str(f): i for i, (f, _) in enumerate(jobs)}
     for outcome in outcomes:
-        if outcome.row is not None:
-            batch.rows.append(outcome.row)
+        batch.rows.extend(outcome.rows)
         if outcome.failure is not None:
             batch.failures.append(outcome.failure)
         if on_file:

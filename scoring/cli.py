@@ -217,9 +217,9 @@ def score(
     def report(outcome) -> None:
         if interactive:
             return
-        if outcome.row is not None:
-            click.echo(f"✓ {outcome.file}：{_row_line(outcome.row)}")
-        else:
+        for row in outcome.rows:
+            click.echo(f"✓ {outcome.file}：{_row_line(row)}")
+        if not outcome.rows:
             click.echo(f"✗ {outcome.file}", err=True)
 
     if interactive:
@@ -284,6 +284,91 @@ def _row_line(row) -> str:
     veto = f"，一票否决：{'；'.join(row.vetoes)}" if row.vetoes else ""
     prov = "（暂定：有缺报或待评项）" if row.provisional else ""
     return f"{head}{grade}{veto}{prov}"
+
+
+@main.command()
+@click.argument("framework")
+@click.argument("source")
+@click.option(
+    "--county",
+    "county_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="县级填报数据（.yaml / .json）",
+)
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录")
+@click.option(
+    "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
+)
+@LANG
+def cohort(
+    framework: str, source: str, county_path: str | None, outdir: str | None, fmt: str, lang: str
+) -> None:
+    """县域汇总评估：SOURCE 是每校一行的统计表（.csv / .xlsx），或学校自评表所在的文件夹。
+
+    County evaluation over a table with one row per school, or a folder of school submissions. Writes
+    县域评估.json / .xlsx / .md (表Ⅱ-2, 表Ⅲ, the verdict with reasons, 整改清单 per school and for the county).
+    Exit 0 when every row was read (whatever the verdict), 1 when some could not be, 2 on usage errors.
+    """
+    from .batch import expand, read_any
+    from .cohort import score_cohort, unit_framework
+    from .cohort_report import write_all
+    from .plan import compile_plan
+    from .problems import ScoringError
+    from .submission import read_submission
+    from .summary import FailureRow
+    from .table import read_table
+    from .trace import fmt as show
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    plan = _load(framework, lang)
+    fw = plan.framework
+    if fw.cohort is None:
+        click.echo(
+            _t(lang, f"框架 {fw.id} 没有 cohort（县域汇总）部分", f"framework {fw.id} has no cohort section"),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    src = Path(source)
+    if not src.exists():
+        click.echo(_t(lang, f"找不到：{source}", f"not found: {source}"), err=True)
+        sys.exit(EXIT_USAGE)
+    unit_plan = compile_plan(unit_framework(fw))
+    failures: list[FailureRow] = []
+    try:
+        if src.is_dir():
+            submissions = []
+            for f in expand([src], exclude=Path(outdir) if outdir else None):
+                try:
+                    submissions.append(read_any(f, unit_plan))
+                except ScoringError as err:
+                    failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))  # type: ignore[arg-type]
+        else:
+            submissions, failures = read_table(src, unit_plan)
+        county_sub = read_submission(county_path) if county_path else None
+        result = score_cohort(fw, submissions, county_sub, failures=failures)
+    except ScoringError as err:
+        for p in err.problems:
+            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+        sys.exit(EXIT_FINDINGS)
+    verdict = (
+        "通过认定" if result.passed else ("不予认定" if result.passed is False else "暂定（有缺报或待评项）")
+    )
+    passed = sum(1 for u in result.units if u.passed)
+    click.echo(f"{result.county.unit.name}：{verdict}（评估单位 {len(result.units)} 个，达标 {passed} 个）")
+    for reason in result.reasons:
+        click.echo(f"  · {reason}")
+    for st in result.stats:
+        mean = show(st.mean) if st.mean is not None else "—"
+        cv = show(st.cv) if st.cv is not None else "—"
+        click.echo(f"  {st.indicator} {st.group}：全县平均值 {mean}，差异系数 {cv}（{st.units} 所）")
+    if outdir:
+        for p in write_all(result, outdir, formats):
+            click.echo(f"→ {p}")
+    for f in result.failures:
+        click.echo(f"✗ {f.file}", err=True)
+        for reason in f.reasons:
+            click.echo(f"    {reason}", err=True)
+    sys.exit(EXIT_FINDINGS if result.failures else EXIT_OK)
 
 
 @main.command()

@@ -156,3 +156,27 @@ def test_unknown_column_is_refused(tmp_path):
     with pytest.raises(scoring.SubmissionError) as err:
         read_table(csv, SCHOOL)
     assert "教室数量" in err.value.problems[0].message_zh
+
+
+def test_cli_cohort_writes_the_county_report(tmp_path):
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+
+    (tmp_path / "unit.yaml").write_text(UNIT, "utf-8")
+    (tmp_path / "county.yaml").write_text(COUNTY, "utf-8")
+    table = tmp_path / "schools.csv"
+    table.write_text(
+        "学校名称,学校类型,学生数,图书册数\n" + "".join(f"{n},小学,{p},{b}\n" for n, p, b in S8), "utf-8"
+    )
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["cohort", str(tmp_path / "county.yaml"), str(table), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "不予认定" in r.output and "B 小学：全县平均值 6.33，差异系数 0.515（5 所）" in r.output
+    assert {p.name for p in out.iterdir()} == {"县域评估.json", "县域评估.md", "县域评估.xlsx"}
+    md = (out / "县域评估.md").read_text("utf-8")
+    assert "| B | 生均图书册数 | 6.33 | 0.515 | 5 | 3/5 |" in md
+    from scoring.cohort import cohort_from_json
+
+    back = cohort_from_json((out / "县域评估.json").read_text("utf-8"))
+    assert back.stats[0].cv == D("0.515") and back.passed is False
