@@ -421,13 +421,13 @@ def _explain(result, code: str, lang: str) -> None:
 @LANG
 def explain(framework: str, submission: str, codes: tuple[str, ...], lang: str) -> None:
     """打印指定指标（及其下级）的计算过程。 Print the trace of chosen indicators."""
+    from .batch import read_any
     from .engine import score as run
     from .problems import ScoringError
-    from .submission import read_submission
 
     plan = _load(framework, lang)
     try:
-        result = run(plan, read_submission(submission))
+        result = run(plan, read_any(Path(submission), plan))
     except ScoringError as err:
         for p in err.problems:
             click.echo(p.format(lang), err=True)  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ from .conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 SOURCES = sorted(
-    p for p in [*EXAMPLES.glob("*/*.yaml"), *EXAMPLES.glob("*/*.json")] if p.parent.name != "county"
+    p
+    for p in [*EXAMPLES.glob("*/*.yaml"), *EXAMPLES.glob("*/*.json")]
+    if p.parent.name not in ("tailoring", "ysjh-2017")
 )
 
 
@@ -36,3 +38,9 @@ def test_example_and_its_workbook_score_the_same(source):
     assert [(i.code, i.status, i.points) for i in got.indicators] == [
         (i.code, i.status, i.points) for i in expected.indicators
     ]
+
+
+def test_walkthrough_tailoring_file_validates():
+    fw, problems = scoring.validate_path(EXAMPLES / "tailoring" / "my-district.yaml")
+    assert fw is not None and [p.severity for p in problems] == ["warning"] * 3
+    assert sum(i.points for i in fw.indicators) == 100
