@@ -449,6 +449,13 @@ class _Scorer:
         parts.append(f"→ {STATUS_TEXT[status]}")
         return self._result(node, Outcome(status, points, explanation=" ".join(parts)), "group", possible)
 
+    def skip(self, nodes: list[Node], why: Outcome) -> None:
+        """Mark a whole subtree with its parent's 不适用 / 已豁免: nothing under it is scored or rectified."""
+        for n in nodes:
+            out = Outcome(why.status, explanation=f"上级指标{STATUS_TEXT.get(why.status, '已豁免')}")
+            self.results[n.code] = self._result(n, out, n.rule.kind if n.rule else "group", None)
+            self.skip(n.children, why)
+
     def group_status(
         self, counted: list[IndicatorResult], points: Decimal | None, possible: Decimal | None
     ) -> str:

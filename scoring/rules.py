@@ -117,6 +117,8 @@ class _Value:
         if self.name is not None:
             return f"{self.label} = {fmt(shown)}"
         assert self.template is not None
+        if self.template.is_name:  # a name outside inputs and derived values, e.g. a county statistic
+            return f"{self.template.plain} = {fmt(shown)}"
         return f"{self.template.render(values)} = {fmt(shown)}"
 
 

@@ -111,9 +111,12 @@ def coerce(
         return None, f"应填 是/否（√/×、有/无），这里是 “{raw}”"
     if kind in ("choice", "level"):
         text = normalize_text(str(raw))
-        if choices and text not in choices:
+        if not choices:
+            return text, None
+        canonical = {normalize_text(c): c for c in choices}  # Ⅲ and III, 全角 and 半角 are the same choice
+        if text not in canonical:
             return None, f"“{raw}” 不是可选值（{'、'.join(choices)}）"
-        return text, None
+        return canonical[text], None
     if kind == "date":
         return _date(raw)
     return str(raw).strip(), None

@@ -279,3 +279,28 @@ def test_group_condition_six_of_seven_with_85_percent_floor():
     assert run(plan, {**full, "v7": "8.49"}).indicator("G").status == "unmet"  # 0.849
     assert run(plan, {**full, "v6": 9, "v7": 9}).indicator("G").status == "unmet"  # 5 of 7
     assert run(plan, {**full, "v7": None}).indicator("G").status == "missing"
+
+
+def test_a_not_applicable_parent_takes_its_subtree_out():
+    plan = plan_of(
+        """
+inputs:
+  a: {label: 甲, type: number, required: false}
+  x: {label: 乙, type: boolean}
+indicators:
+  - code: G
+    name: 组
+    points: 4
+    applicable: filled(a)
+    children:
+      - {code: G1, name: 一, points: 4, rule: {threshold: {value: a, at_least: 1}}}
+  - {code: H, name: 二, points: 6, rule: {checklist: {items: [{label: 乙, when: x, points: 6}]}}}
+"""
+    )
+    res = run(plan, {"x": True})
+    assert [(i.code, i.status) for i in res.indicators] == [
+        ("G", "not_applicable"),
+        ("G1", "not_applicable"),
+        ("H", "met"),
+    ]
+    assert res.total == D("10.00") and res.rectification == []
