@@ -47,8 +47,8 @@ class Template:
                     return node
                 return ast.Name(id=f"{_MARK}{node.id}{_MARK}", ctx=ast.Load())
 
+        plain = ast.unparse(tree)  # before marking: the transform changes the tree in place
         text = ast.unparse(_Mark().visit(tree))
-        plain = ast.unparse(tree)
         for a, b in _OPS:
             text = text.replace(a, b)
             plain = plain.replace(a, b)
