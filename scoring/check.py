@@ -968,7 +968,14 @@ _TZ = {ex.NUMBER: "数值", ex.BOOL: "是/否", ex.TEXT: "文本", ex.DATE: "日
 
 def check(fw: Framework) -> list[Problem]:
     """Every semantic problem of a framework, errors and warnings."""
+    return checked(fw).problems
+
+
+def checked(fw: Framework) -> Checker:
+    """A Checker that has run over ``fw``: its problems, and the typed names compile_plan reuses."""
+    checker = Checker(fw)
     with localcontext() as ctx:
         # Sums of absurd numbers (points: 1e999999999) are reported as wrong sums, not a decimal.Overflow.
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
-        return Checker(fw).run()
+        checker.run()
+    return checker

@@ -94,7 +94,14 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
                 line=1,
             )
         ]
-    problems = schema_problems(Framework, data, smap)
+    try:
+        fw = Framework.model_validate(
+            data
+        )  # validated once; the errors are translated only when there are any
+        problems: list[Problem] = []
+    except ValidationError as exc:
+        fw = None
+        problems = _translate(Framework, exc, data, smap)
     if problems:
         # Report the semantic problems too, where the data can be repaired to a valid shape.
         repaired = repair(Framework, data)
@@ -105,7 +112,7 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
         if fw.extends:
             return None, problems
         return None, problems + [p for p in check.check(fw) if p.code != "unused-input"]
-    fw = Framework.model_validate(data)
+    assert fw is not None
     attach_sources(fw, smap, ())
     fw._dir = str(base_dir) if base_dir else None
     if fw.extends:
@@ -147,7 +154,10 @@ def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chai
             )
         )
         return None, problems
-    problems.extend(check.check(fw))
+    checker = check.checked(fw)
+    problems.extend(checker.problems)
+    if not any(p.severity == "error" for p in problems):
+        fw._checked = checker  # compile_plan reuses the checked names and order instead of checking again
     if fw.cohort is not None and not any(p.severity == "error" for p in problems):
         problems.extend(_cohort_problems(fw, smap))
     return fw, problems

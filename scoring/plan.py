@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import expr as ex
-from .check import GRADE_NAMES, Checker
+from .check import GRADE_NAMES, Checker, checked
 from .model import Framework, Grade, Indicator, Rectify, Veto
 from .problems import FrameworkError
 from .rules import LeafRule, build_rule
@@ -131,10 +131,12 @@ def _merge_rectify(defaults: Rectify, own: Rectify | None) -> Rectify:
 
 def compile_plan(fw: Framework) -> Plan:
     """Compile a framework (already loaded and checked) into a plan; raise FrameworkError if it has errors."""
-    checker = Checker(fw)
-    problems = [p for p in checker.run() if p.severity == "error"]
-    if problems:
-        raise FrameworkError(problems)
+    checker = fw._checked if isinstance(fw._checked, Checker) and fw._checked.fw is fw else None
+    if checker is None:  # built in code or changed since loading: check it now
+        checker = checked(fw)
+        problems = [p for p in checker.problems if p.severity == "error"]
+        if problems:
+            raise FrameworkError(problems)
     env = checker.env
     settings = fw.settings
     defaults = fw.rectify or Rectify()
