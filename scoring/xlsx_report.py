@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
@@ -184,7 +185,11 @@ class Col:
 
 
 def _write_table(ws: Worksheet, top: int, cols: Sequence[Col], rows: Iterable[Sequence[Any]]) -> int:
-    """Header at row ``top``, rows below, bordered. Returns the last row written."""
+    """Header at row ``top``, rows below, bordered. Returns the last row written.
+
+    openpyxl hashes a style object on every assignment, which dominated report writing; so each distinct
+    combination (column, number format, text or not) is styled once and its style array copied to the others.
+    """
     for j, col in enumerate(cols, start=1):
         cell = ws.cell(row=top, column=j)
         safe_text(cell, col.title)
@@ -193,14 +198,52 @@ def _write_table(ws: Worksheet, top: int, cols: Sequence[Col], rows: Iterable[Se
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     last = top
+    styles: dict[tuple, Any] = {}
     for i, row in enumerate(rows, start=top + 1):
         last = i
         for j, (col, value) in enumerate(zip(cols, row, strict=True), start=1):
-            cell = _put(ws.cell(row=i, column=j), value)
+            cell = ws.cell(row=i, column=j)
+            key = (j, _put_value(cell, value), value is None)
+            style = styles.get(key)
+            if style is not None:
+                cell._style = copy(style)
+                continue
+            _put(cell, value)
             cell.border = _BORDER
             horizontal = "center" if col.center else (cell.alignment.horizontal if value is None else None)
             cell.alignment = Alignment(horizontal=horizontal, vertical="top", wrap_text=col.wrap or None)
+            styles[key] = copy(cell._style)
     return last
+
+
+def _put_value(cell: Cell, value: Any) -> tuple[str | None, bool]:
+    """Write only the value (as :func:`_put` would); return what decides its style: (number format, text)."""
+    number_format = None
+    if isinstance(value, _Fmt):
+        value, number_format = value
+    if value is None:
+        safe_text(cell, DASH)
+        return None, True
+    if isinstance(value, bool):
+        safe_text(cell, "是" if value else "否")
+        return None, True
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            safe_text(cell, fmt(value))
+            return None, True
+        cell.value = value
+        return number_format or decimal_format(value), False
+    if isinstance(value, (int, float)):
+        cell.value = value
+        return number_format, False
+    if isinstance(value, dt.datetime):
+        cell.value = value
+        return number_format or "yyyy-mm-dd hh:mm", False
+    if isinstance(value, dt.date):
+        cell.value = value
+        return number_format or DATE_FORMAT, False
+    safe_text(cell, value)
+    return None, True
 
 
 def _fit_columns(ws: Worksheet, cols: Sequence[Col], *, skip_rows: Iterable[int] = ()) -> None:
