@@ -27,7 +27,14 @@ class CaseOutcome:
 def _submission(case: TestCase) -> Submission:
     unit = case.unit
     return Submission(
-        unit=UnitInfo(name=unit.name, code=unit.code, type=unit.type, region=unit.region, date=unit.date),
+        unit=UnitInfo(
+            name=unit.name,
+            code=unit.code,
+            type=unit.type,
+            region=unit.region,
+            date=unit.date,
+            school_type=unit.school_type,
+        ),
         values=case.values,
         evaluator_values=case.evaluator_values,
         manual=case.manual,
@@ -43,7 +50,11 @@ def run_cases(fw: Framework) -> list[CaseOutcome]:
         out = CaseOutcome(case.name)
         outcomes.append(out)
         try:
-            result = score(plan, _submission(case))
+            extra = {
+                k: Decimal(str(v)) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for k, v in case.context.items()
+            }
+            result = score(plan, _submission(case), extra=extra)
         except ScoringError as err:
             out.failures.extend(f"无法评分：{p.message_zh}" for p in err.problems)
             continue

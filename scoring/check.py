@@ -27,6 +27,7 @@ GRADE_NAMES = {
     "count_na": "不适用项数",
     "count_missing": "缺报项数",
 }
+GRADE_FLAGS = {"passed": "一级指标均达标（是/否；有未判定的为缺报）"}
 VETO_RECTIFY_FIELDS = {"name", "code", "reason", "status"}
 RECTIFY_FIELDS = {"name", "code", "value", "standard", "gap", "unit", "points", "lost", "reason", "status"}
 _INPUT_TYPES = {
@@ -815,6 +816,7 @@ class Checker:
     def grade_env(self) -> dict[str, ex.VarInfo]:
         env = dict(self.env)
         env.update({k: ex.VarInfo(ex.NUMBER, None, v) for k, v in GRADE_NAMES.items()})
+        env.update({k: ex.VarInfo(ex.BOOL, None, v) for k, v in GRADE_FLAGS.items()})
         return env
 
     def max_total(self) -> Decimal | None:
@@ -875,6 +877,16 @@ class Checker:
         fw = self.fw
         grades = {g.name for g in fw.grades}
         for case in fw.tests:
+            for name in case.context:
+                if name not in self.env or name in fw.inputs or name in fw.derived:
+                    self.at(
+                        case,
+                        ("context", name),
+                        "test-unknown-name",
+                        f"测试用例的 context 中 “{name}” 不是可由外部提供的名称（如县域汇总统计）",
+                        f"context name '{name}' is not an external name such as a cohort statistic",
+                        key=True,
+                    )
             for name in [*case.values, *case.evaluator_values]:
                 if name not in fw.inputs:
                     near = _near(name, fw.inputs)

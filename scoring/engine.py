@@ -446,6 +446,11 @@ class _Scorer:
             parts.append(text)
         else:
             status = self.group_status(counted, points, possible)
+            if method == "pass_fail":
+                tally = {}
+                for k in counted:
+                    tally[k.status_zh] = tally.get(k.status_zh, 0) + 1
+                parts.append(f"{len(counted)} 项中 " + "，".join(f"{v} 项{k}" for k, v in tally.items()))
         parts.append(f"→ {STATUS_TEXT[status]}")
         return self._result(node, Outcome(status, points, explanation=" ".join(parts)), "group", possible)
 
@@ -540,6 +545,16 @@ class _Scorer:
             total = plan.bonus_cap
         return out, total
 
+    def first_level_passed(self) -> bool | None:
+        """True when every counted first-level indicator is 达标; None while any is undecided."""
+        tops = [self.results[r.code].status for r in self.plan.roots]
+        tops = [t for t in tops if t not in OUT_OF_DENOMINATOR]
+        if any(t in ("unmet", "partial") for t in tops):
+            return False
+        if any(t in UNSCORED for t in tops):
+            return None
+        return True
+
     def grade(self, ctx: dict[str, Any], total: Decimal | None, counts: dict[str, int]) -> int | None:
         if not self.plan.grades:
             return None
@@ -553,6 +568,7 @@ class _Scorer:
             count_missing=Decimal(
                 counts.get("missing", 0) + counts.get("pending", 0) + counts.get("error", 0)
             ),
+            passed=self.first_level_passed(),
         )
         for i, g in enumerate(self.plan.grades):
             if g.grade.at_least is not None and (total is None or total < g.grade.at_least):

@@ -496,6 +496,7 @@ class Unit(Model):
     type: str | None = None
     region: str | None = None
     date: Text | None = None
+    school_type: str | None = Field(None, description="for a unit split from a school row: the school's type")
 
 
 class Expect(Model):
@@ -517,6 +518,10 @@ class TestCase(Model):
     values: dict[str, Any] = Field(default_factory=dict)
     evaluator_values: dict[str, Any] = Field(default_factory=dict)
     manual: dict[Text, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="values of names that are not inputs, e.g. cohort statistics (L1_小学_cv)",
+    )
     expect: Expect
 
 

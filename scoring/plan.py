@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import expr as ex
-from .check import GRADE_NAMES, Checker, checked
+from .check import Checker, checked
 from .model import Framework, Grade, Indicator, Rectify, Veto
 from .problems import FrameworkError
 from .rules import LeafRule, build_rule
@@ -230,8 +230,7 @@ def compile_plan(fw: Framework) -> Plan:
         for item in fw.bonus.items:
             pts = compile_(item.points) if isinstance(item.points, str) else ex.constant(item.points)
             bonus.append(BonusSpec(item.code, item.name, pts, compile_(item.when) if item.when else None))
-    grade_env = dict(env)
-    grade_env.update({k: ex.VarInfo(ex.NUMBER, None, v) for k, v in GRADE_NAMES.items()})
+    grade_env = checker.grade_env()
     grades = [GradeSpec(g, ex.compile_expr(g.when, grade_env) if g.when else None) for g in fw.grades]
     total = settings.total
     if total is None and settings.method == "points":
