@@ -92,13 +92,9 @@ def split(framework: Plan | Framework, submission: Submission) -> list[Submissio
     units = plan.framework.units
     if units is None or not units.split or submission.unit.school_type is not None:
         return [submission]
+    ctx = values_of(plan, submission)
     with localcontext() as dctx:
         dctx.prec = PRECISION
-        scorer = _Scorer(plan, submission, Options())
-        given, problems = scorer.values("final")
-        if problems:
-            raise SubmissionError(problems)
-        ctx = scorer.context(given)
         out = []
         for part, when in zip(units.split, plan.split_when, strict=True):
             try:
