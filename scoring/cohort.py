@@ -29,7 +29,7 @@ from .load import load_framework
 from .model import Framework
 from .plan import Plan, compile_plan
 from .problems import FrameworkError, Problem, ScoringError
-from .result import FrameworkRef, RectificationItem, Result, UnitRef
+from .result import FrameworkRef, RectificationItem, Result
 from .rules import half_up
 from .submission import Submission, UnitInfo
 from .summary import FailureRow
@@ -361,7 +361,3 @@ def _aggregate(
         names[f"passed_{g}"] = Decimal(passed)
         names[f"passed_share_{g}"] = None if not group or undecided else Decimal(passed) / len(group)
     return stats, names
-
-
-def unit_ref(r: Result) -> UnitRef:
-    return r.unit

@@ -12,7 +12,7 @@ from .cohort import CohortResult
 from .result import STATUS_ZH
 from .trace import fmt
 from .write import atomic_write
-from .xlsx_report import Col, _save, _table_sheet, _title
+from .xlsx_report import Col, save_workbook, table_sheet, title_row
 
 
 def _verdict(r: CohortResult) -> str:
@@ -111,25 +111,25 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "县域结论"
-    _title(ws, f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}", 4)
+    title_row(ws, f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}", 4)
     rows = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
-    _table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
+    table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
     units = wb.create_sheet("表Ⅱ-2")
     cols = [Col("学校", 12, 30), Col("类型", 6, 14), Col("学段", 6), Col("在校生", 6)] + [
         Col(c, 8, 12) for c in codes
     ]
     cols += [Col("达标项数", 6), Col("是否达标", 6, center=True), Col("备注", 20, 60, wrap=True)]
-    _table_sheet(units, cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
+    table_sheet(units, cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
     stats = wb.create_sheet("表Ⅲ")
     cols = [Col("编码", 6), Col("指标", 16, 36, wrap=True)]
     for g in groups:
         cols += [Col(f"{g}平均值", 10), Col(f"{g}差异系数", 10), Col(f"{g}学校数", 8), Col(f"{g}达标", 8)]
-    _table_sheet(stats, cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
+    table_sheet(stats, cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
     county = wb.create_sheet("县级指标")
     rows = [
         [i.code, i.name, STATUS_ZH[i.status], i.explanation.split("：", 1)[-1]] for i in r.county.indicators
     ]
-    _table_sheet(
+    table_sheet(
         county,
         [Col("编码", 6), Col("指标", 16, 40, wrap=True), Col("状态", 6), Col("计算过程", 30, 90, wrap=True)],
         rows,
@@ -141,7 +141,7 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
         if not u.passed
         for it in u.rectification
     ]
-    _table_sheet(
+    table_sheet(
         items,
         [
             Col("学校", 12, 30),
@@ -159,7 +159,7 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
         [it.no, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
         for it in r.county.rectification
     ]
-    _table_sheet(
+    table_sheet(
         county_items,
         [
             Col("序号", 4),
@@ -174,12 +174,12 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     )
     if r.failures:
         bad = wb.create_sheet("无法读取")
-        _table_sheet(
+        table_sheet(
             bad,
             [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
             [[f.file, "\n".join(f.reasons)] for f in r.failures],
         )
-    return _save(wb, path)
+    return save_workbook(wb, path)
 
 
 def write_all(

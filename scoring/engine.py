@@ -11,7 +11,6 @@ Aggregation policy (docs/precision.md):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -671,7 +670,3 @@ class _Scorer:
             ):
                 flags.append(GapFlag(name, spec.label, mine, theirs, f"自评“{mine}”，督评“{theirs}”"))
         return flags
-
-
-def today() -> dt.date:
-    return dt.date.today()

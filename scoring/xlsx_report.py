@@ -805,3 +805,9 @@ def write_batch_summary(
 ) -> Path:
     """Write the district summary workbook to ``path`` atomically; returns the path."""
     return _save(batch_workbook(rows, failures, framework_name=framework_name), path)
+
+
+# Building blocks other report writers (the county report) reuse.
+table_sheet = _table_sheet
+title_row = _title
+save_workbook = _save
