@@ -180,3 +180,23 @@ def test_cli_cohort_writes_the_county_report(tmp_path):
 
     back = cohort_from_json((out / "县域评估.json").read_text("utf-8"))
     assert back.stats[0].cv == D("0.515") and back.passed is False
+
+
+def test_cli_cohort_over_a_folder_of_school_submissions(tmp_path):
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+
+    (tmp_path / "unit.yaml").write_text(UNIT, "utf-8")
+    (tmp_path / "county.yaml").write_text(COUNTY, "utf-8")
+    folder = tmp_path / "schools"
+    folder.mkdir()
+    for n, p, b in S8:
+        (folder / f"{n}.yaml").write_text(
+            f"unit: {{name: {n}, type: 小学}}\nvalues: {{pupils: {p}, books: {b}}}\n", "utf-8"
+        )
+    (folder / "坏.yaml").write_text("unit: {name: 坏}\nvalues: {pupils: 很多}\n", "utf-8")
+    r = CliRunner().invoke(main, ["cohort", str(tmp_path / "county.yaml"), str(folder)])
+    assert r.exit_code == 1  # one file could not be read; the other five are still aggregated
+    assert "B 小学：全县平均值 6.33，差异系数 0.515（5 所）" in r.output
+    assert "应填数值" in r.output
