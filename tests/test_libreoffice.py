@@ -1,4 +1,4 @@
-"""A template filled and re-saved by LibreOffice (as .xlsx and as .ods) reads back the same.
+"""A template filled and re-saved by LibreOffice (as .xlsx, .ods and legacy .xls) reads back the same.
 
 .ci/run installs LibreOffice, so under CI=true this test must run; elsewhere it is skipped without soffice.
 """
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods"])
+@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods", "xls:MS Excel 97"])
 def test_libreoffice_resave_reads_back_the_same(tmp_path, target):
     assert SOFFICE, "CI must have LibreOffice"
     sub = scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json")
