@@ -255,8 +255,27 @@ def _fit_columns(ws: Worksheet, cols: Sequence[Col], *, skip_rows: Iterable[int]
             if cell.row in skip or cell.value is None:
                 continue
             widths[j] = max(widths[j], _cell_width(cell) + 2)
-    for j, (col, width) in enumerate(zip(cols, widths, strict=True), start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(width, col.max_width)
+    final = [min(width, col.max_width) for col, width in zip(cols, widths, strict=True)]
+    for j, width in enumerate(final, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    # Excel, WPS and LibreOffice do not grow rows for wrapped text in a written file: set the heights here.
+    wrapped = [(j, final[j]) for j, col in enumerate(cols) if col.wrap]
+    if not wrapped:
+        return
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(cols)):
+        if not row or row[0].row in skip:
+            continue
+        lines = max((_lines(row[j].value, width) for j, width in wrapped), default=1)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 15 * lines
+
+
+def _lines(value: Any, width: float) -> int:
+    """How many lines ``value`` wraps to in a column ``width`` characters wide (CJK counts double)."""
+    if value is None:
+        return 1
+    per_line = max(int(width) - 1, 1)
+    return sum(max(1, -(-text_width(part) // per_line)) for part in str(value).split("\n"))
 
 
 def _header_footer_text(text: str) -> str:
