@@ -145,10 +145,6 @@ def _load(framework: str, lang: str):
         sys.exit(EXIT_USAGE if any(p.code in IO_CODES for p in err.problems) else EXIT_FINDINGS)
 
 
-def _stem(path: str) -> str:
-    return Path(path).name.rsplit(".", 1)[0]
-
-
 @main.command()
 @click.argument("framework")
 @click.argument("submissions", nargs=-1, required=True)
@@ -187,7 +183,6 @@ def score(
     """
     from .batch import FORMATS, expand, score_batch
     from .engine import Options
-    from .write import summary_line
 
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     unknown = set(formats) - set(FORMATS)
@@ -244,16 +239,20 @@ def score(
     if explain_codes:
         from .batch import read_any
         from .engine import score as run
+        from .engine import split
         from .problems import ScoringError
+        from .summary import UnitRow
 
         for f in files:
-            try:
-                res = run(plan, read_any(f, plan), options)
+            try:  # files that cannot be read are reported with the failures below
+                units = split(plan, read_any(f, plan))
             except ScoringError:
                 continue
-            click.echo(summary_line(res))
-            for code in explain_codes:
-                _explain(res, code, lang)
+            for unit in units:
+                res = run(plan, unit, options)
+                click.echo(_row_line(UnitRow.of(str(f), res)))
+                for code in explain_codes:
+                    _explain(res, code, lang)
     for failure in result.failures:
         click.echo(_t(lang, f"✗ {failure.file}：无法评分", f"✗ {failure.file}: cannot score"), err=True)
         for reason in failure.reasons:

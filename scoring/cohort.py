@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 
 from . import expr as ex
 from . import registry
-from .check import Checker
+from .check import Checker, checked
 from .engine import PRECISION, score, split, values_of
 from .load import load_framework
 from .model import Framework
@@ -155,10 +155,8 @@ def check_cohort(fw: Framework, unit: Framework) -> list[Problem]:
                     f"'{g}' is not a unit type of {unit.id}",
                 )
             )
-    checker = Checker(unit)
-    checker.run()
     try:
-        ex.compile_expr(c.weight, checker.env)
+        ex.compile_expr(c.weight, _names(unit))
     except ex.ExprError as err:
         out.extend(
             Problem(
@@ -170,6 +168,11 @@ def check_cohort(fw: Framework, unit: Framework) -> list[Problem]:
             for i in err.issues
         )
     return out
+
+
+def _names(unit: Framework) -> dict[str, ex.VarInfo]:
+    """The unit framework's typed names: from the loader's check when it ran, else checked now."""
+    return (unit._checked if isinstance(unit._checked, Checker) else checked(unit)).env
 
 
 def _ref(plan: Plan) -> FrameworkRef:
@@ -202,9 +205,7 @@ def score_cohort(
         raise FrameworkError(problems)
     unit_plan = compile_plan(unit_fw)
     county_plan = compile_plan(county)
-    checker = Checker(unit_fw)
-    checker.run()
-    weight = ex.compile_expr(c.weight, checker.env)
+    weight = ex.compile_expr(c.weight, _names(unit_fw))
     floor = _floor(unit_fw, c.passing)
     failures = list(failures or [])
     lines: list[UnitLine] = []

@@ -217,8 +217,7 @@ class _Scorer:
             self.node(root)
         indicators = [self.results[n.code] for n in plan.nodes]
         leaves = [self.results[n.code] for n in plan.nodes if n.rule is not None]
-        counts = {k: 0 for k in STATUS_TEXT}
-        counts["waived"] = 0
+        counts = dict.fromkeys(STATUS_TEXT, 0)
         for r in leaves:
             counts[r.status] += 1
         total, possible = self.total()
@@ -452,7 +451,7 @@ class _Scorer:
     def skip(self, nodes: list[Node], why: Outcome) -> None:
         """Mark a whole subtree with its parent's 不适用 / 已豁免: nothing under it is scored or rectified."""
         for n in nodes:
-            out = Outcome(why.status, explanation=f"上级指标{STATUS_TEXT.get(why.status, '已豁免')}")
+            out = Outcome(why.status, explanation=f"上级指标{STATUS_TEXT[why.status]}")
             self.results[n.code] = self._result(n, out, n.rule.kind if n.rule else "group", None)
             self.skip(n.children, why)
 

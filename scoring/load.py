@@ -333,15 +333,6 @@ def _expected(ctx: dict) -> str:
     return str(ctx.get("expected", "")).replace("'", "")
 
 
-def schema_problems(model: type[BaseModel], data: Any, smap: SourceMap) -> list[Problem]:
-    """Validate ``data`` against ``model`` and turn every pydantic error into a located, translated problem."""
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        return _translate(model, exc, data, smap)
-    return []
-
-
 def _translate(model: type[BaseModel], exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
     out: list[Problem] = []
     seen: set[tuple] = set()

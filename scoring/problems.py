@@ -97,9 +97,6 @@ class Problem:
             msg += "\n" + self.detail
         return f"::{kind} {','.join(props)}::{_gh_escape_data(msg)}"
 
-    def with_file(self, file: str) -> Problem:
-        return Problem(**{**self.__dict__, "file": self.file or file})
-
 
 def _gh_escape_data(s: str) -> str:
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import expr as ex
 from .model import Indicator
+from .result import STATUS_ZH
 from .trace import Template, fmt
 
 if TYPE_CHECKING:
@@ -35,15 +36,7 @@ _TEST: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "below": lambda v, b: v < b,
     "equals": lambda v, b: v == b,
 }
-STATUS_TEXT = {
-    "met": "达标",
-    "unmet": "未达标",
-    "partial": "部分达标",
-    "missing": "缺报",
-    "pending": "待评",
-    "error": "无法计算",
-    "not_applicable": "不适用",
-}
+STATUS_TEXT = STATUS_ZH  # one vocabulary of statuses (result.py)
 
 
 def _short(x: Any) -> str:

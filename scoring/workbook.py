@@ -246,7 +246,3 @@ def _resolve_percents(path: Path, cells: list, values: dict, evaluator_values: d
                 target[key] = value * 100
     finally:
         wb.close()
-
-
-def is_workbook(path: Path) -> bool:
-    return path.suffix.lower() in WORKBOOK_SUFFIXES

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .result import STATUS_ZH, Result
+from .result import Result
 from .rules import half_up
 from .trace import fmt
 
@@ -33,20 +33,6 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def summary_line(r: Result) -> str:
-    """One line per unit for the terminal: 名称：总分、等级、状态计数。"""
-    counts = "，".join(f"{STATUS_ZH[k]} {v}" for k, v in r.counts.items())
-    if r.total is not None:
-        head = f"{r.unit.name}：{fmt(r.total)} 分"
-    else:
-        head = f"{r.unit.name}：{'通过' if r.passed else '未通过' if r.passed is False else '待定'}"
-    grade = f"，{r.grade}" if r.grade else ""
-    vetoed = [v for v in r.vetoes if v.triggered]
-    veto = f"，一票否决 {len(vetoed)} 项" if vetoed else ""
-    prov = "（暂定：有缺报或待评项）" if r.provisional else ""
-    return f"{head}{grade}{veto}{prov}（{counts}）"
 
 
 def markdown(r: Result) -> str:
