@@ -11,9 +11,10 @@ Aggregation policy (docs/precision.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import wraps
 from typing import Any, Literal
 
 from . import __version__
@@ -29,6 +30,7 @@ from .result import (
     FrameworkRef,
     GapFlag,
     IndicatorResult,
+    Later,
     Result,
     UnitRef,
     VetoResult,
@@ -109,6 +111,33 @@ def split(framework: Plan | Framework, submission: Submission) -> list[Submissio
     return out
 
 
+def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` in the scoring call's decimal context: a text written later shows the numbers it explains."""
+
+    @wraps(fn)
+    def run(*args: Any) -> Any:
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return fn(*args)
+
+    return run
+
+
+def _inputs(values: Mapping[str, Any], names: tuple[str, ...], owner: IndicatorResult) -> dict[str, Any]:
+    return {n: values.get(n) for n in names}
+
+
+def _amended(text: Later, after: str, owner: IndicatorResult) -> str:
+    return text(owner) + after
+
+
+@_precise
+def _rectification(plan: Plan, ctx: dict[str, Any], date: Any, result: Result) -> list[Any]:
+    from .rectify import rectification_list
+
+    return rectification_list(plan, result, ctx, date)
+
+
 class _Scorer:
     def __init__(self, plan: Plan, sub: Submission, options: Options, extra: Mapping[str, Any] | None = None):
         self.plan = plan
@@ -131,9 +160,10 @@ class _Scorer:
         if which in ("final", "evaluator"):
             sources.append(("evaluator_values", sub.evaluator_values))
         out: dict[str, Any] = {}
+        inputs = plan.inputs
         for group, given in sources:
             for name, raw in given.items():
-                spec = plan.inputs.get(name)
+                spec = inputs.get(name)
                 if spec is None:
                     problems.append(
                         Problem(
@@ -163,24 +193,28 @@ class _Scorer:
 
     def context(self, given: dict[str, Any]) -> dict[str, Any]:
         plan = self.plan
+        unit_type = self.unit_type
         ctx: dict[str, Any] = dict(plan.params)
         ctx.update(self.extra)
-        ctx["unit_type"] = self.unit_type
-        ctx["school_type"] = self.sub.unit.school_type or self.unit_type
-        for name, spec in plan.inputs.items():
-            applies = spec.applies_to is None or self.unit_type in spec.applies_to
-            ctx[name] = given.get(name) if applies else None
+        ctx["unit_type"] = unit_type
+        ctx["school_type"] = self.sub.unit.school_type or unit_type
+        ctx.update(plan.blank)  # every input, unfilled
+        ctx.update(given)
+        for name, applies_to in plan.limited:
+            if unit_type not in applies_to:
+                ctx[name] = None
         exact: dict[str, Any] = {}
         ctx[EXACT] = (
             exact  # unrounded derived values: for traces and for 差异系数 (not a valid name in expressions)
         )
+        rounding = plan.compare_rounded
         for d in plan.derived:
             try:
                 v = d.expr.evaluate(ctx)
             except ex.EvalError as err:
                 self.errors[d.name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
                 v = None
-            if v is not None and d.precision is not None and plan.compare_rounded and ex.is_number(v):
+            if v is not None and rounding and d.precision is not None and ex.is_number(v):
                 rounded = half_up(Decimal(v), d.precision)
                 if rounded != v:
                     exact[d.name] = v
@@ -271,9 +305,8 @@ class _Scorer:
             if self.options.compare_self:
                 mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
                 result.self_total = mine.total
-        from .rectify import rectification_list
-
-        result.rectification = rectification_list(plan, result, ctx, sub.unit.date)
+        result.rectification = Later(_rectification, plan, ctx, sub.unit.date)  # type: ignore[assignment]
+        self.results = {}  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 
     def unit_problems(self) -> list[Problem]:
@@ -296,53 +329,103 @@ class _Scorer:
         self.results[node.code] = r
         return r
 
-    def _result(self, node: Node, out: Outcome, kind: str, possible: Decimal | None) -> IndicatorResult:
+    def _result(
+        self, node: Node, out: Outcome, kind: str, possible: Decimal | None, explain: str | Later
+    ) -> IndicatorResult:
+        """``explain``: the explanation, or a :class:`Later` that writes it when it is first read."""
+        rule = node.rule
+        ind = node.indicator
         return IndicatorResult(
-            code=node.code,
-            name=node.name,
-            depth=node.depth,
-            parent=node.parent,
-            kind=kind,
-            status=out.status,  # type: ignore[arg-type]
-            points=out.points,
-            possible=possible,
-            value=out.value,
-            standard=out.standard,
-            ratio=out.ratio,
-            gap=out.gap,
-            exact=out.exact,
-            unit=node.rule.unit if node.rule else None,
-            explanation=f"{node.code} {node.name}：{out.explanation}",
-            inputs={n: self.ctx.get(n) for n in node.rule.names} if node.rule else {},
-            note=node.indicator.note,
-            verified=node.indicator.verified,
-            local=node.indicator.local,
+            node.code,
+            node.name,
+            node.depth,
+            node.parent,
+            kind,
+            out.status,  # type: ignore[arg-type]
+            out.points,
+            possible,
+            out.value,
+            out.standard,
+            out.ratio,
+            out.gap,
+            out.exact,
+            rule.unit if rule else None,
+            explain,
+            Later(_inputs, self.ctx, rule.names) if rule and rule.names else {},  # type: ignore[arg-type]
+            ind.note,
+            ind.verified,
+            ind.local,
         )
 
     def leaf(self, node: Node) -> IndicatorResult:
-        assert node.rule is not None
-        possible = node.points if self.plan.method != "pass_fail" else None
-        out = self.applicability(node)
+        rule = node.rule
+        assert rule is not None
+        out = self.applicability(node, False) if node.checks or self.waivers else None
         if out is None:
-            try:
-                out = node.rule.evaluate(self.ctx, self.unit_type, self.sub.manual.get(node.code))
-            except ex.EvalError as err:
-                out = Outcome("error", explanation=f"无法计算：{err.zh}")
-            if out.status == "missing":
-                causes = [self.errors[n] for n in node.rule.names if n in self.errors]
-                if causes:
-                    out = Outcome("error", explanation="无法计算：" + "；".join(causes))
-            if self.plan.method == "pass_fail":
-                out.points = None
-            elif out.points is not None:
-                out.points = half_up(out.points, self.plan.precision)
-        result = self._result(
-            node, out, node.rule.kind, possible if out.status not in OUT_OF_DENOMINATOR else None
+            out = self.outcome(node, False)
+            explain = Later(_Scorer.leaf_text, self, node)
+        else:
+            explain = Later(_Scorer.applicability_text, self, node, out)
+        ind = node.indicator
+        result = IndicatorResult(
+            node.code,
+            node.name,
+            node.depth,
+            node.parent,
+            rule.kind,
+            out.status,  # type: ignore[arg-type]
+            out.points,
+            node.leaf_possible if out.status not in OUT_OF_DENOMINATOR else None,
+            out.value,
+            out.standard,
+            out.ratio,
+            out.gap,
+            out.exact,
+            rule.unit,
+            explain,  # type: ignore[arg-type]
+            Later(_inputs, self.ctx, rule.names) if rule.names else {},  # type: ignore[arg-type]
+            ind.note,
+            ind.verified,
+            ind.local,
         )
-        self.override(node, result)
+        if self.overrides:
+            self.override(node, result, explain)
         return result
 
-    def applicability(self, node: Node) -> Outcome | None:
+    def outcome(self, node: Node, text: bool) -> Outcome:
+        """A leaf's outcome from its rule (applicability already settled); ``text``: with its explanation."""
+        rule = node.rule
+        assert rule is not None
+        try:
+            out = rule.evaluate(
+                self.ctx, self.unit_type, self.sub.manual.get(node.code) if rule.manual else None, text
+            )
+        except ex.EvalError as err:
+            out = Outcome("error", explanation=f"无法计算：{err.zh}")
+        if self.errors and out.status == "missing":
+            causes = [self.errors[n] for n in rule.names if n in self.errors]
+            if causes:
+                out = Outcome("error", explanation="无法计算：" + "；".join(causes))
+        p = out.points
+        if p is not None:
+            if node.leaf_possible is None:
+                out.points = None  # 达标类: statuses, no points
+            elif p is not node.points:  # full points are rounded once, at compile time
+                out.points = half_up(p, self.plan.precision)
+            else:
+                out.points = node.rounded_points
+        return out
+
+    @_precise
+    def leaf_text(self, node: Node, owner: IndicatorResult) -> str:
+        return f"{node.code} {node.name}：{self.outcome(node, True).explanation}"
+
+    @_precise
+    def applicability_text(self, node: Node, out: Outcome, owner: IndicatorResult) -> str:
+        return f"{node.code} {node.name}：{(self.applicability(node, True) or out).explanation}"
+
+    def applicability(self, node: Node, text: bool) -> Outcome | None:
+        """None when the node is scored; else 不适用 / 已豁免, or 缺报 / 无法计算 for its applicability test."""
         if node.applies_to is not None and self.unit_type not in node.applies_to:
             return Outcome("not_applicable", explanation=f"不适用于{self.unit_type or '未注明类型的单位'}")
         if node.applicable is not None:
@@ -358,13 +441,16 @@ class _Scorer:
                 )
         waiver = self.waivers.get(node.code)
         if waiver is not None:
-            self.changes.append(
-                AppliedChange("waiver", node.code, waiver.by, waiver.at, waiver.reason, "参与评分", "已豁免")
-            )
+            if not text:
+                self.changes.append(
+                    AppliedChange(
+                        "waiver", node.code, waiver.by, waiver.at, waiver.reason, "参与评分", "已豁免"
+                    )
+                )
             return Outcome("waived", explanation=f"已豁免（{waiver.by}：{waiver.reason}）")
         return None
 
-    def override(self, node: Node, result: IndicatorResult) -> None:
+    def override(self, node: Node, result: IndicatorResult, explain: Later) -> None:
         o = self.overrides.get(node.code)
         if o is None:
             return
@@ -402,57 +488,85 @@ class _Scorer:
                 )
             result.status = st  # type: ignore[assignment]
         new = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
-        result.explanation += f"；督学改判：{old} → {new}（{o.by}：{o.reason}）"
+        after = f"；督学改判：{old} → {new}（{o.by}：{o.reason}）"
+        result.explanation = Later(_amended, explain, after)  # type: ignore[assignment]
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
 
     def parent(self, node: Node) -> IndicatorResult:
-        pre = self.applicability(node)
+        pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, "group", None)
+            return self._result(node, pre, "group", None, Later(_Scorer.applicability_text, self, node, pre))
         kids = [self.node(c) for c in node.children]
         counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
         if not counted:
-            return self._result(
-                node, Outcome("not_applicable", explanation="下级指标均不适用"), "group", None
-            )
-        method = self.plan.method
-        points = possible = None
-        parts: list[str] = []
-        if method != "pass_fail":
-            full = sum((k.possible or ZERO for k in counted), ZERO)
-            earned = sum((k.points for k in counted if k.points is not None), ZERO)
+            out = Outcome("not_applicable", explanation="下级指标均不适用")
+            return self._result(node, out, "group", None, f"{node.code} {node.name}：{out.explanation}")
+        points = possible = full = None
+        if self.plan.method != "pass_fail":
+            full = ZERO
+            earned = ZERO
+            for k in counted:
+                if k.possible is not None:
+                    full += k.possible
+                if k.points is not None:
+                    earned += k.points
             possible = node.points if node.points is not None else full
+            rescaled = len(counted) != len(kids) and full > 0
+            points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
+        req = node.indicator.require
+        if req is not None:
+            status = self.require(counted, req)[0]
+        else:
+            status = self.group_status(counted, points, possible)
+        out = Outcome(status, points)
+        return self._result(
+            node,
+            out,
+            "group",
+            possible,
+            Later(_Scorer.group_text, self, node, kids, counted, out, possible, full),
+        )
+
+    @_precise
+    def group_text(
+        self,
+        node: Node,
+        kids: list[IndicatorResult],
+        counted: list[IndicatorResult],
+        out: Outcome,
+        possible: Decimal | None,
+        full: Decimal | None,
+        owner: IndicatorResult,
+    ) -> str:
+        parts: list[str] = []
+        if possible is not None and full is not None:
             terms = " + ".join(
                 fmt(k.points) if k.points is not None else f"0（{k.code} {k.status_zh}）" for k in counted
             )
             if len(counted) != len(kids) and full > 0:
-                points = half_up(earned * possible / full, self.plan.precision)
                 parts.append(
-                    f"({terms}) × {fmt(possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(points)}"
+                    f"({terms}) × {fmt(possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(out.points)}"
                 )
             else:
-                points = earned
-                parts.append(f"{terms} = {fmt(points)} / {fmt(possible)}")
+                parts.append(f"{terms} = {fmt(out.points)} / {fmt(possible)}")
         req = node.indicator.require
         if req is not None:
-            status, text = self.require(node, counted, req)
-            parts.append(text)
-        else:
-            status = self.group_status(counted, points, possible)
-            if method == "pass_fail":
-                tally = {}
-                for k in counted:
-                    tally[k.status_zh] = tally.get(k.status_zh, 0) + 1
-                parts.append(f"{len(counted)} 项中 " + "，".join(f"{v} 项{k}" for k, v in tally.items()))
-        parts.append(f"→ {STATUS_TEXT[status]}")
-        return self._result(node, Outcome(status, points, explanation=" ".join(parts)), "group", possible)
+            parts.append(self.require(counted, req)[1])
+        elif self.plan.method == "pass_fail":
+            tally: dict[str, int] = {}
+            for k in counted:
+                tally[k.status_zh] = tally.get(k.status_zh, 0) + 1
+            parts.append(f"{len(counted)} 项中 " + "，".join(f"{v} 项{k}" for k, v in tally.items()))
+        parts.append(f"→ {STATUS_TEXT[out.status]}")
+        return f"{node.code} {node.name}：{' '.join(parts)}"
 
     def skip(self, nodes: list[Node], why: Outcome) -> None:
         """Mark a whole subtree with its parent's 不适用 / 已豁免: nothing under it is scored or rectified."""
         for n in nodes:
-            out = Outcome(why.status, explanation=f"上级指标{STATUS_TEXT[why.status]}")
-            self.results[n.code] = self._result(n, out, n.rule.kind if n.rule else "group", None)
+            out = Outcome(why.status)
+            text = f"{n.code} {n.name}：上级指标{STATUS_TEXT[why.status]}"
+            self.results[n.code] = self._result(n, out, n.rule.kind if n.rule else "group", None, text)
             self.skip(n.children, why)
 
     def group_status(
@@ -471,7 +585,8 @@ class _Scorer:
             return "unmet"
         return "partial"
 
-    def require(self, node: Node, counted: list[IndicatorResult], req: Any) -> tuple[str, str]:
+    def require(self, counted: list[IndicatorResult], req: Any) -> tuple[str, str]:
+        """A group condition (k of n, others at least a share of their standard): (status, its text)."""
         k = req.at_least
         met = [c for c in counted if c.status == "met"]
         others = [c for c in counted if c.status != "met"]

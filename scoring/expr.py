@@ -698,9 +698,12 @@ class Expression:
     names: frozenset[str]
     strict_names: tuple[str, ...]
     function: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
+    bare: str | None = None  # the name, when the expression is just a name (read directly, the common case)
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The value, or ``None`` when a needed name is missing; :class:`EvalError` on arithmetic faults."""
+        if self.bare is not None:
+            return values.get(self.bare)
         for name in self.strict_names:
             if values.get(name) is None:
                 return None
@@ -748,6 +751,9 @@ def _compile(parsed: Parsed, rtype: str) -> Expression:
         names=frozenset(parsed.names),
         strict_names=tuple(sorted(parsed.strict_names)),
         function=function,
+        bare=body.slice.value
+        if isinstance(parsed.tree.body, ast.Name) and isinstance(body, ast.Subscript)
+        else None,  # type: ignore[attr-defined]
     )
 
 

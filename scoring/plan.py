@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import expr as ex
@@ -60,6 +60,9 @@ class Node:
     indicator: Indicator
     children: list[Node] = field(default_factory=list)
     rule: LeafRule | None = None
+    checks: bool = False  # has applies_to or applicable: scoring asks whether it applies
+    leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
+    rounded_points: Decimal | None = None  # full points rounded half-up to the framework's precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +107,13 @@ class Plan:
     defaults: Rectify
     split_when: list[ex.Expression] = field(default_factory=list)
     index: dict[str, Node] = field(default_factory=dict)  # code → node
+    blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
+    limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
 
     def __post_init__(self) -> None:
         self.index = {n.code: n for n in self.nodes}
+        self.blank = dict.fromkeys(self.inputs)
+        self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 
     def node(self, code: str) -> Node:
         return self.index[code]
@@ -194,6 +201,7 @@ def compile_plan(fw: Framework) -> Plan:
         units=units,
         labels=labels,
         derived={d.name: d for d in derived},
+        integers=frozenset(n for n, i in inputs.items() if i.kind == "integer"),
     )
 
     nodes: list[Node] = []
@@ -212,6 +220,10 @@ def compile_plan(fw: Framework) -> Plan:
             rectify=_merge_rectify(defaults, ind.rectify),
             indicator=ind,
         )
+        node.checks = node.applies_to is not None or node.applicable is not None
+        node.leaf_possible = node.points if settings.method != "pass_fail" else None
+        if node.points is not None:
+            node.rounded_points = node.points.quantize(Decimal(1).scaleb(-settings.precision), ROUND_HALF_UP)
         nodes.append(node)
         if ind.children:
             node.children = [build(c, depth + 1, node) for c in ind.children]
@@ -306,3 +318,4 @@ class RuleContext:
     units: dict[str, str | None]
     labels: dict[str, str]
     derived: dict[str, DerivedSpec]
+    integers: frozenset[str] = frozenset()  # integer inputs: whole numbers, never rounded again

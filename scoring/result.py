@@ -2,11 +2,18 @@
 
 Results are plain dataclasses (cheap to build hundreds of times per submission); pydantic serialises and
 validates them through a TypeAdapter. Decimals are written as strings ("4.20"), so no precision is lost.
+
+Decide eagerly, write lazily: the engine settles every number and status when it scores, but the text that
+explains them (``IndicatorResult.explanation`` and ``.inputs``, ``Result.rectification``) is written the first
+time it is read — by code, by ``to_json``, by a report, by ``==`` or by pickling. Reading gives the same value
+whenever it happens: it is rendered from the scoring call's own values, which nothing changes afterwards.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,6 +37,94 @@ STATUS_BY_ZH = {v: k for k, v in STATUS_ZH.items()}
 Scalar = Decimal | bool | str | dt.date | None
 
 
+class Later:
+    """A field value still to be written: ``fn(*args, obj)`` gives it, once, on first read of ``obj``'s field.
+
+    Passing the owner in (rather than closing over it) keeps results free of reference cycles, so they are
+    freed as soon as they are dropped."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        self.fn = fn
+        self.args = args
+
+    def __call__(self, obj: Any) -> Any:
+        return self.fn(*self.args, obj)
+
+
+class _Deferred:
+    """Wraps a slot so that a :class:`Later` in it is replaced by its value when the field is first read."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any):
+        self.slot = slot
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = self.slot.__get__(obj, owner)
+        if type(value) is Later:
+            value = value(obj)
+            self.slot.__set__(obj, value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+
+def _deferred(*names: str) -> Callable[[type], type]:
+    """Make the named fields of a slots dataclass accept a :class:`Later`.
+
+    The dataclass's own ``__init__`` would store through the wrapper (a Python call per field); it is replaced by
+    the same ``__init__`` storing straight into the slots, since results are built hundreds of times per call."""
+
+    def wrap(cls: type) -> type:
+        slots = {name: cls.__dict__[name] for name in names}
+        for name, slot in slots.items():
+            setattr(cls, name, _Deferred(slot))
+        cls.__init__ = _init(cls, slots)  # type: ignore[misc]
+        return cls
+
+    return wrap
+
+
+def _init(cls: type, slots: dict[str, Any]) -> Callable[..., None]:
+    env: dict[str, Any] = {"_NOTHING": _NOTHING}
+    params, body = [], []
+    for f in dataclasses.fields(cls):
+        value = f.name
+        if f.default is not dataclasses.MISSING:
+            env[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"_f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_NOTHING")
+            value = f"_f_{f.name}() if {f.name} is _NOTHING else {f.name}"
+        else:
+            params.append(f.name)
+        if f.name in slots:
+            env[f"_s_{f.name}"] = slots[f.name].__set__
+            body.append(f"    _s_{f.name}(self, {value})")
+        else:
+            body.append(f"    self.{f.name} = {value}")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
+    exec(source, env)  # our own field names only: nothing from a framework or a submission
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init  # type: ignore[no-any-return]
+
+
+class _Factory:
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_NOTHING: Any = _Factory()
+
+
+@_deferred("explanation", "inputs")
 @dataclass(slots=True)
 class IndicatorResult:
     code: str
@@ -141,6 +236,7 @@ class UnitRef:
     date: dt.date | None = None
 
 
+@_deferred("rectification")
 @dataclass(slots=True)
 class Result:
     framework: FrameworkRef

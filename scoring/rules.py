@@ -1,6 +1,8 @@
 """Leaf rules: each rule kind compiled once into a closure that scores one indicator for one submission.
 
-Every outcome carries its explanation, written the way an evaluator would check it by hand.
+A closure called with ``text=True`` also writes the explanation, the way an evaluator would check it by hand;
+the engine scores without it and calls again for the text when someone reads it (result.Later). One code
+path decides in both calls, so the text always explains the numbers it sits next to.
 Comparison convention (docs/precision.md): at_least ≥ (以上/不低于), above >, at_most ≤ (不超过), below < (低于).
 """
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from .plan import RuleContext
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 EXACT = "\x00exact"  # key in the values mapping: unrounded derived values (never a valid expression name)
 _SYM = {"at_least": "≥", "above": ">", "at_most": "≤", "below": "<", "equals": "="}
 _NOT = {
@@ -44,8 +47,13 @@ def _short(x: Any) -> str:
     return text if len(text) <= 12 else text[:12] + "…"
 
 
+_QUANTUM = {p: Decimal(1).scaleb(-p) for p in range(-6, 29)}
+
+
 def half_up(x: Decimal, places: int) -> Decimal:
-    return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """四舍五入 to ``places`` decimals (Python's round() rounds half to even)."""
+    q = _QUANTUM.get(places)
+    return x.quantize(q if q is not None else Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 @dataclass(slots=True)
@@ -64,10 +72,11 @@ class Outcome:
 @dataclass(slots=True)
 class LeafRule:
     kind: str
-    evaluate: Callable[[Mapping[str, Any], str | None, Any], Outcome]  # (values, unit type, manual rating)
+    evaluate: Callable[..., Outcome]  # (values, unit type, manual rating, text=False)
     names: tuple[str, ...]  # inputs and derived values it reads (for the report)
     unit: str | None
     lower_bound: bool = False  # a threshold with at_least/above (ratio to standard is defined)
+    manual: bool = False  # reads the 督学's rating
 
 
 def _status_by_points(points: Decimal, possible: Decimal | None) -> str:
@@ -93,9 +102,22 @@ class _Value:
         self.derived = ctx.derived.get(name) if self.name else None
         self.template = None if self.name else Template(source)
         self.rounded = ctx.compare_rounded
+        # an input read as given: no precision of its own, or an integer (already whole)
+        self.as_given = (
+            self.name is not None
+            and self.derived is None
+            and (self.precision is None or (self.precision == 0 and self.name in ctx.integers))
+        )
 
     def get(self, values: Mapping[str, Any], precision: int | None) -> tuple[Any, Any]:
         """(value as compared, value as computed); raises ex.EvalError."""
+        if precision is None:
+            if self.as_given:
+                v = values.get(self.name)  # type: ignore[arg-type]
+                return v, v
+            if self.derived is not None:  # already rounded to its own precision
+                v = values.get(self.name)  # type: ignore[arg-type]
+                return v, (values.get(EXACT) or {}).get(self.name, v)
         raw = self.expr.evaluate(values)
         if self.derived is not None and raw is not None:
             raw = values.get(EXACT, {}).get(self.name, raw)  # the derived value as computed, before rounding
@@ -136,8 +158,9 @@ def _bound_getter(bound: Any, ctx: RuleContext) -> Callable[[Mapping[str, Any], 
 _NO_STANDARD = object()
 
 
-def _na(unit_type: str | None) -> Outcome:
-    return Outcome("not_applicable", explanation=f"没有适用于“{unit_type or '未注明类型'}”的标准 → 不适用")
+def _na(unit_type: str | None, text: bool) -> Outcome:
+    why = f"没有适用于“{unit_type or '未注明类型'}”的标准 → 不适用" if text else ""
+    return Outcome("not_applicable", explanation=why)
 
 
 def build_rule(ind: Indicator, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
@@ -153,43 +176,54 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
     precision = rule.precision
     lower_key = next((k for k, _ in bounds if k in ("at_least", "above")), None)
     unit = value.unit or ""
+    standards: dict[
+        tuple[Any, ...], str
+    ] = {}  # bounds → "≥ 4.2 且 ≤ 10"; a few entries (bounds per unit type)
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         v, raw = value.get(values, precision)
         if v is None:
-            return Outcome(
-                "missing",
-                value=None,
-                explanation=f"{value.explain(values, None)} → 缺报（数据未填，不计为 0）",
-            )
+            why = f"{value.explain(values, None)} → 缺报（数据未填，不计为 0）" if text else ""
+            return Outcome("missing", value=None, explanation=why)
         met = True
-        parts = []
-        shown = []
+        got = []
         lower = None
         gap = ZERO
         for key, get in bounds:
             b = get(values, unit_type)
             if b is _NO_STANDARD:
-                return _na(unit_type)
+                return _na(unit_type, text)
             if b is None:
                 return Outcome("missing", value=v, explanation="标准所需的数据未填 → 缺报")
             ok = _TEST[key](v, b)
             met = met and ok
-            parts.append(f"{_SYM[key]} {fmt(b)}")
-            shown.append(f"{_SYM[key] if ok else _NOT[key]} {fmt(b)}")
+            got.append(b)
             if key == lower_key:
                 lower = b
             if not ok:
                 gap = max(gap, abs(b - v))
-        standard = " 且 ".join(parts)
+        at = tuple(got)
+        standard = standards.get(at)
+        if standard is None:
+            standard = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True))
+            if len(standards) < 16:
+                standards[at] = standard
         ratio = (v / lower) if lower not in (None, ZERO) else None
         status = "met" if met else "unmet"
         points = (possible if met else ZERO) if points_method and possible is not None else None
-        rounded = "" if raw == v else f"（{_short(raw)} 四舍五入）"
-        relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
-        explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
-        if points is not None:
-            explanation += f"（{fmt(points)} 分）"
+        explanation = ""
+        if text:
+            rounded = "" if raw == v else f"（{_short(raw)} 四舍五入）"
+            shown = [
+                f"{_SYM[k] if _TEST[k](v, b) else _NOT[k]} {fmt(b)}"
+                for (k, _), b in zip(bounds, at, strict=True)
+            ]
+            relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
+            explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
+            if points is not None:
+                explanation += f"（{fmt(points)} 分）"
         return Outcome(
             status,
             points,
@@ -218,10 +252,12 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
         steps.append((tests, step, label))
     top = steps[0][2] if steps else None
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         v, _ = value.get(values, rule.precision)
         if v is None:
-            return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报")
+            return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
         for i, (tests, step, label) in enumerate(steps):
             if all(_TEST[k](v, b) for k, b in tests):
                 pts = step.points
@@ -229,38 +265,37 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
                     status = _status_by_points(pts, possible)
                 else:
                     status = "met" if i == 0 else ("unmet" if i == len(steps) - 1 else "partial")
-                what = f"{fmt(pts)} 分" if pts is not None else step.level
-                if step.level and pts is not None:
-                    what = f"{step.level}，{what}"
-                return Outcome(
-                    status,
-                    pts,
-                    v,
-                    top,
-                    None,
-                    None,
-                    f"{value.explain(values, v)}，落在第 {i + 1} 档（{label}）→ {what}",
-                )
-        return Outcome("error", value=v, explanation=f"{value.explain(values, v)} 不在任何一档内")
+                why = ""
+                if text:
+                    what = f"{fmt(pts)} 分" if pts is not None else step.level
+                    if step.level and pts is not None:
+                        what = f"{step.level}，{what}"
+                    why = f"{value.explain(values, v)}，落在第 {i + 1} 档（{label}）→ {what}"
+                return Outcome(status, pts, v, top, None, None, why)
+        why = f"{value.explain(values, v)} 不在任何一档内" if text else ""
+        return Outcome("error", value=v, explanation=why)
 
     return LeafRule("bands", evaluate, tuple(value.expr.names), value.unit)
 
 
 def _level_outcome(
-    level: str, table: Mapping[str, Decimal], met: list[str] | None, possible: Decimal | None, prefix: str
+    level: str,
+    table: Mapping[str, Decimal],
+    met: list[str] | None,
+    possible: Decimal | None,
+    prefix: str,
+    text: bool,
 ) -> Outcome:
     if level not in table:
-        return Outcome(
-            "error", value=level, explanation=f"{prefix}“{level}” 没有对应分数（可选：{'、'.join(table)}）"
-        )
+        why = f"{prefix}“{level}” 没有对应分数（可选：{'、'.join(table)}）" if text else ""
+        return Outcome("error", value=level, explanation=why)
     pts = table[level]
     if met is not None:
         status = "met" if level in met else ("unmet" if pts <= 0 else "partial")
     else:
         status = _status_by_points(pts, possible if possible is not None else max(table.values()))
-    return Outcome(
-        status, pts, level, None, None, None, f"{prefix}{level} → {fmt(pts)} 分（{STATUS_TEXT[status]}）"
-    )
+    why = f"{prefix}{level} → {fmt(pts)} 分（{STATUS_TEXT[status]}）" if text else ""
+    return Outcome(status, pts, level, None, None, None, why)
 
 
 def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
@@ -268,11 +303,13 @@ def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     table = dict(rule.points)
     label = value.label or rule.value
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         v = value.expr.evaluate(values)
         if v is None:
-            return Outcome("missing", explanation=f"{label}：未评定 → 缺报")
-        return _level_outcome(str(v), table, rule.met, possible, f"{label}：")
+            return Outcome("missing", explanation=f"{label}：未评定 → 缺报" if text else "")
+        return _level_outcome(str(v), table, rule.met, possible, f"{label}：", text)
 
     return LeafRule("levels", evaluate, tuple(value.expr.names), None)
 
@@ -282,64 +319,54 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
     k = rule.at_least
     names = tuple(sorted({n for _, e in items for n in e.names}))
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
-        done, missing, earned = [], [], ZERO
+    n = len(items)
+    at_least, all_of = f"≥ {k} 项", f"{n} 项"
+    counts = [Decimal(i) for i in range(n + 1)]
+
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
+        done = missing = 0
+        earned = ZERO
+        marks = []
         for it, cond in items:
             v = cond.evaluate(values)
             if v is None:
-                missing.append(it.label)
+                missing += 1
             elif v:
-                done.append(it.label)
+                done += 1
                 if it.points is not None:
                     earned += it.points
-        n = len(items)
-        marks = "；".join(
-            f"{it.label}{'√' if it.label in done else ('缺报' if it.label in missing else '×')}"
-            for it, _ in items
-        )
+            if text:
+                marks.append(f"{it.label}{'缺报' if v is None else '√' if v else '×'}")
+        mark = "；".join(marks)
         if missing:
             return Outcome(
-                "missing", value=Decimal(len(done)), explanation=f"{marks} → {len(missing)} 项缺报"
+                "missing", value=counts[done], explanation=f"{mark} → {missing} 项缺报" if text else ""
             )
         if k is not None:
-            ok = len(done) >= k
+            ok = done >= k
             pts = (possible if ok else ZERO) if possible is not None and ctx.method != "pass_fail" else None
             status = "met" if ok else "unmet"
-            tail = f"（{fmt(pts)} 分）" if pts is not None else ""
-            return Outcome(
-                status,
-                pts,
-                Decimal(len(done)),
-                f"≥ {k} 项",
-                None,
-                None if ok else Decimal(k - len(done)),
-                f"{marks}：{len(done)}/{n} 项，要求至少 {k} 项 → {STATUS_TEXT[status]}{tail}",
-            )
+            why = ""
+            if text:
+                tail = f"（{fmt(pts)} 分）" if pts is not None else ""
+                why = f"{mark}：{done}/{n} 项，要求至少 {k} 项 → {STATUS_TEXT[status]}{tail}"
+            return Outcome(status, pts, counts[done], at_least, None, None if ok else Decimal(k - done), why)
         if possible is None:  # 达标类 without k: every item must be done
-            status = "met" if len(done) == n else "unmet"
-            return Outcome(
-                status,
-                None,
-                Decimal(len(done)),
-                f"{n} 项",
-                None,
-                None,
-                f"{marks}：{len(done)}/{n} 项 → {STATUS_TEXT[status]}",
-            )
+            status = "met" if done == n else "unmet"
+            why = f"{mark}：{done}/{n} 项 → {STATUS_TEXT[status]}" if text else ""
+            return Outcome(status, None, counts[done], all_of, None, None, why)
         if earned > possible:
-            earned_c, note = possible, f"，封顶 {fmt(possible)}"
+            earned_c, note = possible, "，封顶 "
         else:
             earned_c, note = earned, ""
         status = _status_by_points(earned_c, possible)
-        return Outcome(
-            status,
-            earned_c,
-            Decimal(len(done)),
-            f"{n} 项",
-            None,
-            None,
-            f"{marks}：得 {fmt(earned)} 分{note} → {STATUS_TEXT[status]}",
-        )
+        why = ""
+        if text:
+            note = f"{note}{fmt(possible)}" if note else ""
+            why = f"{mark}：得 {fmt(earned)} 分{note} → {STATUS_TEXT[status]}"
+        return Outcome(status, earned_c, counts[done], all_of, None, None, why)
 
     return LeafRule("checklist", evaluate, names, None)
 
@@ -351,39 +378,38 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
     floor = rule.floor
     names = tuple(sorted({n for _, e in items for n in e.names}))
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         total = ZERO
         parts = []
         for it, count in items:
             c = count.evaluate(values)
             if c is None:
-                return Outcome("missing", explanation=f"{it.label}：未填 → 缺报")
+                return Outcome("missing", explanation=f"{it.label}：未填 → 缺报" if text else "")
             c = Decimal(int(c)) if isinstance(c, bool) else c
             d = c * it.each
-            capped = ""
+            capped = False
             if it.max is not None and d > it.max:
-                d, capped = it.max, f"，本项最多扣 {fmt(it.max)}"
+                d, capped = it.max, True
             total += d
-            parts.append(f"{it.label} {fmt(c)} × {fmt(it.each)} = {fmt(d)}{capped}")
+            if text:
+                cap = f"，本项最多扣 {fmt(it.max)}" if capped else ""
+                parts.append(f"{it.label} {fmt(c)} × {fmt(it.each)} = {fmt(d)}{cap}")
         if pass_fail:
             status = "met" if total == 0 else "unmet"
-            return Outcome(
-                status, None, total, "无扣分", None, None, f"{'；'.join(parts)} → {STATUS_TEXT[status]}"
-            )
+            why = f"{'；'.join(parts)} → {STATUS_TEXT[status]}" if text else ""
+            return Outcome(status, None, total, "无扣分", None, None, why)
         pts = possible - total
-        floored = ""
-        if pts < floor:
-            pts, floored = floor, f"，不低于 {fmt(floor)}"
+        floored = pts < floor
+        if floored:
+            pts = floor
         status = _status_by_points(pts, possible)
-        return Outcome(
-            status,
-            pts,
-            total,
-            None,
-            None,
-            None,
-            f"{fmt(possible)} − ({'；'.join(parts)}) = {fmt(pts)}{floored} → {STATUS_TEXT[status]}",
-        )
+        why = ""
+        if text:
+            low = f"，不低于 {fmt(floor)}" if floored else ""
+            why = f"{fmt(possible)} − ({'；'.join(parts)}) = {fmt(pts)}{low} → {STATUS_TEXT[status]}"
+        return Outcome(status, pts, total, None, None, None, why)
 
     return LeafRule("deduction", evaluate, names, None)
 
@@ -395,28 +421,32 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
     possible = possible or ZERO
     prec = ctx.precision
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    standards: dict[Any, str] = {}  # target → "目标 95"; a few entries (targets per unit type)
+
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         v, _ = value.get(values, None)
         if v is None:
-            return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报")
+            return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
         t = target(values, unit_type)
         if t is _NO_STANDARD:
-            return _na(unit_type)
+            return _na(unit_type, text)
         if t is None or t <= 0:
             return Outcome("error", value=v, explanation="目标值缺失或不大于 0")
-        share = min(v / t, Decimal(1))
+        share = min(v / t, ONE)
         share = max(share, ZERO)
         pts = half_up(possible * share, prec)
         status = ("met" if v >= t else "unmet") if pass_fail else _status_by_points(pts, possible)
-        return Outcome(
-            status,
-            pts,
-            v,
-            f"目标 {fmt(t)}",
-            v / t,
-            None if v >= t else t - v,
-            f"{value.explain(values, v)}；{fmt(possible)} × min({fmt(v)} ÷ {fmt(t)}, 1) = {fmt(pts)} → {STATUS_TEXT[status]}",
-        )
+        standard = standards.get(t)
+        if standard is None:
+            standard = f"目标 {fmt(t)}"
+            if len(standards) < 16:
+                standards[t] = standard
+        why = ""
+        if text:
+            why = f"{value.explain(values, v)}；{fmt(possible)} × min({fmt(v)} ÷ {fmt(t)}, 1) = {fmt(pts)} → {STATUS_TEXT[status]}"
+        return Outcome(status, pts, v, standard, v / t, None if v >= t else t - v, why)
 
     return LeafRule("proportional", evaluate, tuple(value.expr.names), value.unit)
 
@@ -428,14 +458,16 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
     prec = ctx.precision
     names = tuple(sorted(points.names | (met.names if met else frozenset())))
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         p = points.evaluate(values)
         if p is None:
-            return Outcome("missing", explanation=f"{template.render(values)} → 缺报")
+            return Outcome("missing", explanation=f"{template.render(values)} → 缺报" if text else "")
         p = Decimal(int(p)) if isinstance(p, bool) else half_up(p, prec)
         note = ""
         if possible is not None and p > possible:
-            p, note = possible, f"，封顶 {fmt(possible)}"
+            p, note = possible, "，封顶 "
         if p < 0:
             p, note = ZERO, "，不低于 0"
         if met is not None:
@@ -449,15 +481,11 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
                 status = "partial"
         else:
             status = _status_by_points(p, possible)
-        return Outcome(
-            status,
-            p,
-            None,
-            None,
-            None,
-            None,
-            f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}",
-        )
+        why = ""
+        if text:
+            note = f"{note}{fmt(possible)}" if note == "，封顶 " else note
+            why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
+        return Outcome(status, p, None, None, None, None, why)
 
     return LeafRule("expression", evaluate, names, None)
 
@@ -466,11 +494,13 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     table = dict(rule.levels) if rule.levels else None
     possible = possible if possible is not None else (max(table.values()) if table else None)
 
-    def evaluate(values: Mapping[str, Any], unit_type: str | None, manual: Any) -> Outcome:
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
         if manual is None or manual == "":
             return Outcome("pending", explanation="督学尚未评定 → 待评")
         if table is not None:
-            return _level_outcome(str(manual).strip(), table, rule.met, possible, "督学评定：")
+            return _level_outcome(str(manual).strip(), table, rule.met, possible, "督学评定：", text)
         try:
             p = Decimal(str(manual))
         except Exception:
@@ -478,9 +508,10 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
         if p < 0 or (possible is not None and p > possible):
             return Outcome("error", value=p, explanation=f"督学评分 {fmt(p)} 超出 0–{fmt(possible)} 的范围")
         status = _status_by_points(p, possible)
-        return Outcome(status, p, p, None, None, None, f"督学评分 {fmt(p)} 分 → {STATUS_TEXT[status]}")
+        why = f"督学评分 {fmt(p)} 分 → {STATUS_TEXT[status]}" if text else ""
+        return Outcome(status, p, p, None, None, None, why)
 
-    return LeafRule("manual", evaluate, (), None)
+    return LeafRule("manual", evaluate, (), None, manual=True)
 
 
 _BUILDERS: dict[str, Callable[[Indicator, Any, Any, Decimal | None], LeafRule]] = {

@@ -72,6 +72,8 @@ class Submission(_Model):
 
 _TRUE = {"是", "√", "✓", "✔", "有", "true", "yes", "y", "1", "对", "已", "达到", "符合"}
 _FALSE = {"否", "×", "✗", "✘", "x", "无", "没有", "false", "no", "n", "0", "未", "不符合"}
+_NUMERIC = frozenset(("number", "integer", "percent"))
+_ONE = Decimal(1)
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -89,6 +91,28 @@ def coerce(
     maximum: Decimal | None = None,
 ) -> tuple[Any, str | None]:
     """Turn what a person or system gave into the input's type; (value, None) or (None, Chinese reason)."""
+    t = type(raw)
+    if (
+        t is float or t is Decimal or t is int
+    ):  # the common case from workbooks and JSON, without text handling
+        if kind in _NUMERIC:
+            value = Decimal(repr(raw)) if t is float else raw if t is Decimal else Decimal(raw)
+            if not value.is_finite():
+                return None, f"应填有限的数值，这里是 “{raw}”"
+            if kind == "integer":
+                if value != value.to_integral_value():
+                    return None, f"应填整数，这里是 {raw}"
+                value = value.quantize(_ONE)
+            if minimum is not None and value < minimum:
+                return None, f"不能小于 {minimum}，这里是 {value}"
+            if maximum is not None and value > maximum:
+                return None, f"不能大于 {maximum}，这里是 {value}"
+            return value, None
+    elif t is bool:
+        if kind == "boolean":
+            return raw, None
+    elif t is str and choices is not None and raw in choices and kind in ("choice", "level"):
+        return raw, None
     if raw is None or (isinstance(raw, str) and not normalize_text(raw)):
         return None, None
     if kind in ("number", "integer", "percent"):
