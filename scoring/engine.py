@@ -145,7 +145,7 @@ class _Scorer:
         self.options = options
         self.extra = extra or {}
         self.unit_type = sub.unit.type
-        self.results: dict[str, IndicatorResult] = {}
+        self.out: list[IndicatorResult] = [None] * len(plan.nodes)  # type: ignore[list-item]  # pre-order
         self.changes: list[AppliedChange] = []
         self.errors: dict[str, str] = {}
 
@@ -249,11 +249,10 @@ class _Scorer:
             )
         for root in plan.roots:
             self.node(root)
-        indicators = [self.results[n.code] for n in plan.nodes]
-        leaves = [self.results[n.code] for n in plan.nodes if n.rule is not None]
+        indicators = self.out
         counts = dict.fromkeys(STATUS_TEXT, 0)
-        for r in leaves:
-            counts[r.status] += 1
+        for i in plan.leaf_indexes:
+            counts[indicators[i].status] += 1
         total, possible = self.total()
         bonus, bonus_total = self.bonus(ctx)
         if bonus_total is not None:
@@ -263,11 +262,7 @@ class _Scorer:
         grade_index = self.grade(ctx, total, counts)
         vetoes, grade_after, passed = self.vetoes(ctx, grade_index)
         if plan.method == "pass_fail":
-            top = [
-                self.results[r.code].status
-                for r in plan.roots
-                if self.results[r.code].status not in OUT_OF_DENOMINATOR
-            ]
+            top = [s for s in (indicators[r.index].status for r in plan.roots) if s not in OUT_OF_DENOMINATOR]
             passed = (
                 passed
                 if passed is False
@@ -290,7 +285,7 @@ class _Scorer:
             grade=grades[grade_after] if grade_after is not None else None,
             grade_before_vetoes=grades[grade_index] if grade_index is not None else None,
             passed=passed,
-            provisional=any(r.status in UNSCORED for r in leaves) or any(v.triggered is None for v in vetoes),
+            provisional=any(counts[s] for s in UNSCORED) or any(v.triggered is None for v in vetoes),
             counts={k: v for k, v in counts.items() if v},
             completeness=self.completeness(given),
             indicators=indicators,
@@ -306,7 +301,7 @@ class _Scorer:
                 mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
                 result.self_total = mine.total
         result.rectification = Later(_rectification, plan, ctx, sub.unit.date)  # type: ignore[assignment]
-        self.results = {}  # the texts still to be written refer to this scorer: no cycle through the results
+        self.out = []  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 
     def unit_problems(self) -> list[Problem]:
@@ -326,7 +321,7 @@ class _Scorer:
 
     def node(self, node: Node) -> IndicatorResult:
         r = self.leaf(node) if node.rule is not None else self.parent(node)
-        self.results[node.code] = r
+        self.out[node.index] = r
         return r
 
     def _result(
@@ -566,7 +561,7 @@ class _Scorer:
         for n in nodes:
             out = Outcome(why.status)
             text = f"{n.code} {n.name}：上级指标{STATUS_TEXT[why.status]}"
-            self.results[n.code] = self._result(n, out, n.rule.kind if n.rule else "group", None, text)
+            self.out[n.index] = self._result(n, out, n.rule.kind if n.rule else "group", None, text)
             self.skip(n.children, why)
 
     def group_status(
@@ -617,7 +612,7 @@ class _Scorer:
         plan = self.plan
         if plan.method == "pass_fail":
             return None, None
-        roots = [self.results[r.code] for r in plan.roots]
+        roots = [self.out[r.index] for r in plan.roots]
         counted = [r for r in roots if r.status not in OUT_OF_DENOMINATOR]
         full = sum((r.possible or ZERO for r in counted), ZERO)
         earned = sum((r.points or ZERO for r in counted), ZERO)
@@ -656,7 +651,7 @@ class _Scorer:
 
     def first_level_passed(self) -> bool | None:
         """True when every counted first-level indicator is 达标; None while any is undecided."""
-        tops = [self.results[r.code].status for r in self.plan.roots]
+        tops = [self.out[r.index].status for r in self.plan.roots]
         tops = [t for t in tops if t not in OUT_OF_DENOMINATOR]
         if any(t in ("unmet", "partial") for t in tops):
             return False

@@ -61,6 +61,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
     rule: LeafRule | None = None
     checks: bool = False  # has applies_to or applicable: scoring asks whether it applies
+    index: int = 0  # position in the plan's pre-order list
     leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
     rounded_points: Decimal | None = None  # full points rounded half-up to the framework's precision
 
@@ -109,9 +110,13 @@ class Plan:
     index: dict[str, Node] = field(default_factory=dict)  # code → node
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
+    leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
 
     def __post_init__(self) -> None:
         self.index = {n.code: n for n in self.nodes}
+        for i, n in enumerate(self.nodes):
+            n.index = i
+        self.leaf_indexes = [n.index for n in self.nodes if n.rule is not None]
         self.blank = dict.fromkeys(self.inputs)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 
