@@ -123,16 +123,16 @@ def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def _inputs(values: Mapping[str, Any], names: tuple[str, ...], owner: IndicatorResult) -> dict[str, Any]:
+def _inputs(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {n: values.get(n) for n in names}
 
 
-def _amended(text: Later, after: str, owner: IndicatorResult) -> str:
-    return text(owner) + after
+def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str:
+    return text(owner, field) + after
 
 
 @_precise
-def _rectification(plan: Plan, ctx: dict[str, Any], date: Any, result: Result) -> list[Any]:
+def _rectification(plan: Plan, ctx: dict[str, Any], date: Any, result: Result, field: str) -> list[Any]:
     from .rectify import rectification_list
 
     return rectification_list(plan, result, ctx, date)
@@ -346,7 +346,7 @@ class _Scorer:
             out.exact,
             rule.unit if rule else None,
             explain,
-            Later(_inputs, self.ctx, rule.names) if rule and rule.names else {},  # type: ignore[arg-type]
+            _inputs(self.ctx, rule.names) if rule else {},
             ind.note,
             ind.verified,
             ind.local,
@@ -355,12 +355,9 @@ class _Scorer:
     def leaf(self, node: Node) -> IndicatorResult:
         rule = node.rule
         assert rule is not None
-        out = self.applicability(node, False) if node.checks or self.waivers else None
-        if out is None:
-            out = self.outcome(node, False)
-            explain = Later(_Scorer.leaf_text, self, node)
-        else:
-            explain = Later(_Scorer.applicability_text, self, node, out)
+        pre = self.applicability(node, False) if node.checks or self.waivers else None
+        out = self.outcome(node, False) if pre is None else pre
+        later = Later(_Scorer.leaf_field, self, node, pre)  # the explanation and the inputs, when read
         ind = node.indicator
         result = IndicatorResult(
             node.code,
@@ -377,14 +374,14 @@ class _Scorer:
             out.gap,
             out.exact,
             rule.unit,
-            explain,  # type: ignore[arg-type]
-            Later(_inputs, self.ctx, rule.names) if rule.names else {},  # type: ignore[arg-type]
+            later,  # type: ignore[arg-type]
+            later,  # type: ignore[arg-type]
             ind.note,
             ind.verified,
             ind.local,
         )
         if self.overrides:
-            self.override(node, result, explain)
+            self.override(node, result, later)
         return result
 
     def outcome(self, node: Node, text: bool) -> Outcome:
@@ -412,12 +409,16 @@ class _Scorer:
         return out
 
     @_precise
-    def leaf_text(self, node: Node, owner: IndicatorResult) -> str:
-        return f"{node.code} {node.name}：{self.outcome(node, True).explanation}"
+    def leaf_field(self, node: Node, pre: Outcome | None, owner: IndicatorResult, field: str) -> Any:
+        """A leaf's explanation (its rule run again, writing the text) or its inputs, once read."""
+        if field == "inputs":
+            return _inputs(self.ctx, node.rule.names) if node.rule else {}
+        out = self.outcome(node, True) if pre is None else (self.applicability(node, True) or pre)
+        return f"{node.code} {node.name}：{out.explanation}"
 
     @_precise
-    def applicability_text(self, node: Node, out: Outcome, owner: IndicatorResult) -> str:
-        return f"{node.code} {node.name}：{(self.applicability(node, True) or out).explanation}"
+    def group_field(self, node: Node, pre: Outcome, owner: IndicatorResult, field: str) -> str:
+        return f"{node.code} {node.name}：{(self.applicability(node, True) or pre).explanation}"
 
     def applicability(self, node: Node, text: bool) -> Outcome | None:
         """None when the node is scored; else 不适用 / 已豁免, or 缺报 / 无法计算 for its applicability test."""
@@ -491,7 +492,7 @@ class _Scorer:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, "group", None, Later(_Scorer.applicability_text, self, node, pre))
+            return self._result(node, pre, "group", None, Later(_Scorer.group_field, self, node, pre))
         kids = [self.node(c) for c in node.children]
         counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
         if not counted:
@@ -533,6 +534,7 @@ class _Scorer:
         possible: Decimal | None,
         full: Decimal | None,
         owner: IndicatorResult,
+        field: str,
     ) -> str:
         parts: list[str] = []
         if possible is not None and full is not None:

@@ -38,10 +38,11 @@ Scalar = Decimal | bool | str | dt.date | None
 
 
 class Later:
-    """A field value still to be written: ``fn(*args, obj)`` gives it, once, on first read of ``obj``'s field.
+    """A field value still to be written: ``fn(*args, obj, field)`` gives it, once, on first read of the field.
 
     Passing the owner in (rather than closing over it) keeps results free of reference cycles, so they are
-    freed as soon as they are dropped."""
+    freed as soon as they are dropped. One Later may stand in several fields of an object: ``field`` says which.
+    """
 
     __slots__ = ("args", "fn")
 
@@ -49,24 +50,25 @@ class Later:
         self.fn = fn
         self.args = args
 
-    def __call__(self, obj: Any) -> Any:
-        return self.fn(*self.args, obj)
+    def __call__(self, obj: Any, field: str) -> Any:
+        return self.fn(*self.args, obj, field)
 
 
 class _Deferred:
     """Wraps a slot so that a :class:`Later` in it is replaced by its value when the field is first read."""
 
-    __slots__ = ("slot",)
+    __slots__ = ("name", "slot")
 
-    def __init__(self, slot: Any):
+    def __init__(self, slot: Any, name: str):
         self.slot = slot
+        self.name = name
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self
         value = self.slot.__get__(obj, owner)
         if type(value) is Later:
-            value = value(obj)
+            value = value(obj, self.name)
             self.slot.__set__(obj, value)
         return value
 
@@ -83,7 +85,7 @@ def _deferred(*names: str) -> Callable[[type], type]:
     def wrap(cls: type) -> type:
         slots = {name: cls.__dict__[name] for name in names}
         for name, slot in slots.items():
-            setattr(cls, name, _Deferred(slot))
+            setattr(cls, name, _Deferred(slot, name))
         cls.__init__ = _init(cls, slots)  # type: ignore[misc]
         return cls
 
