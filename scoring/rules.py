@@ -8,6 +8,7 @@ Comparison convention (docs/precision.md): at_least ≥ (以上/不低于), abov
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,12 +33,12 @@ _NOT = {
     "below": "≥",
     "equals": "≠",
 }  # what an unmet bound reads as
-_TEST: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    "at_least": lambda v, b: v >= b,
-    "above": lambda v, b: v > b,
-    "at_most": lambda v, b: v <= b,
-    "below": lambda v, b: v < b,
-    "equals": lambda v, b: v == b,
+_TEST: dict[str, Callable[[Any, Any], bool]] = {
+    "at_least": operator.ge,
+    "above": operator.gt,
+    "at_most": operator.le,
+    "below": operator.lt,
+    "equals": operator.eq,
 }
 STATUS_TEXT = STATUS_ZH  # one vocabulary of statuses (result.py)
 
@@ -103,11 +104,13 @@ class _Value:
         self.template = None if self.name else Template(source)
         self.rounded = ctx.compare_rounded
         # an input read as given: no precision of its own, or an integer (already whole)
-        self.as_given = (
+        self.as_given: bool = (
             self.name is not None
             and self.derived is None
             and (self.precision is None or (self.precision == 0 and self.name in ctx.integers))
         )
+        # the name to read when the rule sets no precision of its own: the value is in ``values`` as compared
+        self.plain_name = self.name if self.as_given or self.derived is not None else None
 
     def get(self, values: Mapping[str, Any], precision: int | None) -> tuple[Any, Any]:
         """(value as compared, value as computed); raises ex.EvalError."""
@@ -156,6 +159,32 @@ def _bound_getter(bound: Any, ctx: RuleContext) -> Callable[[Mapping[str, Any], 
 
 
 _NO_STANDARD = object()
+_ANY_TYPE = object()  # key of bounds that are the same for every unit type
+
+
+def _fixed_bounds(
+    bounds: dict[str, Any], lower_key: str | None
+) -> dict[Any, tuple[tuple[tuple[Callable[[Any, Any], bool], Decimal], ...], str, Decimal | None]] | None:
+    """Bounds written as numbers (or numbers per unit type), resolved once: unit type → (tests, standard, lower).
+
+    None when a bound is an expression, or per unit type for some types only: those take the general walk."""
+    types: set[Any] = set()
+    for b in bounds.values():
+        if isinstance(b, str) or (isinstance(b, dict) and any(isinstance(x, str) for x in b.values())):
+            return None
+        if isinstance(b, dict):
+            types.update(b)
+    if not types:
+        types = {_ANY_TYPE}
+    out = {}
+    for t in types:
+        got = {k: (b.get(t) if isinstance(b, dict) else b) for k, b in bounds.items()}
+        if any(b is None for b in got.values()):
+            continue  # no standard for this type: the general walk reports 不适用
+        tests = tuple((_TEST[k], b) for k, b in got.items())
+        standard = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for k, b in got.items())
+        out[t] = (tests, standard, got.get(lower_key) if lower_key else None)
+    return out
 
 
 def _na(unit_type: str | None, text: bool) -> Outcome:
@@ -179,10 +208,39 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
     standards: dict[
         tuple[Any, ...], str
     ] = {}  # bounds → "≥ 4.2 且 ≤ 10"; a few entries (bounds per unit type)
+    fixed = _fixed_bounds(rule.bounds(), lower_key)
+    name = value.plain_name if precision is None else None
+    full = possible if points_method else None
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
+        if fixed is not None and name is not None and not text:  # the common case, without the general walk
+            at = fixed.get(unit_type) or fixed.get(_ANY_TYPE)
+            v = values.get(name)
+            if at is not None and v is not None:
+                tests, standard, lower = at
+                met = True
+                gap = ZERO
+                for test, b in tests:
+                    if not test(v, b):
+                        met = False
+                        g = abs(b - v)
+                        if g > gap:
+                            gap = g
+                exact = values.get(EXACT)
+                raw = exact.get(name, v) if exact else v
+                return Outcome(
+                    "met" if met else "unmet",
+                    (possible if met else ZERO) if full is not None else None,
+                    v,
+                    standard,
+                    v / lower if lower else None,
+                    None if met else gap,
+                    "",
+                    lower,
+                    None if raw == v else raw,
+                )
         v, raw = value.get(values, precision)
         if v is None:
             why = f"{value.explain(values, None)} → 缺报（数据未填，不计为 0）" if text else ""
