@@ -31,6 +31,7 @@ from .result import (
     GapFlag,
     IndicatorResult,
     Later,
+    indicator_result,
     Result,
     UnitRef,
     VetoResult,
@@ -325,18 +326,13 @@ class _Scorer:
         return r
 
     def _result(
-        self, node: Node, out: Outcome, kind: str, possible: Decimal | None, explain: str | Later
+        self, node: Node, out: Outcome, possible: Decimal | None, explain: str | Later
     ) -> IndicatorResult:
         """``explain``: the explanation, or a :class:`Later` that writes it when it is first read."""
-        rule = node.rule
-        ind = node.indicator
-        return IndicatorResult(
-            node.code,
-            node.name,
-            node.depth,
-            node.parent,
-            kind,
-            out.status,  # type: ignore[arg-type]
+        inputs = _inputs(self.ctx, node.rule.names) if node.rule else {}
+        return indicator_result(
+            node.fixed,
+            out.status,
             out.points,
             possible,
             out.value,
@@ -344,41 +340,27 @@ class _Scorer:
             out.ratio,
             out.gap,
             out.exact,
-            rule.unit if rule else None,
             explain,
-            _inputs(self.ctx, rule.names) if rule else {},
-            ind.note,
-            ind.verified,
-            ind.local,
+            inputs,
         )
 
     def leaf(self, node: Node) -> IndicatorResult:
-        rule = node.rule
-        assert rule is not None
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         out = self.outcome(node, False) if pre is None else pre
         later = Later(_Scorer.leaf_field, self, node, pre)  # the explanation and the inputs, when read
-        ind = node.indicator
-        result = IndicatorResult(
-            node.code,
-            node.name,
-            node.depth,
-            node.parent,
-            rule.kind,
-            out.status,  # type: ignore[arg-type]
+        status = out.status
+        result = indicator_result(
+            node.fixed,
+            status,
             out.points,
-            node.leaf_possible if out.status not in OUT_OF_DENOMINATOR else None,
+            node.leaf_possible if status not in OUT_OF_DENOMINATOR else None,
             out.value,
             out.standard,
             out.ratio,
             out.gap,
             out.exact,
-            rule.unit,
-            later,  # type: ignore[arg-type]
-            later,  # type: ignore[arg-type]
-            ind.note,
-            ind.verified,
-            ind.local,
+            later,
+            later,
         )
         if self.overrides:
             self.override(node, result, later)
@@ -398,14 +380,8 @@ class _Scorer:
             causes = [self.errors[n] for n in rule.names if n in self.errors]
             if causes:
                 out = Outcome("error", explanation="无法计算：" + "；".join(causes))
-        p = out.points
-        if p is not None:
-            if node.leaf_possible is None:
-                out.points = None  # 达标类: statuses, no points
-            elif p is not node.points:  # full points are rounded once, at compile time
-                out.points = half_up(p, self.plan.precision)
-            else:
-                out.points = node.rounded_points
+        if out.points is not None and node.leaf_possible is None:
+            out.points = None  # 达标类: statuses, no points (rules give them rounded otherwise)
         return out
 
     @_precise
@@ -492,12 +468,12 @@ class _Scorer:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, "group", None, Later(_Scorer.group_field, self, node, pre))
+            return self._result(node, pre, None, Later(_Scorer.group_field, self, node, pre))
         kids = [self.node(c) for c in node.children]
         counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
         if not counted:
             out = Outcome("not_applicable", explanation="下级指标均不适用")
-            return self._result(node, out, "group", None, f"{node.code} {node.name}：{out.explanation}")
+            return self._result(node, out, None, f"{node.code} {node.name}：{out.explanation}")
         points = possible = full = None
         if self.plan.method != "pass_fail":
             full = ZERO
@@ -519,7 +495,6 @@ class _Scorer:
         return self._result(
             node,
             out,
-            "group",
             possible,
             Later(_Scorer.group_text, self, node, kids, counted, out, possible, full),
         )
@@ -563,7 +538,7 @@ class _Scorer:
         for n in nodes:
             out = Outcome(why.status)
             text = f"{n.code} {n.name}：上级指标{STATUS_TEXT[why.status]}"
-            self.out[n.index] = self._result(n, out, n.rule.kind if n.rule else "group", None, text)
+            self.out[n.index] = self._result(n, out, None, text)
             self.skip(n.children, why)
 
     def group_status(

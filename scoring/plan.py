@@ -62,6 +62,9 @@ class Node:
     rule: LeafRule | None = None
     checks: bool = False  # has applies_to or applicable: scoring asks whether it applies
     index: int = 0  # position in the plan's pre-order list
+    fixed: tuple[
+        Any, ...
+    ] = ()  # the result fields that do not depend on the submission (result.indicator_result)
     leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
     rounded_points: Decimal | None = None  # full points rounded half-up to the framework's precision
 
@@ -234,6 +237,18 @@ def compile_plan(fw: Framework) -> Plan:
             node.children = [build(c, depth + 1, node) for c in ind.children]
         else:
             node.rule = build_rule(ind, context, node.points)
+        rule = node.rule
+        node.fixed = (
+            ind.code,
+            ind.name,
+            depth,
+            node.parent,
+            rule.kind if rule else "group",
+            rule.unit if rule else None,
+            ind.note,
+            ind.verified,
+            ind.local,
+        )
         return node
 
     possible = _possible_points(fw)

@@ -129,6 +129,8 @@ _NOTHING: Any = _Factory()
 @_deferred("explanation", "inputs")
 @dataclass(slots=True)
 class IndicatorResult:
+    """One indicator's result. The engine builds it with :func:`indicator_result` (the same fields, faster)."""
+
     code: str
     name: str
     depth: int
@@ -152,6 +154,41 @@ class IndicatorResult:
     @property
     def status_zh(self) -> str:
         return STATUS_ZH[self.status]
+
+
+_new = object.__new__
+_put_explanation = IndicatorResult.explanation.slot.__set__  # type: ignore[attr-defined]
+_put_inputs = IndicatorResult.inputs.slot.__set__  # type: ignore[attr-defined]
+
+
+def indicator_result(
+    fixed: tuple[Any, ...],
+    status: str,
+    points: Decimal | None,
+    possible: Decimal | None,
+    value: Any,
+    standard: str | None,
+    ratio: Decimal | None,
+    gap: Decimal | None,
+    exact: Decimal | None,
+    explanation: str | Later,
+    inputs: dict[str, Any] | Later,
+) -> IndicatorResult:
+    """An IndicatorResult from the node's fixed fields (code, name, depth, parent, kind, unit, note, verified,
+    local; built once per plan) and this call's: scoring builds hundreds per submission."""
+    r = _new(IndicatorResult)
+    r.code, r.name, r.depth, r.parent, r.kind, r.unit, r.note, r.verified, r.local = fixed
+    r.status = status  # type: ignore[assignment]
+    r.points = points
+    r.possible = possible
+    r.value = value
+    r.standard = standard
+    r.ratio = ratio
+    r.gap = gap
+    r.exact = exact
+    _put_explanation(r, explanation)
+    _put_inputs(r, inputs)
+    return r
 
 
 @dataclass(slots=True)

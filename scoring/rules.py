@@ -3,6 +3,8 @@
 A closure called with ``text=True`` also writes the explanation, the way an evaluator would check it by hand;
 the engine scores without it and calls again for the text when someone reads it (result.Later). One code
 path decides in both calls, so the text always explains the numbers it sits next to.
+
+Points come back rounded half-up to the framework's precision (statuses are decided on the unrounded points).
 Comparison convention (docs/precision.md): at_least ≥ (以上/不低于), above >, at_most ≤ (不超过), below < (低于).
 """
 
@@ -210,7 +212,8 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
     ] = {}  # bounds → "≥ 4.2 且 ≤ 10"; a few entries (bounds per unit type)
     fixed = _fixed_bounds(rule.bounds(), lower_key)
     name = value.plain_name if precision is None else None
-    full = possible if points_method else None
+    full = half_up(possible, ctx.precision) if points_method and possible is not None else None
+    zero = half_up(ZERO, ctx.precision)
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -232,7 +235,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
                 raw = exact.get(name, v) if exact else v
                 return Outcome(
                     "met" if met else "unmet",
-                    (possible if met else ZERO) if full is not None else None,
+                    (full if met else zero) if full is not None else None,
                     v,
                     standard,
                     v / lower if lower else None,
@@ -270,7 +273,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
                 standards[at] = standard
         ratio = (v / lower) if lower not in (None, ZERO) else None
         status = "met" if met else "unmet"
-        points = (possible if met else ZERO) if points_method and possible is not None else None
+        points = (full if met else zero) if full is not None else None
         explanation = ""
         if text:
             rounded = "" if raw == v else f"（{_short(raw)} 四舍五入）"
@@ -281,7 +284,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
             explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
             if points is not None:
-                explanation += f"（{fmt(points)} 分）"
+                explanation += f"（{fmt(possible if met else ZERO)} 分）"  # as written, not rounded
         return Outcome(
             status,
             points,
@@ -309,6 +312,9 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
         label = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for k, b in tests) or "其他"
         steps.append((tests, step, label))
     top = steps[0][2] if steps else None
+    rounded = {
+        id(step): half_up(step.points, ctx.precision) for _, step, _ in steps if step.points is not None
+    }
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -329,7 +335,9 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
                     if step.level and pts is not None:
                         what = f"{step.level}，{what}"
                     why = f"{value.explain(values, v)}，落在第 {i + 1} 档（{label}）→ {what}"
-                return Outcome(status, pts, v, top, None, None, why)
+                return Outcome(
+                    status, rounded[id(step)] if pts is not None else None, v, top, None, None, why
+                )
         why = f"{value.explain(values, v)} 不在任何一档内" if text else ""
         return Outcome("error", value=v, explanation=why)
 
@@ -343,6 +351,7 @@ def _level_outcome(
     possible: Decimal | None,
     prefix: str,
     text: bool,
+    rounded: Mapping[str, Decimal],
 ) -> Outcome:
     if level not in table:
         why = f"{prefix}“{level}” 没有对应分数（可选：{'、'.join(table)}）" if text else ""
@@ -353,29 +362,37 @@ def _level_outcome(
     else:
         status = _status_by_points(pts, possible if possible is not None else max(table.values()))
     why = f"{prefix}{level} → {fmt(pts)} 分（{STATUS_TEXT[status]}）" if text else ""
-    return Outcome(status, pts, level, None, None, None, why)
+    return Outcome(status, rounded[level], level, None, None, None, why)
 
 
 def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
     value = _Value(rule.value, ctx)
     table = dict(rule.points)
+    rounded = {k: half_up(v, ctx.precision) for k, v in table.items()}
     label = value.label or rule.value
+    bare = value.expr.bare
+    read = value.expr.evaluate
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
-        v = value.expr.evaluate(values)
+        v = values.get(bare) if bare is not None else read(values)
         if v is None:
             return Outcome("missing", explanation=f"{label}：未评定 → 缺报" if text else "")
-        return _level_outcome(str(v), table, rule.met, possible, f"{label}：", text)
+        return _level_outcome(
+            v if type(v) is str else str(v), table, rule.met, possible, f"{label}：", text, rounded
+        )
 
     return LeafRule("levels", evaluate, tuple(value.expr.names), None)
 
 
 def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
-    items = [(it, ctx.compile(it.when)) for it in rule.items]
+    items = [(it, e, e.bare) for it in rule.items for e in [ctx.compile(it.when)]]
     k = rule.at_least
-    names = tuple(sorted({n for _, e in items for n in e.names}))
+    names = tuple(sorted({n for _, e, _ in items for n in e.names}))
+    prec = ctx.precision
+    full = half_up(possible, prec) if possible is not None else None
+    zero = half_up(ZERO, prec)
 
     n = len(items)
     at_least, all_of = f"≥ {k} 项", f"{n} 项"
@@ -387,8 +404,9 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         done = missing = 0
         earned = ZERO
         marks = []
-        for it, cond in items:
-            v = cond.evaluate(values)
+        get = values.get
+        for it, cond, bare in items:
+            v = get(bare) if bare is not None else cond.evaluate(values)
             if v is None:
                 missing += 1
             elif v:
@@ -404,11 +422,11 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             )
         if k is not None:
             ok = done >= k
-            pts = (possible if ok else ZERO) if possible is not None and ctx.method != "pass_fail" else None
+            pts = (full if ok else zero) if full is not None and ctx.method != "pass_fail" else None
             status = "met" if ok else "unmet"
             why = ""
             if text:
-                tail = f"（{fmt(pts)} 分）" if pts is not None else ""
+                tail = f"（{fmt(possible if ok else ZERO)} 分）" if pts is not None else ""
                 why = f"{mark}：{done}/{n} 项，要求至少 {k} 项 → {STATUS_TEXT[status]}{tail}"
             return Outcome(status, pts, counts[done], at_least, None, None if ok else Decimal(k - done), why)
         if possible is None:  # 达标类 without k: every item must be done
@@ -424,25 +442,27 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         if text:
             note = f"{note}{fmt(possible)}" if note else ""
             why = f"{mark}：得 {fmt(earned)} 分{note} → {STATUS_TEXT[status]}"
-        return Outcome(status, earned_c, counts[done], all_of, None, None, why)
+        return Outcome(status, half_up(earned_c, prec), counts[done], all_of, None, None, why)
 
     return LeafRule("checklist", evaluate, names, None)
 
 
 def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
-    items = [(it, ctx.compile(it.count)) for it in rule.items]
+    items = [(it, e, e.bare) for it in rule.items for e in [ctx.compile(it.count)]]
     pass_fail = possible is None  # 达标类: met when nothing is deducted
     possible = possible or ZERO
     floor = rule.floor
-    names = tuple(sorted({n for _, e in items for n in e.names}))
+    names = tuple(sorted({n for _, e, _ in items for n in e.names}))
+    prec = ctx.precision
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
         total = ZERO
         parts = []
-        for it, count in items:
-            c = count.evaluate(values)
+        get = values.get
+        for it, count, bare in items:
+            c = get(bare) if bare is not None else count.evaluate(values)
             if c is None:
                 return Outcome("missing", explanation=f"{it.label}：未填 → 缺报" if text else "")
             c = Decimal(int(c)) if isinstance(c, bool) else c
@@ -467,7 +487,7 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         if text:
             low = f"，不低于 {fmt(floor)}" if floored else ""
             why = f"{fmt(possible)} − ({'；'.join(parts)}) = {fmt(pts)}{low} → {STATUS_TEXT[status]}"
-        return Outcome(status, pts, total, None, None, None, why)
+        return Outcome(status, half_up(pts, prec), total, None, None, None, why)
 
     return LeafRule("deduction", evaluate, names, None)
 
@@ -543,13 +563,14 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
         if text:
             note = f"{note}{fmt(possible)}" if note == "，封顶 " else note
             why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
-        return Outcome(status, p, None, None, None, None, why)
+        return Outcome(status, half_up(p, prec), None, None, None, None, why)
 
     return LeafRule("expression", evaluate, names, None)
 
 
 def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
     table = dict(rule.levels) if rule.levels else None
+    rounded = {k: half_up(v, ctx.precision) for k, v in table.items()} if table else {}
     possible = possible if possible is not None else (max(table.values()) if table else None)
 
     def evaluate(
@@ -558,7 +579,7 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
         if manual is None or manual == "":
             return Outcome("pending", explanation="督学尚未评定 → 待评")
         if table is not None:
-            return _level_outcome(str(manual).strip(), table, rule.met, possible, "督学评定：", text)
+            return _level_outcome(str(manual).strip(), table, rule.met, possible, "督学评定：", text, rounded)
         try:
             p = Decimal(str(manual))
         except Exception:
@@ -567,7 +588,7 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
             return Outcome("error", value=p, explanation=f"督学评分 {fmt(p)} 超出 0–{fmt(possible)} 的范围")
         status = _status_by_points(p, possible)
         why = f"督学评分 {fmt(p)} 分 → {STATUS_TEXT[status]}" if text else ""
-        return Outcome(status, p, p, None, None, None, why)
+        return Outcome(status, half_up(p, ctx.precision), p, None, None, None, why)
 
     return LeafRule("manual", evaluate, (), None, manual=True)
 
