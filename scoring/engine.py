@@ -31,10 +31,10 @@ from .result import (
     GapFlag,
     IndicatorResult,
     Later,
-    indicator_result,
     Result,
     UnitRef,
     VetoResult,
+    indicator_result,
 )
 from .rules import EXACT, STATUS_TEXT, Outcome, half_up
 from .submission import Submission, coerce
