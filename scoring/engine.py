@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import wraps
 from typing import Any, Literal
 
@@ -162,8 +162,28 @@ class _Scorer:
             sources.append(("evaluator_values", sub.evaluator_values))
         out: dict[str, Any] = {}
         inputs = plan.inputs
+        plain = plan.plain
         for group, given in sources:
             for name, raw in given.items():
+                # Most values are plain: a number in range, yes/no, one of the choices as written. They are taken
+                # here; anything else (text to read, out of range, wrong type) goes through coerce and its reasons.
+                fast = plain.get(name)
+                if fast is not None:
+                    kind, low, high, choices = fast
+                    t = type(raw)
+                    if t is bool or t is str:
+                        if (kind == "b" and t is bool) or (choices is not None and raw in choices):
+                            out[name] = raw
+                            continue
+                    elif (t is float and kind == "n") or (t is int and (kind == "n" or kind == "i")):
+                        value = Decimal(repr(raw)) if t is float else Decimal(raw)
+                        if (
+                            value.is_finite()
+                            and (low is None or value >= low)
+                            and (high is None or value <= high)
+                        ):
+                            out[name] = value
+                            continue
                 spec = inputs.get(name)
                 if spec is None:
                     problems.append(
@@ -208,19 +228,18 @@ class _Scorer:
         ctx[EXACT] = (
             exact  # unrounded derived values: for traces and for 差异系数 (not a valid name in expressions)
         )
-        rounding = plan.compare_rounded
-        for d in plan.derived:
+        for d, name, evaluate, quantum in plan.derived_steps:
             try:
-                v = d.expr.evaluate(ctx)
+                v = evaluate(ctx)
             except ex.EvalError as err:
-                self.errors[d.name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
+                self.errors[name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
                 v = None
-            if v is not None and rounding and d.precision is not None and ex.is_number(v):
-                rounded = half_up(Decimal(v), d.precision)
+            if quantum is not None and v is not None and (type(v) is Decimal or ex.is_number(v)):
+                rounded = Decimal(v).quantize(quantum, ROUND_HALF_UP)
                 if rounded != v:
-                    exact[d.name] = v
+                    exact[name] = v
                 v = rounded
-            ctx[d.name] = v
+            ctx[name] = v
         return ctx
 
     # -- the tree ----------------------------------------------------------------------------------
@@ -709,14 +728,14 @@ class _Scorer:
     # -- reporting helpers -------------------------------------------------------------------------
 
     def completeness(self, given: dict[str, Any]) -> Completeness:
+        own = self.options.values == "self"
+        unit_type = self.unit_type
         required = [
-            s
-            for s in self.plan.inputs.values()
-            if s.required
-            and (s.applies_to is None or self.unit_type in s.applies_to)
-            and (s.by == "self" or self.options.values != "self")
+            name
+            for name, applies_to, by in self.plan.required
+            if (applies_to is None or unit_type in applies_to) and (by == "self" or not own)
         ]
-        missing = [s.name for s in required if given.get(s.name) is None]
+        missing = [name for name in required if given.get(name) is None]
         n = len(required)
         ratio = half_up(Decimal(n - len(missing)) / n, 4) if n else Decimal(1)
         return Completeness(n - len(missing), n, ratio, missing)

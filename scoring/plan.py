@@ -114,12 +114,37 @@ class Plan:
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
     leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
+    # derived values in order: (spec, name, evaluate, rounding quantum when compared rounded)
+    derived_steps: list[tuple[DerivedSpec, str, Any, Decimal | None]] = field(default_factory=list)
+    required: list[tuple[str, frozenset[str] | None, str]] = field(
+        default_factory=list
+    )  # (name, applies_to, by)
+    # inputs by kind for the engine's fast path: (n)umber/percent, (i)nteger, (b)oolean, (c)hoice; bounds; choices
+    plain: dict[str, tuple[str, Decimal | None, Decimal | None, frozenset[str] | None]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.index = {n.code: n for n in self.nodes}
         for i, n in enumerate(self.nodes):
             n.index = i
         self.leaf_indexes = [n.index for n in self.nodes if n.rule is not None]
+        self.derived_steps = [
+            (
+                d,
+                d.name,
+                d.expr.evaluate,
+                Decimal(1).scaleb(-d.precision) if d.precision is not None and self.compare_rounded else None,
+            )
+            for d in self.derived
+        ]
+        self.required = [(n, i.applies_to, i.by) for n, i in self.inputs.items() if i.required]
+        codes = {"number": "n", "percent": "n", "integer": "i", "boolean": "b", "choice": "c", "level": "c"}
+        self.plain = {
+            n: (codes[i.kind], i.min, i.max, frozenset(i.choices) if i.choices else None)
+            for n, i in self.inputs.items()
+            if i.kind in codes and ((i.kind != "choice" and i.kind != "level") or i.choices)
+        }
         self.blank = dict.fromkeys(self.inputs)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 

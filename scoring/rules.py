@@ -304,13 +304,13 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
     value = _Value(rule.value, ctx)
     steps = []
     for step in rule.steps:
-        tests = [
+        written = [
             (k, getattr(step, k))
             for k in ("at_least", "above", "at_most", "below")
             if getattr(step, k) is not None
         ]
-        label = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for k, b in tests) or "其他"
-        steps.append((tests, step, label))
+        label = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for k, b in written) or "其他"
+        steps.append((tuple((_TEST[k], b) for k, b in written), step, label))
     top = steps[0][2] if steps else None
     rounded = {
         id(step): half_up(step.points, ctx.precision) for _, step, _ in steps if step.points is not None
@@ -323,7 +323,10 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
         if v is None:
             return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
         for i, (tests, step, label) in enumerate(steps):
-            if all(_TEST[k](v, b) for k, b in tests):
+            for test, b in tests:
+                if not test(v, b):
+                    break
+            else:
                 pts = step.points
                 if pts is not None:
                     status = _status_by_points(pts, possible)
