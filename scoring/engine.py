@@ -320,7 +320,7 @@ class _Scorer:
             if self.options.compare_self:
                 mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
                 result.self_total = mine.total
-        result.rectification = Later(_rectification, plan, ctx, sub.unit.date)  # type: ignore[assignment]
+        result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
         self.out = []  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 
@@ -366,7 +366,7 @@ class _Scorer:
     def leaf(self, node: Node) -> IndicatorResult:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         out = self.outcome(node, False) if pre is None else pre
-        later = Later(_Scorer.leaf_field, self, node, pre)  # the explanation and the inputs, when read
+        later = Later((_Scorer.leaf_field, self, node, pre))  # the explanation and the inputs, when read
         status = out.status
         result = indicator_result(
             node.fixed,
@@ -480,15 +480,20 @@ class _Scorer:
             result.status = st  # type: ignore[assignment]
         new = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
         after = f"；督学改判：{old} → {new}（{o.by}：{o.reason}）"
-        result.explanation = Later(_amended, explain, after)  # type: ignore[assignment]
+        result.explanation = Later((_amended, explain, after))  # type: ignore[assignment]
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
 
     def parent(self, node: Node) -> IndicatorResult:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, None, Later(_Scorer.group_field, self, node, pre))
-        kids = [self.node(c) for c in node.children]
+            return self._result(node, pre, None, Later((_Scorer.group_field, self, node, pre)))
+        kids = []
+        results = self.out
+        for c in node.children:
+            r = self.leaf(c) if c.rule is not None else self.parent(c)
+            results[c.index] = r
+            kids.append(r)
         counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
         if not counted:
             out = Outcome("not_applicable", explanation="下级指标均不适用")
@@ -515,7 +520,7 @@ class _Scorer:
             node,
             out,
             possible,
-            Later(_Scorer.group_text, self, node, kids, counted, out, possible, full),
+            Later((_Scorer.group_text, self, node, kids, counted, out, possible, full)),
         )
 
     @_precise

@@ -37,21 +37,19 @@ STATUS_BY_ZH = {v: k for k, v in STATUS_ZH.items()}
 Scalar = Decimal | bool | str | dt.date | None
 
 
-class Later:
-    """A field value still to be written: ``fn(*args, obj, field)`` gives it, once, on first read of the field.
+class Later(tuple):  # type: ignore[type-arg]
+    """A field value still to be written: ``Later((fn, *args))``; ``fn(*args, obj, field)`` gives it, once, on
+    first read of the field.
 
     Passing the owner in (rather than closing over it) keeps results free of reference cycles, so they are
     freed as soon as they are dropped. One Later may stand in several fields of an object: ``field`` says which.
+    A tuple, because scoring makes one per indicator and a tuple is built without running Python code.
     """
 
-    __slots__ = ("args", "fn")
-
-    def __init__(self, fn: Callable[..., Any], *args: Any):
-        self.fn = fn
-        self.args = args
+    __slots__ = ()
 
     def __call__(self, obj: Any, field: str) -> Any:
-        return self.fn(*self.args, obj, field)
+        return self[0](*self[1:], obj, field)
 
 
 class _Deferred:
