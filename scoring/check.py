@@ -51,6 +51,9 @@ class Checker:
         self.fw = fw
         self.problems: list[Problem] = []
         self.env: dict[str, ex.VarInfo] = {}
+        # expressions compiled while checking, by source text: compile_plan reuses them (same code, whatever
+        # the env they were checked against)
+        self.compiled: dict[str, ex.Expression] = {}
         self.used: set[str] = set()
 
     # -- locating ---------------------------------------------------------------------------------
@@ -106,6 +109,8 @@ class Checker:
                     detail=ex.caret(str(err.source), issue.column),
                 )
             return None
+        if isinstance(source, str):
+            self.compiled[source] = compiled
         self.used |= compiled.names
         if (
             want

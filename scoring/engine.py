@@ -489,24 +489,24 @@ class _Scorer:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
             return self._result(node, pre, None, Later((_Scorer.group_field, self, node, pre)))
         kids = []
+        counted = []
+        statuses = set()
         results = self.out
         for c in node.children:
             r = self.leaf(c) if c.rule is not None else self.parent(c)
             results[c.index] = r
             kids.append(r)
-        counted = [k for k in kids if k.status not in OUT_OF_DENOMINATOR]
+            st = r.status
+            if st not in OUT_OF_DENOMINATOR:
+                counted.append(r)
+                statuses.add(st)
         if not counted:
             out = Outcome("not_applicable", explanation="下级指标均不适用")
             return self._result(node, out, None, f"{node.code} {node.name}：{out.explanation}")
         points = possible = full = None
         if self.plan.method != "pass_fail":
-            full = ZERO
-            earned = ZERO
-            for k in counted:
-                if k.possible is not None:
-                    full += k.possible
-                if k.points is not None:
-                    earned += k.points
+            full = sum([k.possible for k in counted if k.possible is not None], ZERO)
+            earned = sum([k.points for k in counted if k.points is not None], ZERO)
             possible = node.points if node.points is not None else full
             rescaled = len(counted) != len(kids) and full > 0
             points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
@@ -514,7 +514,7 @@ class _Scorer:
         if req is not None:
             status = self.require(counted, req)[0]
         else:
-            status = self.group_status(counted, points, possible)
+            status = self.group_status(statuses, points)
         out = Outcome(status, points)
         return self._result(
             node,
@@ -565,17 +565,15 @@ class _Scorer:
             self.out[n.index] = self._result(n, out, None, text)
             self.skip(n.children, why)
 
-    def group_status(
-        self, counted: list[IndicatorResult], points: Decimal | None, possible: Decimal | None
-    ) -> str:
-        statuses = {k.status for k in counted}
-        if statuses == {"met"}:
+    def group_status(self, statuses: set[str], points: Decimal | None) -> str:
+        """A group's status from its counted children's statuses (and its points)."""
+        if len(statuses) == 1 and "met" in statuses:
             return "met"
         if self.plan.method == "pass_fail":
             if "unmet" in statuses or "partial" in statuses:
                 return "unmet"
             return "missing"
-        if statuses & set(UNSCORED) and not (statuses & {"unmet", "partial"}):
+        if not statuses.isdisjoint(UNSCORED) and "unmet" not in statuses and "partial" not in statuses:
             return "missing"
         if points is not None and points <= 0:
             return "unmet"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import operator
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
@@ -699,20 +700,33 @@ class Expression:
     strict_names: tuple[str, ...]
     function: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
     bare: str | None = None  # the name, when the expression is just a name (read directly, the common case)
+    # evaluate(), for callers that already run at PRECISION digits (the engine, once per scoring call)
+    run: Callable[[Mapping[str, Any]], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", _runner(self.function, self.strict_names, self.bare))
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The value, or ``None`` when a needed name is missing; :class:`EvalError` on arithmetic faults."""
-        if self.bare is not None:
-            return values.get(self.bare)
-        for name in self.strict_names:
+        if getcontext().prec == PRECISION:
+            return self.run(values)
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return self.run(values)
+
+
+def _runner(
+    function: Callable[[Mapping[str, Any]], Any], strict: tuple[str, ...], bare: str | None
+) -> Callable[[Mapping[str, Any]], Any]:
+    if bare is not None:
+        return lambda values: values.get(bare)
+
+    def run(values: Mapping[str, Any]) -> Any:
+        for name in strict:
             if values.get(name) is None:
                 return None
         try:
-            if getcontext().prec == PRECISION:  # the engine sets it once per scoring call
-                return self.function(values)
-            with localcontext() as ctx:
-                ctx.prec = PRECISION
-                return self.function(values)
+            return function(values)
         except ZeroDivisionError:
             raise EvalError("除数为零", "division by zero") from None
         except DecimalException as exc:
@@ -723,6 +737,8 @@ class Expression:
             return None
         except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
             raise EvalError(f"计算失败：{exc}", f"evaluation failed: {exc}") from None
+
+    return run
 
 
 def compile_expr(
@@ -736,6 +752,16 @@ def compile_expr(
 
 def _compile(parsed: Parsed, rtype: str) -> Expression:
     text = parsed.source
+    node = parsed.tree.body
+    if isinstance(node, ast.Name) and node.id not in ("True", "False"):  # a bare name: no code to compile
+        return Expression(
+            source=text.strip(),
+            type=rtype,
+            names=frozenset(parsed.names),
+            strict_names=tuple(sorted(parsed.strict_names)),
+            function=operator.itemgetter(node.id),
+            bare=node.id,
+        )
     rewrite = _Rewrite(parsed.text)  # the tree's positions are relative to the stripped text
     body = rewrite.visit(parsed.tree.body)
     args = ast.arguments(posonlyargs=[], args=[ast.arg("_v")], kwonlyargs=[], kw_defaults=[], defaults=[])
@@ -751,9 +777,6 @@ def _compile(parsed: Parsed, rtype: str) -> Expression:
         names=frozenset(parsed.names),
         strict_names=tuple(sorted(parsed.strict_names)),
         function=function,
-        bare=body.slice.value
-        if isinstance(parsed.tree.body, ast.Name) and isinstance(body, ast.Subscript)
-        else None,  # type: ignore[attr-defined]
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import registry
+from .collector import collector_paused
 from .model import Framework, attach_sources
 from .problems import FrameworkError, PathPart, Problem
 from .yamlsource import DEFAULT_LIMITS, Limits, SourceMap, load_yaml_text, read_text
@@ -78,6 +79,11 @@ def _display(path: Path) -> str:
 
 
 def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chain: tuple[str, ...]):
+    with collector_paused():
+        return _from_text_unpaused(text, file, limits, base_dir, chain)
+
+
+def _from_text_unpaused(text: str, file: str, limits: Limits, base_dir: Path | None, chain: tuple[str, ...]):
     from . import check, tailor
 
     try:

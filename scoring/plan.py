@@ -13,6 +13,7 @@ from typing import Any
 
 from . import expr as ex
 from .check import Checker, checked
+from .collector import collector_paused
 from .model import Framework, Grade, Indicator, Rectify, Veto
 from .problems import FrameworkError
 from .rules import LeafRule, build_rule
@@ -133,7 +134,7 @@ class Plan:
             (
                 d,
                 d.name,
-                d.expr.evaluate,
+                d.expr.run,
                 Decimal(1).scaleb(-d.precision) if d.precision is not None and self.compare_rounded else None,
             )
             for d in self.derived
@@ -171,6 +172,11 @@ def _merge_rectify(defaults: Rectify, own: Rectify | None) -> Rectify:
 
 def compile_plan(fw: Framework) -> Plan:
     """Compile a framework (already loaded and checked) into a plan; raise FrameworkError if it has errors."""
+    with collector_paused():
+        return _compile_plan(fw)
+
+
+def _compile_plan(fw: Framework) -> Plan:
     checker = fw._checked if isinstance(fw._checked, Checker) and fw._checked.fw is fw else None
     if checker is None:  # built in code or changed since loading: check it now
         checker = checked(fw)
@@ -181,8 +187,11 @@ def compile_plan(fw: Framework) -> Plan:
     settings = fw.settings
     defaults = fw.rectify or Rectify()
 
+    compiled = checker.compiled
+
     def compile_(source: Any) -> ex.Expression:
-        return ex.compile_expr(source, env)
+        hit = compiled.get(source) if isinstance(source, str) else None
+        return hit if hit is not None else ex.compile_expr(source, env)
 
     inputs = {
         name: InputSpec(

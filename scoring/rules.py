@@ -5,6 +5,7 @@ the engine scores without it and calls again for the text when someone reads it 
 path decides in both calls, so the text always explains the numbers it sits next to.
 
 Points come back rounded half-up to the framework's precision (statuses are decided on the unrounded points).
+Rules run inside the engine's decimal context (PRECISION digits), so they call ``Expression.run`` directly.
 Comparison convention (docs/precision.md): at_least ≥ (以上/不低于), above >, at_most ≤ (不超过), below < (低于).
 """
 
@@ -123,7 +124,7 @@ class _Value:
             if self.derived is not None:  # already rounded to its own precision
                 v = values.get(self.name)  # type: ignore[arg-type]
                 return v, (values.get(EXACT) or {}).get(self.name, v)
-        raw = self.expr.evaluate(values)
+        raw = self.expr.run(values)
         if self.derived is not None and raw is not None:
             raw = values.get(EXACT, {}).get(self.name, raw)  # the derived value as computed, before rounding
         p = precision if precision is not None else self.precision
@@ -151,12 +152,12 @@ def _bound_getter(bound: Any, ctx: RuleContext) -> Callable[[Mapping[str, Any], 
             b = per_type.get(unit_type) if unit_type is not None else None
             if b is None:
                 return _NO_STANDARD
-            return b if isinstance(b, Decimal) else b.evaluate(values)
+            return b if isinstance(b, Decimal) else b.run(values)
 
         return get
     if isinstance(bound, str):
         compiled = ctx.compile(bound)
-        return lambda values, unit_type: compiled.evaluate(values)
+        return lambda values, unit_type: compiled.run(values)
     return lambda values, unit_type: bound
 
 
@@ -374,7 +375,7 @@ def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     rounded = {k: half_up(v, ctx.precision) for k, v in table.items()}
     label = value.label or rule.value
     bare = value.expr.bare
-    read = value.expr.evaluate
+    read = value.expr.run
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -409,7 +410,7 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         marks = []
         get = values.get
         for it, cond, bare in items:
-            v = get(bare) if bare is not None else cond.evaluate(values)
+            v = get(bare) if bare is not None else cond.run(values)
             if v is None:
                 missing += 1
             elif v:
@@ -465,7 +466,7 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         parts = []
         get = values.get
         for it, count, bare in items:
-            c = get(bare) if bare is not None else count.evaluate(values)
+            c = get(bare) if bare is not None else count.run(values)
             if c is None:
                 return Outcome("missing", explanation=f"{it.label}：未填 → 缺报" if text else "")
             c = Decimal(int(c)) if isinstance(c, bool) else c
@@ -542,7 +543,7 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
-        p = points.evaluate(values)
+        p = points.run(values)
         if p is None:
             return Outcome("missing", explanation=f"{template.render(values)} → 缺报" if text else "")
         p = Decimal(int(p)) if isinstance(p, bool) else half_up(p, prec)
@@ -552,7 +553,7 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
         if p < 0:
             p, note = ZERO, "，不低于 0"
         if met is not None:
-            m = met.evaluate(values)
+            m = met.run(values)
             status = (
                 "missing"
                 if m is None
