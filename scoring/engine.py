@@ -511,10 +511,7 @@ class _Scorer:
             rescaled = len(counted) != len(kids) and full > 0
             points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
         req = node.indicator.require
-        if req is not None:
-            status = self.require(counted, req)[0]
-        else:
-            status = self.group_status(statuses, points)
+        status = self.require(counted, req)[0] if req is not None else self.group_status(statuses, points)
         out = Outcome(status, points)
         return self._result(
             node,
