@@ -125,3 +125,57 @@ def test_round_is_half_up(x):
 
     e = compile_expr("round(x, 2)", {"x": VarInfo("number")})
     assert e.evaluate({"x": x}) == x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+_KINDS = scoring.compile_plan(
+    scoring.load_text(
+        """
+id: kinds
+name: 各类填报项
+version: "1"
+inputs:
+  n: {label: 数值, type: number, min: 0, max: 100}
+  p: {label: 比例, type: percent, min: 0, max: 100}
+  i: {label: 整数, type: integer, min: 1}
+  b: {label: 是否, type: boolean}
+  c: {label: 选项, type: choice, choices: [有, 无]}
+indicators:
+  - {code: A, name: 数值, points: 1, rule: {threshold: {value: n, at_least: 1}}}
+  - {code: B, name: 比例, points: 1, rule: {threshold: {value: p, at_least: 1}}}
+  - {code: C, name: 整数, points: 1, rule: {threshold: {value: i, at_least: 1}}}
+  - {code: D, name: 是否, points: 1, rule: {checklist: {items: [{label: 是, when: b, points: 1}]}}}
+  - {code: E, name: 选项, points: 1, rule: {expression: {points: "1 if c == '有' else 0"}}}
+""",
+        "kinds.yaml",
+    )
+)
+raw_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-5, max_value=200),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.decimals(allow_nan=False, places=3, min_value=-5, max_value=200),
+    st.sampled_from(["有", "无", " 有 ", "ｙ", "95%", "1,234", "", "是", "否", "3.0", "abc"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries({k: raw_values for k in ("n", "p", "i", "b", "c")}))
+def test_the_engines_quick_reading_agrees_with_coerce(values):
+    """The engine takes plain values without coerce(); whatever it takes or refuses, coerce agrees."""
+    from scoring.engine import Options, _Scorer
+    from scoring.submission import coerce
+
+    sub = scoring.Submission(unit={"name": "x", "type": "小学"}, values=values)
+    got, problems = _Scorer(_KINDS, sub, Options()).values("final")
+    want, bad = {}, set()
+    for name, raw in values.items():
+        spec = _KINDS.inputs[name]
+        value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        if why:
+            bad.add(name)
+        elif value is not None:
+            want[name] = value
+    as_written = lambda d: {k: (type(v), str(v)) for k, v in d.items()}  # noqa: E731 - "1.0" is not "1"
+    assert as_written(got) == as_written(want)
+    assert {p.path[-1] for p in problems} == bad

@@ -1,0 +1,138 @@
+"""Results: texts written on first read (and the same whenever read), the fast constructor, no cycles."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import pickle
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import scoring
+from scoring.result import IndicatorResult, Later, indicator_result, result_from_json
+
+from .helpers import D, plan_of, run
+
+BODY = """
+scoring: {method: points, precision: 2}
+inputs:
+  students: {label: 在校生数, type: integer, min: 1}
+  teachers: {label: 专任教师数, type: integer, min: 0}
+  lab: {label: 实验室, type: boolean}
+derived:
+  ratio: {label: 每百名学生教师数, expr: "teachers / students * 100", precision: 2}
+indicators:
+  - code: A
+    name: 师资
+    children:
+      - {code: A1, name: 教师配备, points: 10, rule: {threshold: {value: ratio, at_least: 4.2}}}
+      - {code: A2, name: 实验室, points: 5, rule: {checklist: {items: [{label: 有实验室, when: lab, points: 5}]}}}
+"""
+
+
+def _raw(r: IndicatorResult, field: str):
+    return getattr(IndicatorResult, field).slot.__get__(r)
+
+
+def test_explanations_are_written_when_first_read():
+    res = run(plan_of(BODY), {"students": 500, "teachers": 21, "lab": False})
+    a1 = res.indicator("A1")
+    assert isinstance(_raw(a1, "explanation"), Later) and isinstance(_raw(a1, "inputs"), Later)
+    assert a1.explanation == "A1 教师配备：每百名学生教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10 分）"
+    assert type(_raw(a1, "explanation")) is str  # written once, kept
+    assert a1.inputs == {"ratio": D("4.20")}
+    assert res.indicator("A").explanation == "A 师资：10.00 + 0.00 = 10.00 / 15 → 部分达标"
+    assert [i.code for i in res.rectification] == ["A2"]
+
+
+def test_a_text_read_later_is_computed_at_the_engines_precision():
+    """1 ÷ 3 at 34 digits, even when read under a 5-digit context long after scoring."""
+    body = BODY.replace('"teachers / students * 100"', '"teachers / students"').replace("precision: 2}", "}")
+    res = run(plan_of(body), {"students": 3, "teachers": 1, "lab": True})
+    with localcontext() as ctx:
+        ctx.prec = 5
+        text = res.indicator("A1").explanation
+    assert "0.3333333333333333333333333333333333" in text
+
+
+def test_reading_in_any_order_gives_the_same_result_as_json():
+    values = {"students": 480, "teachers": 19, "lab": True}
+    first = run(plan_of(BODY), values)
+    second = run(plan_of(BODY), values)
+    _ = [i.explanation for i in reversed(second.indicators)], second.rectification
+    assert first.to_json() == second.to_json()
+    assert result_from_json(first.to_json()) == second
+
+
+def test_results_pickle_with_their_texts():
+    res = run(plan_of(BODY), {"students": 500, "teachers": 10, "lab": True})
+    back = pickle.loads(pickle.dumps(res))
+    assert back.indicator("A1").explanation.endswith("→ 未达标（0 分）")
+    assert back == res
+
+
+def test_indicator_result_sets_every_field():
+    fixed = ("A1", "名称", 2, "A", "threshold", "人", "注", False, True)
+    args = (
+        "unmet",
+        D("0.00"),
+        D(10),
+        D("3.9"),
+        "≥ 4.2",
+        D("0.93"),
+        D("0.3"),
+        D("3.912"),
+        "文字",
+        {"x": D(1)},
+    )
+    fast = indicator_result(fixed, *args)
+    code, name, depth, parent, kind, unit, note, verified, local = fixed
+    status, points, possible, value, standard, ratio, gap, exact, explanation, inputs = args
+    slow = IndicatorResult(
+        code, name, depth, parent, kind, status, points, possible, value, standard, ratio, gap, exact, unit,
+        explanation, inputs, note, verified, local,
+    )  # fmt: skip
+    assert fast == slow
+    assert all(getattr(fast, f.name) == getattr(slow, f.name) for f in dataclasses.fields(IndicatorResult))
+
+
+def test_scoring_leaves_no_reference_cycles():
+    """Results are freed as soon as they are dropped, texts written or not (a batch scores thousands)."""
+    plan = scoring.compile_plan(scoring.load_framework("demo-school"))
+    sub = scoring.read_submission(Path(__file__).parents[1] / "examples/demo-school/weak.json")
+    gc.collect()
+    gc.disable()
+    try:
+        for read in (False, True):
+            res = scoring.score(plan, sub)
+            if read:
+                res.to_json()
+            del res
+            assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_loading_restores_the_cycle_collector():
+    text = "id: t\nname: 测试框架\nversion: '1'\n" + BODY
+    for was in (True, False):
+        (gc.enable if was else gc.disable)()
+        try:
+            scoring.load_text(text, "t.yaml")
+            assert gc.isenabled() is was
+        finally:
+            gc.enable()
+
+
+def test_overridden_explanation_keeps_the_rule_text():
+    res = run(
+        plan_of(BODY),
+        {"students": 500, "teachers": 10, "lab": True},
+        overrides=[
+            {"indicator": "A1", "points": "8", "by": "张督学", "reason": "现场核实", "at": "2026-06-02"}
+        ],
+    )
+    a1 = res.indicator("A1")
+    assert a1.points == Decimal("8") and a1.status == "partial"
+    assert a1.explanation.startswith("A1 教师配备：每百名学生教师数 = 10 ÷ 500 × 100 = 2.00 < 4.2")
+    assert a1.explanation.endswith("督学改判：未达标 0.00 分 → 部分达标 8 分（张督学：现场核实）")
