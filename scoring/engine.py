@@ -348,10 +348,15 @@ class _Scorer:
         self, node: Node, out: Outcome, possible: Decimal | None, explain: str | Later
     ) -> IndicatorResult:
         """``explain``: the explanation, or a :class:`Later` that writes it when it is first read."""
+        code, name, depth, parent, kind, unit, note, verified, local = node.fixed
         inputs = _inputs(self.ctx, node.rule.names) if node.rule else {}
-        return indicator_result(
-            node.fixed,
-            out.status,
+        return IndicatorResult(
+            code,
+            name,
+            depth,
+            parent,
+            kind,
+            out.status,  # type: ignore[arg-type]
             out.points,
             possible,
             out.value,
@@ -359,28 +364,19 @@ class _Scorer:
             out.ratio,
             out.gap,
             out.exact,
+            unit,
             explain,
             inputs,
+            note,
+            verified,
+            local,
         )
 
     def leaf(self, node: Node) -> IndicatorResult:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         out = self.outcome(node, False) if pre is None else pre
         later = Later((_Scorer.leaf_field, self, node, pre))  # the explanation and the inputs, when read
-        status = out.status
-        result = indicator_result(
-            node.fixed,
-            status,
-            out.points,
-            node.leaf_possible if status not in OUT_OF_DENOMINATOR else None,
-            out.value,
-            out.standard,
-            out.ratio,
-            out.gap,
-            out.exact,
-            later,
-            later,
-        )
+        result = indicator_result(node, out, later)
         if self.overrides:
             self.override(node, result, later)
         return result
@@ -388,15 +384,17 @@ class _Scorer:
     def outcome(self, node: Node, text: bool) -> Outcome:
         """A leaf's outcome from its rule (applicability already settled); ``text``: with its explanation."""
         rule = node.rule
-        assert rule is not None
         try:
-            out = rule.evaluate(
-                self.ctx, self.unit_type, self.sub.manual.get(node.code) if rule.manual else None, text
+            out = rule.evaluate(  # type: ignore[union-attr]
+                self.ctx,
+                self.unit_type,
+                self.sub.manual.get(node.code) if rule.manual else None,
+                text,  # type: ignore[union-attr]
             )
         except ex.EvalError as err:
             out = Outcome("error", explanation=f"无法计算：{err.zh}")
         if self.errors and out.status == "missing":
-            causes = [self.errors[n] for n in rule.names if n in self.errors]
+            causes = [self.errors[n] for n in rule.names if n in self.errors]  # type: ignore[union-attr]
             if causes:
                 out = Outcome("error", explanation="无法计算：" + "；".join(causes))
         if out.points is not None and node.leaf_possible is None:
@@ -492,8 +490,25 @@ class _Scorer:
         counted = []
         statuses = set()
         results = self.out
+        plain = not (self.waivers or self.overrides)
+        ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
         for c in node.children:
-            r = self.leaf(c) if c.rule is not None else self.parent(c)
+            rule = c.rule
+            if rule is None:
+                r = self.parent(c)
+            elif plain and not c.checks:  # leaf(), without its calls: most leaves of most submissions
+                try:
+                    out = rule.evaluate(ctx, unit_type, manual.get(c.code) if rule.manual else None, False)
+                except ex.EvalError:
+                    out = self.outcome(c, False)  # says why
+                else:
+                    if out.status == "missing" and errors:
+                        out = self.outcome(c, False)  # a derived value it reads could not be computed
+                    elif out.points is not None and c.leaf_possible is None:
+                        out.points = None
+                r = indicator_result(c, out, Later((_Scorer.leaf_field, self, c, None)))
+            else:
+                r = self.leaf(c)
             results[c.index] = r
             kids.append(r)
             st = r.status

@@ -159,33 +159,27 @@ _put_explanation = IndicatorResult.explanation.slot.__set__  # type: ignore[attr
 _put_inputs = IndicatorResult.inputs.slot.__set__  # type: ignore[attr-defined]
 
 
-def indicator_result(
-    fixed: tuple[Any, ...],
-    status: str,
-    points: Decimal | None,
-    possible: Decimal | None,
-    value: Any,
-    standard: str | None,
-    ratio: Decimal | None,
-    gap: Decimal | None,
-    exact: Decimal | None,
-    explanation: str | Later,
-    inputs: dict[str, Any] | Later,
-) -> IndicatorResult:
-    """An IndicatorResult from the node's fixed fields (code, name, depth, parent, kind, unit, note, verified,
-    local; built once per plan) and this call's: scoring builds hundreds per submission."""
+_OUT_OF_DENOMINATOR = frozenset(("not_applicable", "waived"))
+
+
+def indicator_result(node: Any, out: Any, later: Later) -> IndicatorResult:
+    """A leaf's IndicatorResult from its plan node and rule outcome (scoring builds hundreds per submission).
+
+    ``node.fixed``: the fields that do not depend on the submission (code, name, depth, parent, kind, unit, note,
+    verified, local), built once per plan; ``later`` writes the explanation and the inputs when they are read.
+    """
     r = _new(IndicatorResult)
-    r.code, r.name, r.depth, r.parent, r.kind, r.unit, r.note, r.verified, r.local = fixed
-    r.status = status  # type: ignore[assignment]
-    r.points = points
-    r.possible = possible
-    r.value = value
-    r.standard = standard
-    r.ratio = ratio
-    r.gap = gap
-    r.exact = exact
-    _put_explanation(r, explanation)
-    _put_inputs(r, inputs)
+    r.code, r.name, r.depth, r.parent, r.kind, r.unit, r.note, r.verified, r.local = node.fixed
+    r.status = status = out.status
+    r.points = out.points
+    r.possible = node.leaf_possible if status not in _OUT_OF_DENOMINATOR else None
+    r.value = out.value
+    r.standard = out.standard
+    r.ratio = out.ratio
+    r.gap = out.gap
+    r.exact = out.exact
+    _put_explanation(r, later)
+    _put_inputs(r, later)
     return r
 
 
