@@ -21,6 +21,8 @@ What it does, in one run:
       (total, grade, and the points of every indicator);
    d. memory: peak RSS (``getrusage``) and current RSS after 1,000 and after all submissions, results
       discarded as they are produced;
+   e. (information) the same scoring with every text then written: ``scoring.score(...).to_json()`` over
+      ``--texts`` submissions, since explanations, inputs and the 整改清单 are written when first read;
 4. prints a table with PASS/FAIL against the targets and, with ``--json``, the figures as JSON at the end.
 
 Nothing here changes the engine; the script only uses the public API (``scoring.load_text``,
@@ -950,6 +952,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--leaves", type=int, default=300, help="leaf indicators in the framework (default 300)")
     ap.add_argument("--seed", type=int, default=1, help="seed for the framework and the submissions")
     ap.add_argument("--verify", type=int, default=1000, help="submissions checked floor == engine (≥ 200)")
+    ap.add_argument(
+        "--texts",
+        type=int,
+        default=1000,
+        help="submissions scored and written as JSON (information; default 1000)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
     ap.add_argument(
         "--profile",
@@ -1022,6 +1030,13 @@ def main(argv: list[str] | None = None) -> int:
     for sub in subs:
         floor_score(sub.unit.type, sub.values, sub.manual)
     t_floor = time.perf_counter() - t0
+    m_texts = min(n, args.texts)
+    log(f"texts: scoring {m_texts:,} submissions and writing each result as JSON …")
+    t0 = time.perf_counter()
+    for sub in subs[:m_texts]:
+        score(plan, sub).to_json()
+    t_texts = time.perf_counter() - t0
+    texts_rate = m_texts / t_texts if m_texts else 0.0
     n_verify = min(n, max(200, args.verify))
     idx = sorted(random.Random(args.seed + 1).sample(range(n), n_verify))
     log(f"verify: floor == engine on {n_verify:,} submissions (total, grade, every indicator) …")
@@ -1096,6 +1111,12 @@ def main(argv: list[str] | None = None) -> int:
         ("floor throughput (hand-coded Decimal)", f"{floor_rate:,.0f} subs/s", "", ""),
         ("  floor time / per submission", f"{t_floor:.2f} s / {1000 * t_floor / n:.3f} ms", "", ""),
         ("ratio engine / floor (slowdown)", f"{ratio:.1f}×", "≤ 5×", ok(checks["floor_ratio"])),
+        (
+            f"info: scoring + every text written, as JSON ({m_texts:,})",
+            f"{texts_rate:,.0f} subs/s",
+            "",
+            "info",
+        ),
         (f"peak RSS after {mark:,} / {n:,}", f"{mib(rss_mark[0])} / {mib(rss_end[0])}", "", ""),
         (f"current RSS after {mark:,} / {n:,}", f"{mib(rss_mark[1])} / {mib(rss_end[1])}", "", ""),
         (
@@ -1165,6 +1186,8 @@ def main(argv: list[str] | None = None) -> int:
                     "floor_s": round(t_floor, 4),
                     "floor_subs_per_s": round(floor_rate, 1),
                     "ratio_engine_over_floor": round(ratio, 2),
+                    "texts_submissions": m_texts,
+                    "texts_subs_per_s": round(texts_rate, 1),
                     "peak_rss_kib": {"start": rss_start[0], "after_mark": rss_mark[0], "end": rss_end[0]},
                     "current_rss_kib": {"start": rss_start[1], "after_mark": rss_mark[1], "end": rss_end[1]},
                     "mark": mark,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
 from functools import wraps
 from typing import Any, Literal
 
@@ -117,6 +117,8 @@ def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def run(*args: Any) -> Any:
+        if getcontext().prec == PRECISION:
+            return fn(*args)
         with localcontext() as ctx:
             ctx.prec = PRECISION
             return fn(*args)
@@ -401,11 +403,14 @@ class _Scorer:
             out.points = None  # 达标类: statuses, no points (rules give them rounded otherwise)
         return out
 
-    @_precise
     def leaf_field(self, node: Node, pre: Outcome | None, owner: IndicatorResult, field: str) -> Any:
         """A leaf's explanation (its rule run again, writing the text) or its inputs, once read."""
         if field == "inputs":
             return _inputs(self.ctx, node.rule.names) if node.rule else {}
+        return self.leaf_text(node, pre)
+
+    @_precise
+    def leaf_text(self, node: Node, pre: Outcome | None) -> str:
         out = self.outcome(node, True) if pre is None else (self.applicability(node, True) or pre)
         return f"{node.code} {node.name}：{out.explanation}"
 
