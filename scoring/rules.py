@@ -317,10 +317,13 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
         id(step): half_up(step.points, ctx.precision) for _, step, _ in steps if step.points is not None
     }
 
+    name = value.plain_name if rule.precision is None else None
+    last = len(steps) - 1
+
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
-        v, _ = value.get(values, rule.precision)
+        v = values.get(name) if name is not None else value.get(values, rule.precision)[0]
         if v is None:
             return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
         for i, (tests, step, label) in enumerate(steps):
@@ -332,7 +335,7 @@ def _bands(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None
                 if pts is not None:
                     status = _status_by_points(pts, possible)
                 else:
-                    status = "met" if i == 0 else ("unmet" if i == len(steps) - 1 else "partial")
+                    status = "met" if i == 0 else ("unmet" if i == last else "partial")
                 why = ""
                 if text:
                     what = f"{fmt(pts)} 分" if pts is not None else step.level
@@ -504,11 +507,12 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
     prec = ctx.precision
 
     standards: dict[Any, str] = {}  # target → "目标 95"; a few entries (targets per unit type)
+    name = value.plain_name
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
-        v, _ = value.get(values, None)
+        v = values.get(name) if name is not None else value.get(values, None)[0]
         if v is None:
             return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
         t = target(values, unit_type)
@@ -516,8 +520,8 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
             return _na(unit_type, text)
         if t is None or t <= 0:
             return Outcome("error", value=v, explanation="目标值缺失或不大于 0")
-        share = min(v / t, ONE)
-        share = max(share, ZERO)
+        ratio = v / t
+        share = ONE if ratio > ONE else ZERO if ratio < ZERO else ratio
         pts = half_up(possible * share, prec)
         status = ("met" if v >= t else "unmet") if pass_fail else _status_by_points(pts, possible)
         standard = standards.get(t)
@@ -528,7 +532,7 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
         why = ""
         if text:
             why = f"{value.explain(values, v)}；{fmt(possible)} × min({fmt(v)} ÷ {fmt(t)}, 1) = {fmt(pts)} → {STATUS_TEXT[status]}"
-        return Outcome(status, pts, v, standard, v / t, None if v >= t else t - v, why)
+        return Outcome(status, pts, v, standard, ratio, None if v >= t else t - v, why)
 
     return LeafRule("proportional", evaluate, tuple(value.expr.names), value.unit)
 
