@@ -102,7 +102,7 @@ def coerce(
             if kind == "integer":
                 if value != value.to_integral_value():
                     return None, f"应填整数，这里是 {raw}"
-                value = value.quantize(_ONE)
+                value = _whole(value)
             if minimum is not None and value < minimum:
                 return None, f"不能小于 {minimum}，这里是 {value}"
             if maximum is not None and value > maximum:
@@ -174,8 +174,17 @@ def _number(kind: str, raw: Any) -> tuple[Any, str | None]:
     if kind == "integer" and value != value.to_integral_value():
         return None, f"应填整数，这里是 {raw}"
     if kind == "integer":
-        value = value.quantize(Decimal(1))
+        value = _whole(value)
     return value, None
+
+
+def _whole(value: Decimal) -> Decimal:
+    """An integral value written without decimals (5.0 → 5). Values beyond the context's 28 digits keep their
+    exponent: quantizing them would raise InvalidOperation (found by tests/test_properties.py)."""
+    exponent = value.as_tuple().exponent
+    if exponent == 0 or value.adjusted() >= 28:
+        return value
+    return value.quantize(_ONE)
 
 
 def _date(raw: Any) -> tuple[Any, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import scoring
@@ -161,6 +161,10 @@ raw_values = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(st.fixed_dictionaries({k: raw_values for k in ("n", "p", "i", "b", "c")}))
+@example(
+    {"n": None, "p": None, "i": 1.000000062271131e28, "b": None, "c": None}
+)  # beyond 28 digits: once raised
+@example({"n": 10**40, "p": "95%", "i": 10**40, "b": 1, "c": " 有 "})
 def test_the_engines_quick_reading_agrees_with_coerce(values):
     """The engine takes plain values without coerce(); whatever it takes or refuses, coerce agrees."""
     from scoring.engine import Options, _Scorer
