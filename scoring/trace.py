@@ -18,6 +18,8 @@ _OPS = [(" / ", " ÷ "), (" * ", " × "), (" <= ", " ≤ "), (" >= ", " ≥ "), 
 
 def fmt(value: Any) -> str:
     """A value as an evaluator writes it: decimals without exponent, 是/否, dates in ISO form."""
+    if type(value) is Decimal:  # nearly every call: checked first
+        return format(value, "f")
     if value is None:
         return "缺报"
     if isinstance(value, bool):
