@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from . import expr as ex
@@ -67,7 +67,6 @@ class Node:
         Any, ...
     ] = ()  # the result fields that do not depend on the submission (result.indicator_result)
     leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
-    rounded_points: Decimal | None = None  # full points rounded half-up to the framework's precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +263,6 @@ def _compile_plan(fw: Framework) -> Plan:
         )
         node.checks = node.applies_to is not None or node.applicable is not None
         node.leaf_possible = node.points if settings.method != "pass_fail" else None
-        if node.points is not None:
-            node.rounded_points = node.points.quantize(Decimal(1).scaleb(-settings.precision), ROUND_HALF_UP)
         nodes.append(node)
         if ind.children:
             node.children = [build(c, depth + 1, node) for c in ind.children]
