@@ -52,7 +52,10 @@ def load_text(text: str, file: str = "<input>", *, limits: Limits = DEFAULT_LIMI
     return fw
 
 
-def _load(name: str | Path, limits: Limits, chain: tuple[str, ...], relative_to: Path | None = None):
+Chain = tuple[tuple[str, str | None], ...]  # the frameworks being loaded: (id, resolved file or None)
+
+
+def _load(name: str | Path, limits: Limits, chain: Chain, relative_to: Path | None = None):
     path = registry.resolve(name, relative_to)
     if path is None:
         known = ", ".join(e.id for e in registry.entries())
@@ -68,7 +71,9 @@ def _load(name: str | Path, limits: Limits, chain: tuple[str, ...], relative_to:
         text = read_text(path, limits)
     except FrameworkError as exc:
         return None, exc.problems
-    return _from_text(text, _display(path), limits, base_dir=path.parent, chain=chain)
+    return _from_text(
+        text, _display(path), limits, base_dir=path.parent, chain=chain, key=str(path.resolve())
+    )
 
 
 def _display(path: Path) -> str:
@@ -78,12 +83,17 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _from_text(text: str, file: str, limits: Limits, base_dir: Path | None, chain: tuple[str, ...]):
+def _from_text(
+    text: str, file: str, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None = None
+):
+    """``key``: the resolved file, when the text is one (a cycle is the same file met again, not the same id)."""
     with collector_paused():
-        return _from_text_unpaused(text, file, limits, base_dir, chain)
+        return _from_text_unpaused(text, file, limits, base_dir, chain, key)
 
 
-def _from_text_unpaused(text: str, file: str, limits: Limits, base_dir: Path | None, chain: tuple[str, ...]):
+def _from_text_unpaused(
+    text: str, file: str, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None
+):
     from . import check, tailor
 
     try:
@@ -122,16 +132,17 @@ def _from_text_unpaused(text: str, file: str, limits: Limits, base_dir: Path | N
     attach_sources(fw, smap, ())
     fw._dir = str(base_dir) if base_dir else None
     if fw.extends:
-        if fw.id in chain or len(chain) >= MAX_EXTENDS_DEPTH:
+        ids = [i for i, _ in chain]
+        if (key is not None and key in [k for _, k in chain]) or len(chain) >= MAX_EXTENDS_DEPTH:
             return None, [
                 smap.problem(
                     ("extends",),
                     "extends-cycle",
-                    f"extends 形成循环：{' → '.join((*chain, fw.id))}",
-                    f"extends forms a cycle: {' -> '.join((*chain, fw.id))}",
+                    f"extends 形成循环：{' → '.join((*ids, fw.id))}",
+                    f"extends forms a cycle: {' -> '.join((*ids, fw.id))}",
                 )
             ]
-        parent, parent_problems = _load(fw.extends, limits, (*chain, fw.id), relative_to=base_dir)
+        parent, parent_problems = _load(fw.extends, limits, (*chain, (fw.id, key)), relative_to=base_dir)
         if parent is None:
             if any(p.code == "extends-cycle" for p in parent_problems):
                 return None, parent_problems  # already located at the extends that closes the cycle
@@ -146,6 +157,15 @@ def _from_text_unpaused(text: str, file: str, limits: Limits, base_dir: Path | N
                 if p.severity == "error"
             ][:1]
             return None, located + [p for p in parent_problems if p.file not in (None, str(fw.extends))]
+        if parent.id == fw.id:
+            return None, [
+                smap.problem(
+                    ("id",),
+                    "extends-same-id",
+                    f"框架 id “{fw.id}” 与它 extends 的框架相同：本地化的框架需要自己的 id（如 {fw.id}-local）",
+                    f"id '{fw.id}' is the id of the framework it extends: a tailored framework needs its own id",
+                )
+            ]
         fw, tailor_problems = tailor.apply(parent, fw)
         if any(p.severity == "error" for p in tailor_problems):
             return None, tailor_problems

@@ -290,3 +290,25 @@ def test_tailor_needs_extends(files):
     assert [(p.code, p.line, p.column, p.message_zh) for p in problems] == [
         ("tailor-without-extends", 5, 3, "tailor 只能与 extends 一起使用")
     ]
+
+
+def test_extends_a_framework_with_the_same_id(tmp_path):
+    """Copying the parent's header is the usual slip: said as such, not as a cycle."""
+    (tmp_path / "base.yaml").write_text(
+        'id: same\nname: 上级\nversion: "1"\nscoring: {method: points}\ninputs:\n  x: {label: 数, type: number}\n'
+        "indicators:\n  - {code: A, name: 甲, points: 10, rule: {threshold: {value: x, at_least: 1}}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mid.yaml").write_text(
+        'id: same\nname: 中间\nversion: "1"\nextends: base.yaml\n', encoding="utf-8"
+    )
+    (tmp_path / "top.yaml").write_text(
+        'id: top\nname: 本地\nversion: "1"\nextends: mid.yaml\n', encoding="utf-8"
+    )
+    for name, file in (("mid.yaml", "mid.yaml"), ("top.yaml", "mid.yaml")):
+        fw, problems = validate_path(tmp_path / name)
+        assert fw is None
+        assert [(p.code, p.line, p.column) for p in problems if p.code != "extends-invalid"] == [
+            ("extends-same-id", 1, 5)
+        ]
+        assert next(p for p in problems if p.code == "extends-same-id").file == str(tmp_path / file)
