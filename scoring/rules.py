@@ -394,12 +394,13 @@ def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
 
 
 def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
-    items = [(it, e, e.bare) for it in rule.items for e in [ctx.compile(it.when)]]
+    items = [(it, e, e.bare, it.points) for it in rule.items for e in [ctx.compile(it.when)]]
     k = rule.at_least
-    names = tuple(sorted({n for _, e, _ in items for n in e.names}))
+    names = tuple(sorted({n for _, e, _, _ in items for n in e.names}))
     prec = ctx.precision
     full = half_up(possible, prec) if possible is not None else None
     zero = half_up(ZERO, prec)
+    scored = full is not None and ctx.method != "pass_fail"
 
     n = len(items)
     at_least, all_of = f"≥ {k} 项", f"{n} 项"
@@ -412,24 +413,24 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         earned = ZERO
         marks = []
         get = values.get
-        for it, cond, bare in items:
+        for it, cond, bare, item_points in items:
             v = get(bare) if bare is not None else cond.run(values)
             if v is None:
                 missing += 1
             elif v:
                 done += 1
-                if it.points is not None:
-                    earned += it.points
+                if item_points is not None:
+                    earned += item_points
             if text:
                 marks.append(f"{it.label}{'缺报' if v is None else '√' if v else '×'}")
-        mark = "；".join(marks)
+        mark = "；".join(marks) if text else ""
         if missing:
             return Outcome(
                 "missing", value=counts[done], explanation=f"{mark} → {missing} 项缺报" if text else ""
             )
         if k is not None:
             ok = done >= k
-            pts = (full if ok else zero) if full is not None and ctx.method != "pass_fail" else None
+            pts = (full if ok else zero) if scored else None
             status = "met" if ok else "unmet"
             why = ""
             if text:
@@ -455,11 +456,11 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
 
 
 def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
-    items = [(it, e, e.bare) for it in rule.items for e in [ctx.compile(it.count)]]
+    items = [(it, e, e.bare, it.each, it.max) for it in rule.items for e in [ctx.compile(it.count)]]
     pass_fail = possible is None  # 达标类: met when nothing is deducted
     possible = possible or ZERO
     floor = rule.floor
-    names = tuple(sorted({n for _, e, _ in items for n in e.names}))
+    names = tuple(sorted({n for _, e, _, _, _ in items for n in e.names}))
     prec = ctx.precision
 
     def evaluate(
@@ -468,19 +469,20 @@ def _deduction(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         total = ZERO
         parts = []
         get = values.get
-        for it, count, bare in items:
+        for it, count, bare, each, most in items:
             c = get(bare) if bare is not None else count.run(values)
             if c is None:
                 return Outcome("missing", explanation=f"{it.label}：未填 → 缺报" if text else "")
-            c = Decimal(int(c)) if isinstance(c, bool) else c
-            d = c * it.each
-            capped = False
-            if it.max is not None and d > it.max:
-                d, capped = it.max, True
+            if type(c) is bool:
+                c = ONE if c else ZERO
+            d = c * each
+            capped = most is not None and d > most
+            if capped:
+                d = most
             total += d
             if text:
-                cap = f"，本项最多扣 {fmt(it.max)}" if capped else ""
-                parts.append(f"{it.label} {fmt(c)} × {fmt(it.each)} = {fmt(d)}{cap}")
+                cap = f"，本项最多扣 {fmt(most)}" if capped else ""
+                parts.append(f"{it.label} {fmt(c)} × {fmt(each)} = {fmt(d)}{cap}")
         if pass_fail:
             status = "met" if total == 0 else "unmet"
             why = f"{'；'.join(parts)} → {STATUS_TEXT[status]}" if text else ""
@@ -508,6 +510,7 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
 
     standards: dict[Any, str] = {}  # target → "目标 95"; a few entries (targets per unit type)
     name = value.plain_name
+    fixed = _fixed_bounds({"at_least": rule.target}, "at_least")  # numeric targets, resolved per unit type
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -515,7 +518,8 @@ def _proportional(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal
         v = values.get(name) if name is not None else value.get(values, None)[0]
         if v is None:
             return Outcome("missing", explanation=f"{value.explain(values, None)} → 缺报" if text else "")
-        t = target(values, unit_type)
+        at = (fixed.get(unit_type) or fixed.get(_ANY_TYPE)) if fixed is not None else None
+        t = at[2] if at is not None else target(values, unit_type)
         if t is _NO_STANDARD:
             return _na(unit_type, text)
         if t is None or t <= 0:
