@@ -108,7 +108,12 @@ def _floor(x: Decimal) -> Decimal:
     return x.to_integral_value(rounding=ROUND_FLOOR)
 
 
-def _flatten(args: tuple) -> list:
+def _flatten(args: tuple) -> tuple | list:
+    for a in args:
+        if type(a) is tuple or type(a) is list:
+            break
+    else:
+        return args  # no list among them: the usual min(a, b)
     out: list = []
     for a in args:
         if isinstance(a, list | tuple):

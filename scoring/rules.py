@@ -212,6 +212,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         tuple[Any, ...], str
     ] = {}  # bounds → "≥ 4.2 且 ≤ 10"; a few entries (bounds per unit type)
     fixed = _fixed_bounds(rule.bounds(), lower_key)
+    same = fixed.get(_ANY_TYPE) if fixed is not None else None  # bounds alike for every unit type
     name = value.plain_name if precision is None else None
     full = half_up(possible, ctx.precision) if points_method and possible is not None else None
     zero = half_up(ZERO, ctx.precision)
@@ -220,7 +221,7 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
         if fixed is not None and name is not None and not text:  # the common case, without the general walk
-            at = fixed.get(unit_type) or fixed.get(_ANY_TYPE)
+            at = same if same is not None else fixed.get(unit_type)
             v = values.get(name)
             if at is not None and v is not None:
                 tests, standard, lower = at
