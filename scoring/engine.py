@@ -11,6 +11,7 @@ Aggregation policy (docs/precision.md):
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
@@ -497,6 +498,7 @@ class _Scorer:
         results = self.out
         plain = not (self.waivers or self.overrides)
         ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
+        leaf_field = _Scorer.leaf_field
         for c in node.children:
             rule = c.rule
             if rule is None:
@@ -511,7 +513,7 @@ class _Scorer:
                         out = self.outcome(c, False)  # a derived value it reads could not be computed
                     elif out.points is not None and c.leaf_possible is None:
                         out.points = None
-                r = indicator_result(c, out, Later((_Scorer.leaf_field, self, c, None)))
+                r = indicator_result(c, out, Later((leaf_field, self, c, None)))
             else:
                 r = self.leaf(c)
             results[c.index] = r
@@ -678,8 +680,8 @@ class _Scorer:
     def grade(self, ctx: dict[str, Any], total: Decimal | None, counts: dict[str, int]) -> int | None:
         if not self.plan.grades:
             return None
-        gctx = dict(ctx)
-        gctx.update(
+        gctx = ChainMap({}, ctx)  # the grade's own names over the submission's (no copy of them)
+        gctx.maps[0].update(
             total=total,
             count_met=Decimal(counts.get("met", 0)),
             count_partial=Decimal(counts.get("partial", 0)),
