@@ -127,3 +127,27 @@ def test_overridden_explanation_keeps_the_rule_text():
     assert a1.points == Decimal("8") and a1.status == "partial"
     assert a1.explanation.startswith("A1 教师配备：每百名学生教师数 = 10 ÷ 500 × 100 = 2.00 < 4.2")
     assert a1.explanation.endswith("督学改判：未达标 0.00 分 → 部分达标 8 分（张督学：现场核实）")
+
+
+def test_one_result_read_from_many_threads_at_once():
+    """Texts written concurrently for the same result come out the same (each is computed from that scoring
+    call's own values; a race only writes the same text twice)."""
+    import threading
+
+    plan = scoring.compile_plan(scoring.load_framework("demo-school"))
+    sub = scoring.read_submission(Path(__file__).parents[1] / "examples/demo-school/weak.json")
+    expected = scoring.score(plan, sub).to_json()
+    shared = scoring.score(plan, sub)
+    got: list[str] = []
+    start = threading.Barrier(16)
+
+    def read() -> None:
+        start.wait()
+        got.append(shared.to_json())
+
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [expected] * 16
