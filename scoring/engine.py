@@ -136,6 +136,25 @@ def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str
 
 
 @_precise
+def _total_text(plan: Plan, result: Result, field: str) -> str:
+    """How the total was reached: the first-level points added, rescaled to the framework's total, plus bonus."""
+    counted = [i for i in result.indicators if i.depth == 1 and i.status not in OUT_OF_DENOMINATOR]
+    full = sum((i.possible or ZERO for i in counted), ZERO)
+    earned = sum((i.points or ZERO for i in counted), ZERO)
+    terms = " + ".join(
+        fmt(i.points) if i.points is not None else f"0（{i.code} {i.status_zh}）" for i in counted
+    )
+    text = f"一级指标得分 {terms} = {fmt(earned)}（满分 {fmt(full)}）"
+    target = result.possible
+    if full and target is not None and full != target:
+        scaled = half_up(earned * target / full, plan.precision)
+        text += f"，按 {fmt(target)} 分折算：{fmt(earned)} × {fmt(target)} ÷ {fmt(full)} = {fmt(scaled)}"
+    if result.bonus_total:
+        text += f"；加分 {fmt(result.bonus_total)}"
+    return f"{text}；总分 {fmt(result.total)}"
+
+
+@_precise
 def _rectification(plan: Plan, ctx: dict[str, Any], date: Any, result: Result, field: str) -> list[Any]:
     from .rectify import rectification_list
 
@@ -324,6 +343,8 @@ class _Scorer:
                 mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
                 result.self_total = mine.total
         result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
+        if total is not None:
+            result.total_explanation = Later((_total_text, plan))  # type: ignore[assignment]
         self.out = []  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 

@@ -267,7 +267,7 @@ class UnitRef:
     date: dt.date | None = None
 
 
-@_deferred("rectification")
+@_deferred("rectification", "total_explanation")
 @dataclass(slots=True)
 class Result:
     framework: FrameworkRef
@@ -291,6 +291,9 @@ class Result:
     gap_flags: list[GapFlag] = field(default_factory=list)
     changes: list[AppliedChange] = field(default_factory=list)
     source: str | None = None
+    total_explanation: str | None = (
+        None  # e.g. "一级指标得分 28 + 30 + … = 108（满分 120），按 100 分折算：…"
+    )
 
     def indicator(self, code: str) -> IndicatorResult:
         for ind in self.indicators:

@@ -47,6 +47,8 @@ def markdown(r: Result) -> str:
             f"- **总分：{fmt(r.total)} / {fmt(r.possible)}**"
             + (f"（含加分 {fmt(r.bonus_total)}）" if r.bonus_total else "")
         )
+        if r.total_explanation:
+            lines.append(f"- 总分计算：{_cell(r.total_explanation)}")
     if r.self_total is not None:
         lines.append(f"- 自评得分：{fmt(r.self_total)}（以上总分按督评数据计算）")
     if r.grade:

@@ -455,6 +455,8 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
     if r.total is not None:
         items.append(("总分", r.total, f"含加分 {fmt(r.bonus_total)}" if r.bonus_total else None))
         items.append(("满分", r.possible, None))
+        if r.total_explanation:
+            items.append(("总分计算", r.total_explanation, None))
     if r.self_total is not None:
         items.append(("自评得分", r.self_total, "以上总分按督评数据计算"))
     if r.grade:

@@ -182,3 +182,27 @@ def test_two_downgrade_vetoes_lower_one_step_not_two():
     )
     res = run(plan_of(body), {**CLEAN, "s": 95, "tutoring": True, "ethics": 1})
     assert (res.grade_before_vetoes, res.grade) == ("优秀", "良好")
+
+
+def test_the_total_says_how_it_was_reached():
+    """12 × 10 = 120 points written, reported out of 100 (义务教育质量评价指南 style): the rescaling is spelled out."""
+    body = """
+scoring: {method: points, total: 100, check_sums: false}
+inputs:
+  a: {label: 甲, type: number, min: 0, max: 60}
+  b: {label: 乙, type: number, min: 0, max: 60}
+indicators:
+  - {code: A, name: 甲, points: 60, rule: {proportional: {value: a, target: 60}}}
+  - {code: B, name: 乙, points: 60, rule: {proportional: {value: b, target: 60}}}
+bonus:
+  cap: 5
+  items:
+    - {code: X, name: 表彰, points: "2"}
+"""
+    res = run(plan_of(body), {"a": 54, "b": 30})
+    assert res.total == D("72.00")
+    assert res.total_explanation == (
+        "一级指标得分 54.00 + 30.00 = 84.00（满分 120），按 100 分折算：84.00 × 100 ÷ 120 = 70.00；加分 2.00；总分 72.00"
+    )
+    plain = run(plan_of(BODY), {**CLEAN, "s": "87.5"})
+    assert plain.total_explanation == "一级指标得分 87.50 = 87.50（满分 100）；总分 87.50"

@@ -129,11 +129,11 @@ def test_unit_report_chart(strong, tmp_path):
     assert len(ws._charts) == 1
     chart = ws._charts[0]
     assert chart.tagname == "barChart"
-    assert [s.tx.strRef.f for s in chart.series] == ["'汇总'!C22", "'汇总'!D22"]
-    assert ws["C22"].value == "得分" and ws["D22"].value == "满分"
-    assert chart.series[0].val.numRef.f == "'汇总'!$C$23:$C$26"
-    assert chart.series[0].cat.strRef.f == "'汇总'!$B$23:$B$26"
-    assert [ws.cell(row=r, column=2).value for r in range(23, 27)] == [
+    assert [s.tx.strRef.f for s in chart.series] == ["'汇总'!C23", "'汇总'!D23"]
+    assert ws["C23"].value == "得分" and ws["D23"].value == "满分"
+    assert chart.series[0].val.numRef.f == "'汇总'!$C$24:$C$27"
+    assert chart.series[0].cat.strRef.f == "'汇总'!$B$24:$B$27"
+    assert [ws.cell(row=r, column=2).value for r in range(24, 28)] == [
         "办学条件",
         "课程与教学",
         "学校管理",
