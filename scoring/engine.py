@@ -277,18 +277,23 @@ class _Scorer:
         self.waivers = {w.indicator: w for w in sub.waivers}
         self.overrides = {o.indicator: o for o in sub.overrides}
         unknown = [c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in plan.index]
-        if unknown:
-            raise SubmissionError(
-                [
-                    Problem(
-                        "unknown-indicator",
-                        f"没有编码为 “{c}” 的指标",
-                        f"no indicator '{c}'",
-                        file=sub.source,
-                    )
-                    for c in unknown
-                ]
+        problems = [
+            Problem("unknown-indicator", f"没有编码为 “{c}” 的指标", f"no indicator '{c}'", file=sub.source)
+            for c in unknown
+        ]
+        problems += [
+            Problem(
+                "unknown-evidence",
+                f"佐证材料的编码 “{c}” 不是本框架的指标、否决项、加分项或填报项",
+                f"evidence for '{c}', which is no indicator, veto, bonus item or input of this framework",
+                file=sub.source,
+                path=("evidence", c),
             )
+            for c in sub.evidence
+            if c not in plan.index and c not in plan.inputs and c not in plan.other_codes
+        ]
+        if problems:
+            raise SubmissionError(problems)
         for root in plan.roots:
             self.node(root)
         indicators = self.out
@@ -336,6 +341,7 @@ class _Scorer:
             bonus_total=bonus_total,
             changes=self.changes,
             source=sub.source,
+            evidence={code: list(refs) for code, refs in sub.evidence.items() if refs},
         )
         if sub.evaluator_values and self.options.values == "final":
             result.gap_flags = self.gap_flags()

@@ -114,6 +114,7 @@ class Plan:
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
     leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
+    other_codes: frozenset[str] = frozenset()  # veto and bonus item codes
     # derived values in order: (spec, name, evaluate, rounding quantum when compared rounded)
     derived_steps: list[tuple[DerivedSpec, str, Any, Decimal | None]] = field(default_factory=list)
     required: list[tuple[str, frozenset[str] | None, str]] = field(
@@ -129,6 +130,7 @@ class Plan:
         for i, n in enumerate(self.nodes):
             n.index = i
         self.leaf_indexes = [n.index for n in self.nodes if n.rule is not None]
+        self.other_codes = frozenset([v.veto.code for v in self.vetoes] + [b.code for b in self.bonus])
         self.derived_steps = [
             (
                 d,

@@ -291,9 +291,10 @@ class Result:
     gap_flags: list[GapFlag] = field(default_factory=list)
     changes: list[AppliedChange] = field(default_factory=list)
     source: str | None = None
-    total_explanation: str | None = (
-        None  # e.g. "一级指标得分 28 + 30 + … = 108（满分 120），按 100 分折算：…"
-    )
+    total_explanation: str | None = None  # how the total was reached (first-level points, rescaling, bonus)
+    evidence: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # 佐证材料 as submitted, by indicator or input
 
     def indicator(self, code: str) -> IndicatorResult:
         for ind in self.indicators:

@@ -107,6 +107,16 @@ def markdown(r: Result) -> str:
             ]
             + [""]
         )
+    if r.evidence:
+        names = {i.code: i.name for i in r.indicators}
+        lines += (
+            ["## 佐证材料", ""]
+            + [
+                f"- {code}{' ' + names[code] if code in names else ''}：{_cell('、'.join(refs))}"
+                for code, refs in r.evidence.items()
+            ]
+            + [""]
+        )
     lines += ["## 整改清单", ""]
     if not r.rectification:
         lines.append("无需整改。")

@@ -206,3 +206,19 @@ bonus:
     )
     plain = run(plan_of(BODY), {**CLEAN, "s": "87.5"})
     assert plain.total_explanation == "一级指标得分 87.50 = 87.50（满分 100）；总分 87.50"
+
+
+def test_evidence_is_kept_and_checked():
+    plan = plan_of(BODY)
+    res = run(
+        plan, {**CLEAN, "s": "90"}, evidence={"A": ["课表.pdf", "照片1.jpg"], "s": ["统计表.xlsx"], "V1": []}
+    )
+    assert res.evidence == {"A": ["课表.pdf", "照片1.jpg"], "s": ["统计表.xlsx"]}  # V1: nothing given
+    assert result_from_json(res.to_json()).evidence == res.evidence
+    from scoring.write import markdown
+
+    text = markdown(res)
+    assert "## 佐证材料" in text and "- A 综合：课表.pdf、照片1.jpg" in text and "- s：统计表.xlsx" in text
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {**CLEAN, "s": "90"}, evidence={"Z9": ["x.pdf"]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("unknown-evidence", ("evidence", "Z9"))]
