@@ -184,7 +184,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FIL
                 file, f"工作表 “{SHEET}” 中找不到表头（A 列的 id 标记被删除了？）", "header row not found"
             )
         )
-    if ambiguous and p.suffix.lower() in (".xlsx", ".xlsm"):
+    if ambiguous and p.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
         _resolve_percents(p, ambiguous, values, evaluator_values, evaluator)
     info = _unit(unit, file, problems)
     if problems:
@@ -232,17 +232,64 @@ def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
 
 
 def _resolve_percents(path: Path, cells: list, values: dict, evaluator_values: dict, evaluator: bool) -> None:
-    """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel (stored 0.95 with a percent
-    format). Only the cell's number format can tell; calamine does not expose it, so ask openpyxl, for these cells."""
-    from openpyxl import load_workbook
+    """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel or Calc (stored 0.95 as a
+    percentage). Only the cell's format can tell and calamine does not expose it: openpyxl reads it from .xlsx,
+    the .ods content from its value type. (Legacy .xls is not looked at: the value is taken as written.)"""
+    if path.suffix.lower() == ".ods":
+        percent = _ods_percentages(path, {(row, col) for _, _, row, col, _ in cells})
+    else:
+        from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb[SHEET]
-        for key, _, row, col, value in cells:
-            fmt = ws.cell(row=row, column=col).number_format or ""
-            if "%" in fmt:
-                target = evaluator_values if evaluator and col == COL_EVAL else values
-                target[key] = value * 100
-    finally:
-        wb.close()
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb[SHEET]
+            percent = {
+                (row, col)
+                for _, _, row, col, _ in cells
+                if "%" in (ws.cell(row=row, column=col).number_format or "")
+            }
+        finally:
+            wb.close()
+    for key, _, row, col, value in cells:
+        if (row, col) in percent:
+            target = evaluator_values if evaluator and col == COL_EVAL else values
+            target[key] = value * 100
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _ods_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .ods hold a percentage (1-based).
+
+    The archive was checked by safety.check_file before calamine opened it; the XML is parsed with defusedxml."""
+    import zipfile
+
+    from defusedxml.ElementTree import fromstring
+
+    with zipfile.ZipFile(path) as zf:
+        root = fromstring(zf.read("content.xml"))
+    last = max(r for r, _ in wanted)
+    found: set[tuple[int, int]] = set()
+    for table in root.iter(f"{_ODS_TABLE}table"):
+        if table.get(f"{_ODS_TABLE}name") != SHEET:
+            continue
+        row = 0
+        for tr in table.iter(f"{_ODS_TABLE}table-row"):
+            rows = int(tr.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+            col = 0
+            for cell in tr:
+                cols = int(cell.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+                if cell.get(f"{_ODS_OFFICE}value-type") == "percentage":
+                    found |= {
+                        (r, c)
+                        for r in range(row + 1, min(row + rows, last) + 1)
+                        for c in range(col + 1, col + cols + 1)
+                        if (r, c) in wanted
+                    }
+                col += cols
+            row += rows
+            if row >= last:
+                break
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -56,3 +57,42 @@ def test_libreoffice_resave_reads_back_the_same(tmp_path, target):
         a.manual,
     )
     assert scoring.score(PLAN, b).total == scoring.score(PLAN, a).total
+
+
+@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods"])
+def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, target):
+    """96% typed into a percent field is stored as 0.96 formatted as a percentage; after LibreOffice re-saves the
+    workbook the reader still takes 96 (from the .xlsx number format or the .ods value type)."""
+    from openpyxl import load_workbook
+
+    from scoring.template import SHEET
+
+    assert SOFFICE, "CI must have LibreOffice"
+    sub = scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json")
+    original = filled(tmp_path, sub)
+    wb = load_workbook(original)
+    rows = {r[0].value: r for r in wb[SHEET].iter_rows() if r[0].value}
+    rows["after_school_rate"][5].value = 0.96
+    rows["after_school_rate"][5].number_format = "0%"
+    rows["pe_pass_rate"][5].value = 0.5  # 0.5 written as a plain number: 0.5 %, as written
+    wb.save(original)
+    out = tmp_path / "resaved"
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(original),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    for path in (original, out / f"filled.{target.split(':')[0]}"):
+        got = read_workbook(path, PLAN).values
+        assert (got["after_school_rate"], got["pe_pass_rate"]) == (96, Decimal("0.5")), path.name
