@@ -750,7 +750,14 @@ class _Scorer:
                 why = f"{v.template.render(ctx)} → {'触发' if hit else '未触发' if hit is False else '数据未填，无法判断'}"
             out.append(
                 VetoResult(
-                    v.veto.code, v.veto.reason, e.kind, detail, None if hit is None else bool(hit), why
+                    v.veto.code,
+                    v.veto.reason,
+                    e.kind,
+                    detail,
+                    None if hit is None else bool(hit),
+                    why,
+                    v.veto.local,
+                    v.veto.verified,
                 )
             )
             if not hit:

@@ -409,6 +409,8 @@ class Veto(Model):
     reason: str
     basis: str | None = None
     rectify: Rectify | None = None
+    local: bool = Field(False, description="a local (not national) rule")
+    verified: bool = Field(True, description="false where the wording is not confirmed in a source")
 
 
 class BonusItem(Model):

@@ -191,6 +191,8 @@ class VetoResult:
     detail: str  # e.g. "降低 1 个等次", "不得高于 良好"
     triggered: bool | None  # None: cannot tell (缺报)
     explanation: str = ""
+    local: bool = False  # a local, not national, rule
+    verified: bool = True  # false: wording not confirmed in a source (待核)
 
 
 @dataclass(slots=True)

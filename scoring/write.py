@@ -68,8 +68,9 @@ def markdown(r: Result) -> str:
     if vetoed:
         lines += ["## 一票否决", "", "| 编码 | 事项 | 效果 | 结论 |", "|---|---|---|---|"]
         for v in vetoed:
+            marks = ("（地方）" if v.local else "") + ("（待核）" if not v.verified else "")
             lines.append(
-                f"| {v.code} | {_cell(v.reason)} | {v.detail} | {'触发' if v.triggered else '无法判断（缺报）'} |"
+                f"| {v.code} | {_cell(v.reason)}{marks} | {v.detail} | {'触发' if v.triggered else '无法判断（缺报）'} |"
             )
         lines.append("")
     lines += [

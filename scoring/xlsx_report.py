@@ -556,7 +556,7 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
         [
             [
                 v.code,
-                v.reason,
+                v.reason + ("（地方）" if v.local else "") + ("（待核）" if not v.verified else ""),
                 v.detail or _EFFECT_ZH.get(v.effect, v.effect),
                 "触发" if v.triggered else "无法判断（缺报）",
                 v.explanation,

@@ -222,3 +222,16 @@ def test_evidence_is_kept_and_checked():
     with pytest.raises(scoring.SubmissionError) as err:
         run(plan, {**CLEAN, "s": "90"}, evidence={"Z9": ["x.pdf"]})
     assert [(p.code, p.path) for p in err.value.problems] == [("unknown-evidence", ("evidence", "Z9"))]
+
+
+def test_vetoes_say_when_they_are_local_or_unverified():
+    from scoring.write import markdown
+
+    shipped = scoring.compile_plan(scoring.load_framework("gov-duty-county"))
+    marks = {v.veto.code: (v.veto.local, v.veto.verified) for v in shipped.vetoes}
+    assert marks["D1"] == (True, False) and marks["C1"] == (True, True)
+    body = BODY.replace("reason: 有偿补课}", "reason: 有偿补课, local: true, verified: false}")
+    res = run(plan_of(body), {**CLEAN, "s": "95", "tutoring": True})
+    v2 = next(v for v in res.vetoes if v.code == "V2")
+    assert (v2.triggered, v2.local, v2.verified) == (True, True, False)
+    assert "| V2 | 有偿补课（地方）（待核） | 降低 1 个等次 | 触发 |" in markdown(res)
