@@ -365,8 +365,13 @@ def load_yaml_text(
     # Pass 1: the event stream is produced without recursion, so depth is checked before composing.
     depth = 0
     docs = 0
+    aliases = False
+    nodes = 0
     try:
         for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                aliases = aliases or isinstance(event, yaml.AliasEvent)
             if isinstance(event, yaml.DocumentStartEvent):
                 docs += 1
                 if docs > 1:
@@ -398,7 +403,8 @@ def load_yaml_text(
         raise FrameworkError([_yaml_problem(file, _pure_python_error(text) or exc)]) from None
     if root is None:
         return None, SourceMap(file)
-    bomb = _oversized(root, limits.max_nodes)
+    # Without aliases the graph is a tree of the nodes just counted: only an alias can make it grow.
+    bomb = _oversized(root, limits.max_nodes) if aliases or nodes > limits.max_nodes else None
     if bomb is not None:
         # Refuse an alias bomb from the node graph, before expanding anything.
         raise FrameworkError(
