@@ -301,6 +301,7 @@ def _data_path(data: Any, loc: tuple) -> tuple[PathPart, ...]:
 
 
 _FILLABLE = {"name", "label", "title", "reason"}  # required texts that no semantic check depends on
+_STAND_INS = {("id",): "invalid-id", ("version",): "0"}  # required top-level values no semantic check reads
 
 
 def repair(model: type[BaseModel], data: Any, rounds: int = 6) -> Any:
@@ -335,6 +336,12 @@ def repair(model: type[BaseModel], data: Any, rounds: int = 6) -> Any:
                         holder["rule"] = {"manual": {}}
                         holder.pop("children", None)
                         changed = True
+                    continue
+                if path in _STAND_INS and isinstance(fixed, dict) and fixed.get(path[0]) != _STAND_INS[path]:
+                    fixed[path[0]] = _STAND_INS[
+                        path
+                    ]  # a bad id or version: check the rest of the file anyway
+                    changed = True
                     continue
                 if path and isinstance(path[-1], str):
                     holder = _get(fixed, path[:-1])

@@ -224,6 +224,24 @@ indicators:
     }
 
 
+def test_a_bad_id_or_version_does_not_hide_semantic_problems(write):
+    text = """\
+id: bad id!
+name: 坏编号
+version: [1]
+inputs:
+  a: {label: A, type: number}
+indicators:
+  - {code: A1, name: 甲, points: 10, rule: {threshold: {value: nope, at_least: 1}}}
+"""
+    _, problems = validate_path(write("m.yaml", text))
+    assert located(problems) == {
+        ("schema-string-pattern-mismatch", 1, 5),
+        ("schema-string-type", 3, 10),
+        ("expr-unknown-name", 7, 63),
+    }
+
+
 def test_missing_structural_key_stops_before_semantics(write):
     # Without a type the input cannot be checked; only the schema problem is reported.
     text = "id: m\nname: 缺\nversion: '1'\ninputs:\n  a: {label: A}\nindicators: []\n"
