@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import wraps
 from typing import Any, Literal
 
@@ -118,11 +118,7 @@ def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def run(*args: Any) -> Any:
-        if getcontext().prec == PRECISION:
-            return fn(*args)
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return fn(*args)
+        return ex.at_precision(fn, *args)
 
     return run
 
@@ -135,20 +131,18 @@ def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str
     return text(owner, field) + after
 
 
-@_precise
-def _total_text(plan: Plan, result: Result, field: str) -> str:
-    """How the total was reached: the first-level points added, rescaled to the framework's total, plus bonus."""
-    counted = [i for i in result.indicators if i.depth == 1 and i.status not in OUT_OF_DENOMINATOR]
-    full = sum((i.possible or ZERO for i in counted), ZERO)
-    earned = sum((i.points or ZERO for i in counted), ZERO)
+def _total_text(
+    counted: list[IndicatorResult], earned: Decimal, full: Decimal, base: Decimal, result: Result, field: str
+) -> str:
+    """How the total was reached (the numbers _Scorer.total used): first-level points added, rescaled to the
+    framework's total, plus bonus."""
     terms = " + ".join(
         fmt(i.points) if i.points is not None else f"0（{i.code} {i.status_zh}）" for i in counted
     )
     text = f"一级指标得分 {terms} = {fmt(earned)}（满分 {fmt(full)}）"
     target = result.possible
-    if full and target is not None and full != target:
-        scaled = half_up(earned * target / full, plan.precision)
-        text += f"，按 {fmt(target)} 分折算：{fmt(earned)} × {fmt(target)} ÷ {fmt(full)} = {fmt(scaled)}"
+    if full and full != target:
+        text += f"，按 {fmt(target)} 分折算：{fmt(earned)} × {fmt(target)} ÷ {fmt(full)} = {fmt(base)}"
     if result.bonus_total:
         text += f"；加分 {fmt(result.bonus_total)}"
     return f"{text}；总分 {fmt(result.total)}"
@@ -300,7 +294,7 @@ class _Scorer:
         counts = dict.fromkeys(STATUS_TEXT, 0)
         for i in plan.leaf_indexes:
             counts[indicators[i].status] += 1
-        total, possible = self.total()
+        total, possible, parts = self.total()
         bonus, bonus_total = self.bonus(ctx)
         if bonus_total is not None:
             bonus_total = half_up(bonus_total, plan.precision)
@@ -350,7 +344,7 @@ class _Scorer:
                 result.self_total = mine.total
         result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
         if total is not None:
-            result.total_explanation = Later((_total_text, plan))  # type: ignore[assignment]
+            result.total_explanation = Later((_total_text, *parts))  # type: ignore[assignment]
         self.out = []  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 
@@ -405,7 +399,7 @@ class _Scorer:
     def leaf(self, node: Node) -> IndicatorResult:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         out = self.outcome(node, False) if pre is None else pre
-        later = Later((_Scorer.leaf_field, self, node, pre))  # the explanation and the inputs, when read
+        later = Later((_Scorer.written, self, node, pre))  # the explanation and the inputs, when read
         result = indicator_result(node, out, later)
         if self.overrides:
             self.override(node, result, later)
@@ -431,20 +425,17 @@ class _Scorer:
             out.points = None  # 达标类: statuses, no points (rules give them rounded otherwise)
         return out
 
-    def leaf_field(self, node: Node, pre: Outcome | None, owner: IndicatorResult, field: str) -> Any:
-        """A leaf's explanation (its rule run again, writing the text) or its inputs, once read."""
+    def written(self, node: Node, pre: Outcome | None, owner: IndicatorResult, field: str) -> Any:
+        """A deferred field, once read: a leaf's inputs, or the explanation of a leaf (its rule run again, writing
+        the text) or of a node that does not apply (``pre``: its applicability outcome, the test run again)."""
         if field == "inputs":
             return _inputs(self.ctx, node.rule.names) if node.rule else {}
-        return self.leaf_text(node, pre)
+        return self.text(node, pre)
 
     @_precise
-    def leaf_text(self, node: Node, pre: Outcome | None) -> str:
+    def text(self, node: Node, pre: Outcome | None) -> str:
         out = self.outcome(node, True) if pre is None else (self.applicability(node, True) or pre)
         return f"{node.code} {node.name}：{out.explanation}"
-
-    @_precise
-    def group_field(self, node: Node, pre: Outcome, owner: IndicatorResult, field: str) -> str:
-        return f"{node.code} {node.name}：{(self.applicability(node, True) or pre).explanation}"
 
     def applicability(self, node: Node, text: bool) -> Outcome | None:
         """None when the node is scored; else 不适用 / 已豁免, or 缺报 / 无法计算 for its applicability test."""
@@ -518,14 +509,14 @@ class _Scorer:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, None, Later((_Scorer.group_field, self, node, pre)))
+            return self._result(node, pre, None, Later((_Scorer.written, self, node, pre)))
         kids = []
         counted = []
         statuses = set()
         results = self.out
         plain = not (self.waivers or self.overrides)
         ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
-        leaf_field = _Scorer.leaf_field
+        written = _Scorer.written
         for c in node.children:
             rule = c.rule
             if rule is None:
@@ -540,7 +531,7 @@ class _Scorer:
                         out = self.outcome(c, False)  # a derived value it reads could not be computed
                     elif out.points is not None and c.leaf_possible is None:
                         out.points = None
-                r = indicator_result(c, out, Later((leaf_field, self, c, None)))
+                r = indicator_result(c, out, Later((written, self, c, None)))
             else:
                 r = self.leaf(c)
             results[c.index] = r
@@ -653,18 +644,21 @@ class _Scorer:
 
     # -- totals, bonus, grades, vetoes ------------------------------------------------------------
 
-    def total(self) -> tuple[Decimal | None, Decimal | None]:
+    def total(self) -> tuple[Decimal | None, Decimal | None, tuple[Any, ...]]:
+        """(total before bonus, the total it is out of, the parts its explanation shows)."""
         plan = self.plan
         if plan.method == "pass_fail":
-            return None, None
+            return None, None, ()
         roots = [self.out[r.index] for r in plan.roots]
         counted = [r for r in roots if r.status not in OUT_OF_DENOMINATOR]
         full = sum((r.possible or ZERO for r in counted), ZERO)
         earned = sum((r.points or ZERO for r in counted), ZERO)
         target = plan.total if plan.total is not None else full
         if full and full != target:
-            return half_up(earned * target / full, plan.precision), target
-        return half_up(earned, plan.precision), target
+            base = half_up(earned * target / full, plan.precision)
+        else:
+            base = half_up(earned, plan.precision)
+        return base, target, (counted, earned, full, base)
 
     def bonus(self, ctx: dict[str, Any]) -> tuple[list[BonusResult], Decimal | None]:
         plan = self.plan

@@ -695,6 +695,15 @@ _BASE_GLOBALS: dict[str, Any] = {"__builtins__": {}, "_f_pow": _pow, "_f_mod": _
 _BASE_GLOBALS.update({f"_f_{k}": v.impl for k, v in FUNCTIONS.items()})
 
 
+def at_precision(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` computed at PRECISION significant digits, whatever the caller's decimal context."""
+    if getcontext().prec == PRECISION:
+        return fn(*args)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return fn(*args)
+
+
 @dataclass(frozen=True)
 class Expression:
     """A compiled expression: evaluate it many times over a mapping of values."""
@@ -713,11 +722,7 @@ class Expression:
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The value, or ``None`` when a needed name is missing; :class:`EvalError` on arithmetic faults."""
-        if getcontext().prec == PRECISION:
-            return self.run(values)
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return self.run(values)
+        return at_precision(self.run, values)
 
 
 def _runner(

@@ -11,7 +11,6 @@ whenever it happens: it is rendered from the scoring call's own values, which no
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,53 +74,14 @@ class _Deferred:
 
 
 def _deferred(*names: str) -> Callable[[type], type]:
-    """Make the named fields of a slots dataclass accept a :class:`Later`.
-
-    The dataclass's own ``__init__`` would store through the wrapper (a Python call per field); it is replaced by
-    the same ``__init__`` storing straight into the slots, since results are built hundreds of times per call."""
+    """Make the named fields of a slots dataclass accept a :class:`Later`."""
 
     def wrap(cls: type) -> type:
-        slots = {name: cls.__dict__[name] for name in names}
-        for name, slot in slots.items():
-            setattr(cls, name, _Deferred(slot, name))
-        cls.__init__ = _init(cls, slots)  # type: ignore[misc]
+        for name in names:
+            setattr(cls, name, _Deferred(cls.__dict__[name], name))
         return cls
 
     return wrap
-
-
-def _init(cls: type, slots: dict[str, Any]) -> Callable[..., None]:
-    env: dict[str, Any] = {"_NOTHING": _NOTHING}
-    params, body = [], []
-    for f in dataclasses.fields(cls):
-        value = f.name
-        if f.default is not dataclasses.MISSING:
-            env[f"_d_{f.name}"] = f.default
-            params.append(f"{f.name}=_d_{f.name}")
-        elif f.default_factory is not dataclasses.MISSING:
-            env[f"_f_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=_NOTHING")
-            value = f"_f_{f.name}() if {f.name} is _NOTHING else {f.name}"
-        else:
-            params.append(f.name)
-        if f.name in slots:
-            env[f"_s_{f.name}"] = slots[f.name].__set__
-            body.append(f"    _s_{f.name}(self, {value})")
-        else:
-            body.append(f"    self.{f.name} = {value}")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
-    exec(source, env)  # our own field names only: nothing from a framework or a submission
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init  # type: ignore[no-any-return]
-
-
-class _Factory:
-    def __repr__(self) -> str:
-        return "<factory>"
-
-
-_NOTHING: Any = _Factory()
 
 
 @_deferred("explanation", "inputs")
