@@ -14,6 +14,15 @@ from .trace import fmt
 from .write import atomic_write
 from .xlsx_report import Col, save_workbook, table_sheet, title_row
 
+_ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
+    Col("指标", 6),
+    Col("问题", 20, 60, wrap=True),
+    Col("整改要求", 20, 50, wrap=True),
+    Col("责任部门", 8, 20),
+    Col("完成时限", 10),
+    Col("优先级", 6),
+)
+
 
 def _verdict(r: CohortResult) -> str:
     return "通过认定" if r.passed else ("不予认定" if r.passed is False else "暂定（有缺报或待评项）")
@@ -143,15 +152,7 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     ]
     table_sheet(
         items,
-        [
-            Col("学校", 12, 30),
-            Col("指标", 6),
-            Col("问题", 20, 60, wrap=True),
-            Col("整改要求", 20, 50, wrap=True),
-            Col("责任部门", 8, 20),
-            Col("完成时限", 10),
-            Col("优先级", 6),
-        ],
+        [Col("学校", 12, 30), *_ITEM_COLS],
         rows,
     )
     county_items = wb.create_sheet("县域整改清单")
@@ -161,15 +162,7 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     ]
     table_sheet(
         county_items,
-        [
-            Col("序号", 4),
-            Col("指标", 6),
-            Col("问题", 20, 60, wrap=True),
-            Col("整改要求", 20, 50, wrap=True),
-            Col("责任部门", 8, 20),
-            Col("完成时限", 10),
-            Col("优先级", 6),
-        ],
+        [Col("序号", 4), *_ITEM_COLS],
         rows,
     )
     if r.failures:
