@@ -127,17 +127,28 @@ def _inputs(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]
     return {n: values.get(n) for n in names}
 
 
+def _possible(node: Node, out: Outcome) -> Decimal | None:
+    """The full points of a counted node: a leaf's are fixed by the plan, a group's by its counted children."""
+    return node.leaf_possible if node.rule is not None else out.possible
+
+
 def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str:
     return text(owner, field) + after
 
 
 def _total_text(
-    counted: list[IndicatorResult], earned: Decimal, full: Decimal, base: Decimal, result: Result, field: str
+    counted: list[tuple[Node, Outcome]],
+    earned: Decimal,
+    full: Decimal,
+    base: Decimal,
+    result: Result,
+    field: str,
 ) -> str:
     """How the total was reached (the numbers _Scorer.total used): first-level points added, rescaled to the
     framework's total, plus bonus."""
     terms = " + ".join(
-        fmt(i.points) if i.points is not None else f"0（{i.code} {i.status_zh}）" for i in counted
+        fmt(o.points) if o.points is not None else f"0（{n.code} {STATUS_TEXT[o.status]}）"
+        for n, o in counted
     )
     text = f"一级指标得分 {terms} = {fmt(earned)}（满分 {fmt(full)}）"
     target = result.possible
@@ -162,7 +173,8 @@ class _Scorer:
         self.options = options
         self.extra = extra or {}
         self.unit_type = sub.unit.type
-        self.out: list[IndicatorResult] = [None] * len(plan.nodes)  # type: ignore[list-item]  # pre-order
+        self.out: list[Outcome] = [None] * len(plan.nodes)  # type: ignore[list-item]  # pre-order, as plan.nodes
+        self.notes: dict[int, Any] = {}  # node index → how its text differs from the common case (note_text)
         self.changes: list[AppliedChange] = []
         self.errors: dict[str, str] = {}
 
@@ -290,10 +302,10 @@ class _Scorer:
             raise SubmissionError(problems)
         for root in plan.roots:
             self.node(root)
-        indicators = self.out
+        outcomes = self.out
         counts = dict.fromkeys(STATUS_TEXT, 0)
         for i in plan.leaf_indexes:
-            counts[indicators[i].status] += 1
+            counts[outcomes[i].status] += 1
         total, possible, parts = self.total()
         bonus, bonus_total = self.bonus(ctx)
         if bonus_total is not None:
@@ -303,7 +315,7 @@ class _Scorer:
         grade_index = self.grade(ctx, total, counts)
         vetoes, grade_after, passed = self.vetoes(ctx, grade_index)
         if plan.method == "pass_fail":
-            top = [s for s in (indicators[r.index].status for r in plan.roots) if s not in OUT_OF_DENOMINATOR]
+            top = [s for s in (outcomes[r.index].status for r in plan.roots) if s not in OUT_OF_DENOMINATOR]
             passed = (
                 passed
                 if passed is False
@@ -329,7 +341,7 @@ class _Scorer:
             provisional=any(counts[s] for s in UNSCORED) or any(v.triggered is None for v in vetoes),
             counts={k: v for k, v in counts.items() if v},
             completeness=self.completeness(given),
-            indicators=indicators,
+            indicators=Later((_Scorer.indicators, self)),  # type: ignore[arg-type]
             vetoes=vetoes,
             bonus=bonus,
             bonus_total=bonus_total,
@@ -345,7 +357,6 @@ class _Scorer:
         result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
         if total is not None:
             result.total_explanation = Later((_total_text, *parts))  # type: ignore[assignment]
-        self.out = []  # the texts still to be written refer to this scorer: no cycle through the results
         return result
 
     def unit_problems(self) -> list[Problem]:
@@ -363,47 +374,21 @@ class _Scorer:
             en = f"unit type '{self.unit_type}' is not one framework {fw.id} applies to ({types})"
         return [Problem("unit-type", zh, en, file=self.sub.source, path=("unit", "type"))]
 
-    def node(self, node: Node) -> IndicatorResult:
-        r = self.leaf(node) if node.rule is not None else self.parent(node)
-        self.out[node.index] = r
-        return r
+    def node(self, node: Node) -> Outcome:
+        out = self.leaf(node) if node.rule is not None else self.parent(node)
+        self.out[node.index] = out
+        return out
 
-    def _result(
-        self, node: Node, out: Outcome, possible: Decimal | None, explain: str | Later
-    ) -> IndicatorResult:
-        """``explain``: the explanation, or a :class:`Later` that writes it when it is first read."""
-        code, name, depth, parent, kind, unit, note, verified, local = node.fixed
-        inputs = _inputs(self.ctx, node.rule.names) if node.rule else {}
-        return IndicatorResult(
-            code,
-            name,
-            depth,
-            parent,
-            kind,
-            out.status,  # type: ignore[arg-type]
-            out.points,
-            possible,
-            out.value,
-            out.standard,
-            out.ratio,
-            out.gap,
-            out.exact,
-            unit,
-            explain,
-            inputs,
-            note,
-            verified,
-            local,
-        )
-
-    def leaf(self, node: Node) -> IndicatorResult:
+    def leaf(self, node: Node) -> Outcome:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
-        out = self.outcome(node, False) if pre is None else pre
-        later = Later((_Scorer.written, self, node, pre))  # the explanation and the inputs, when read
-        result = indicator_result(node, out, later)
+        if pre is None:
+            out = self.outcome(node, False)
+        else:
+            out = pre
+            self.notes[node.index] = pre
         if self.overrides:
-            self.override(node, result, later)
-        return result
+            self.override(node, out, pre)
+        return out
 
     def outcome(self, node: Node, text: bool) -> Outcome:
         """A leaf's outcome from its rule (applicability already settled); ``text``: with its explanation."""
@@ -424,6 +409,35 @@ class _Scorer:
         if out.points is not None and node.leaf_possible is None:
             out.points = None  # 达标类: statuses, no points (rules give them rounded otherwise)
         return out
+
+    # -- the results, built when first read ---------------------------------------------------------
+
+    def indicators(self, owner: Result, field: str) -> list[IndicatorResult]:
+        """Result.indicators, once read: each node's outcome with the fields of its node; texts still later."""
+        out = []
+        notes = self.notes
+        written = _Scorer.written
+        for node, o in zip(self.plan.nodes, self.out, strict=True):
+            note = notes.get(node.index)
+            if node.rule is not None:
+                later = Later((written, self, node, None))
+                possible = node.leaf_possible if o.status not in OUT_OF_DENOMINATOR else None
+                text = later if note is None else self.note_text(node, note)
+                out.append(indicator_result(node, o, possible, text, later))
+            else:
+                text = Later((_Scorer.group_text, self, node)) if note is None else self.note_text(node, note)
+                out.append(indicator_result(node, o, o.possible, text, {}))
+        return out
+
+    def note_text(self, node: Node, note: Any) -> str | Later:
+        """The explanation of a node scored off the common path (``self.notes``): not applicable, waived,
+        overridden, under a parent that does not apply."""
+        if isinstance(note, str):
+            return note
+        if isinstance(note, Outcome):  # its applicability
+            return Later((_Scorer.written, self, node, note))
+        pre, after = note  # an override
+        return Later((_amended, Later((_Scorer.written, self, node, pre)), after))
 
     def written(self, node: Node, pre: Outcome | None, owner: IndicatorResult, field: str) -> Any:
         """A deferred field, once read: a leaf's inputs, or the explanation of a leaf (its rule run again, writing
@@ -463,28 +477,31 @@ class _Scorer:
             return Outcome("waived", explanation=f"已豁免（{waiver.by}：{waiver.reason}）")
         return None
 
-    def override(self, node: Node, result: IndicatorResult, explain: Later) -> None:
+    def override(self, node: Node, out: Outcome, pre: Outcome | None) -> None:
         o = self.overrides.get(node.code)
         if o is None:
             return
-        old = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
+        possible = node.leaf_possible if out.status not in OUT_OF_DENOMINATOR else None
+        old = (
+            f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
+            if out.points is not None
+            else STATUS_TEXT[out.status]
+        )
         if o.points is not None:
-            if o.points < 0 or (result.possible is not None and o.points > result.possible):
+            if o.points < 0 or (possible is not None and o.points > possible):
                 raise SubmissionError(
                     [
                         Problem(
                             "bad-override",
-                            f"{node.code} 的改判分数 {fmt(o.points)} 超出 0–{fmt(result.possible)}",
+                            f"{node.code} 的改判分数 {fmt(o.points)} 超出 0–{fmt(possible)}",
                             "override out of range",
                             file=self.sub.source,
                         )
                     ]
                 )
-            result.points = o.points
-            result.status = (
-                "met"
-                if result.possible and o.points >= result.possible
-                else ("unmet" if o.points == 0 else "partial")
+            out.points = o.points
+            out.status = (
+                "met" if possible and o.points >= possible else ("unmet" if o.points == 0 else "partial")
             )
         if o.status is not None:
             st = STATUS_BY_ZH.get(o.status, o.status)
@@ -499,97 +516,96 @@ class _Scorer:
                         )
                     ]
                 )
-            result.status = st  # type: ignore[assignment]
-        new = f"{result.status_zh} {fmt(result.points)} 分" if result.points is not None else result.status_zh
-        after = f"；督学改判：{old} → {new}（{o.by}：{o.reason}）"
-        result.explanation = Later((_amended, explain, after))  # type: ignore[assignment]
+            out.status = st
+        new = (
+            f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
+            if out.points is not None
+            else STATUS_TEXT[out.status]
+        )
+        self.notes[node.index] = (pre, f"；督学改判：{old} → {new}（{o.by}：{o.reason}）")
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
 
-    def parent(self, node: Node) -> IndicatorResult:
+    def parent(self, node: Node) -> Outcome:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
         if pre is not None and pre.status in OUT_OF_DENOMINATOR:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
-            return self._result(node, pre, None, Later((_Scorer.written, self, node, pre)))
-        kids = []
-        counted = []
+            self.notes[node.index] = pre
+            return pre
         statuses = set()
         results = self.out
         plain = not (self.waivers or self.overrides)
         ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
-        written = _Scorer.written
+        counted = 0
+        earned = full = ZERO
         for c in node.children:
             rule = c.rule
             if rule is None:
-                r = self.parent(c)
-            elif plain and not c.checks:  # leaf(), without its calls: most leaves of most submissions
-                try:
-                    out = rule.evaluate(ctx, unit_type, manual.get(c.code) if rule.manual else None, False)
-                except ex.EvalError:
-                    out = self.outcome(c, False)  # says why
-                else:
-                    if out.status == "missing" and errors:
-                        out = self.outcome(c, False)  # a derived value it reads could not be computed
-                    elif out.points is not None and c.leaf_possible is None:
-                        out.points = None
-                r = indicator_result(c, out, Later((written, self, c, None)))
+                o = self.parent(c)
+                possible = o.possible
             else:
-                r = self.leaf(c)
-            results[c.index] = r
-            kids.append(r)
-            st = r.status
+                possible = c.leaf_possible
+                if plain and not c.checks:  # leaf(), without its calls: most leaves of most submissions
+                    try:
+                        o = rule.evaluate(ctx, unit_type, manual.get(c.code) if rule.manual else None, False)
+                    except ex.EvalError:
+                        o = self.outcome(c, False)  # says why
+                    else:
+                        if o.status == "missing" and errors:
+                            o = self.outcome(c, False)  # a derived value it reads could not be computed
+                        elif o.points is not None and possible is None:
+                            o.points = None
+                else:
+                    o = self.leaf(c)
+            results[c.index] = o
+            st = o.status
             if st not in OUT_OF_DENOMINATOR:
-                counted.append(r)
+                counted += 1
                 statuses.add(st)
+                if o.points is not None:
+                    earned += o.points
+                if possible is not None:
+                    full += possible
         if not counted:
-            out = Outcome("not_applicable", explanation="下级指标均不适用")
-            return self._result(node, out, None, f"{node.code} {node.name}：{out.explanation}")
-        points = possible = full = None
+            self.notes[node.index] = f"{node.code} {node.name}：下级指标均不适用"
+            return Outcome("not_applicable")
+        points = possible = None
         if self.plan.method != "pass_fail":
-            full = sum([k.possible for k in counted if k.possible is not None], ZERO)
-            earned = sum([k.points for k in counted if k.points is not None], ZERO)
             possible = node.points if node.points is not None else full
-            rescaled = len(counted) != len(kids) and full > 0
+            rescaled = counted != len(node.children) and full > 0
             points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
         req = node.indicator.require
-        status = self.require(counted, req)[0] if req is not None else self.group_status(statuses, points)
-        out = Outcome(status, points)
-        return self._result(
-            node,
-            out,
-            possible,
-            Later((_Scorer.group_text, self, node, kids, counted, out, possible, full)),
-        )
+        status = self.require(node, req)[0] if req is not None else self.group_status(statuses, points)
+        return Outcome(status, points, possible=possible)
+
+    def counted(self, nodes: list[Node]) -> list[tuple[Node, Outcome]]:
+        """The nodes that count (not 不适用 / 已豁免), with their outcomes."""
+        results = self.out
+        return [(c, results[c.index]) for c in nodes if results[c.index].status not in OUT_OF_DENOMINATOR]
 
     @_precise
-    def group_text(
-        self,
-        node: Node,
-        kids: list[IndicatorResult],
-        counted: list[IndicatorResult],
-        out: Outcome,
-        possible: Decimal | None,
-        full: Decimal | None,
-        owner: IndicatorResult,
-        field: str,
-    ) -> str:
+    def group_text(self, node: Node, owner: IndicatorResult, field: str) -> str:
+        out = self.out[node.index]
+        counted = self.counted(node.children)
         parts: list[str] = []
-        if possible is not None and full is not None:
+        if out.possible is not None:
             terms = " + ".join(
-                fmt(k.points) if k.points is not None else f"0（{k.code} {k.status_zh}）" for k in counted
+                fmt(o.points) if o.points is not None else f"0（{c.code} {STATUS_TEXT[o.status]}）"
+                for c, o in counted
             )
-            if len(counted) != len(kids) and full > 0:
+            full = sum([p for c, o in counted if (p := _possible(c, o)) is not None], ZERO)
+            if len(counted) != len(node.children) and full > 0:
                 parts.append(
-                    f"({terms}) × {fmt(possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(out.points)}"
+                    f"({terms}) × {fmt(out.possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(out.points)}"
                 )
             else:
-                parts.append(f"{terms} = {fmt(out.points)} / {fmt(possible)}")
+                parts.append(f"{terms} = {fmt(out.points)} / {fmt(out.possible)}")
         req = node.indicator.require
         if req is not None:
-            parts.append(self.require(counted, req)[1])
+            parts.append(self.require(node, req)[1])
         elif self.plan.method == "pass_fail":
             tally: dict[str, int] = {}
-            for k in counted:
-                tally[k.status_zh] = tally.get(k.status_zh, 0) + 1
+            for _, o in counted:
+                tally[STATUS_TEXT[o.status]] = tally.get(STATUS_TEXT[o.status], 0) + 1
             parts.append(f"{len(counted)} 项中 " + "，".join(f"{v} 项{k}" for k, v in tally.items()))
         parts.append(f"→ {STATUS_TEXT[out.status]}")
         return f"{node.code} {node.name}：{' '.join(parts)}"
@@ -597,9 +613,8 @@ class _Scorer:
     def skip(self, nodes: list[Node], why: Outcome) -> None:
         """Mark a whole subtree with its parent's 不适用 / 已豁免: nothing under it is scored or rectified."""
         for n in nodes:
-            out = Outcome(why.status)
-            text = f"{n.code} {n.name}：上级指标{STATUS_TEXT[why.status]}"
-            self.out[n.index] = self._result(n, out, None, text)
+            self.out[n.index] = Outcome(why.status)
+            self.notes[n.index] = f"{n.code} {n.name}：上级指标{STATUS_TEXT[why.status]}"
             self.skip(n.children, why)
 
     def group_status(self, statuses: set[str], points: Decimal | None) -> str:
@@ -616,12 +631,13 @@ class _Scorer:
             return "unmet"
         return "partial"
 
-    def require(self, counted: list[IndicatorResult], req: Any) -> tuple[str, str]:
+    def require(self, node: Node, req: Any) -> tuple[str, str]:
         """A group condition (k of n, others at least a share of their standard): (status, its text)."""
+        counted = self.counted(node.children)
         k = req.at_least
-        met = [c for c in counted if c.status == "met"]
-        others = [c for c in counted if c.status != "met"]
-        undecided = [c for c in others if c.status in UNSCORED]
+        met = [o for _, o in counted if o.status == "met"]
+        others = [(c, o) for c, o in counted if o.status != "met"]
+        undecided = [o for _, o in others if o.status in UNSCORED]
         text = f"{len(counted)} 项中 {len(met)} 项达标（要求至少 {k} 项）"
         if len(met) < k:
             status = "missing" if len(met) + len(undecided) >= k else "unmet"
@@ -630,12 +646,12 @@ class _Scorer:
             return "met", text
         floor = req.others_at_least_ratio
         notes, failed, unknown = [], False, False
-        for c in others:
-            if c.ratio is None:
+        for c, o in others:
+            if o.ratio is None:
                 unknown = True
-                notes.append(f"{c.code} {c.status_zh}")
+                notes.append(f"{c.code} {STATUS_TEXT[o.status]}")
                 continue
-            r = half_up(c.ratio, req.ratio_precision)
+            r = half_up(o.ratio, req.ratio_precision)
             ok = r >= floor
             failed = failed or not ok
             notes.append(f"{c.code} 达到标准的 {fmt(r)}（{'≥' if ok else '<'} {fmt(floor)}）")
@@ -649,10 +665,9 @@ class _Scorer:
         plan = self.plan
         if plan.method == "pass_fail":
             return None, None, ()
-        roots = [self.out[r.index] for r in plan.roots]
-        counted = [r for r in roots if r.status not in OUT_OF_DENOMINATOR]
-        full = sum((r.possible or ZERO for r in counted), ZERO)
-        earned = sum((r.points or ZERO for r in counted), ZERO)
+        counted = self.counted(plan.roots)
+        full = sum((_possible(r, o) or ZERO for r, o in counted), ZERO)
+        earned = sum((o.points or ZERO for _, o in counted), ZERO)
         target = plan.total if plan.total is not None else full
         if full and full != target:
             base = half_up(earned * target / full, plan.precision)

@@ -3,10 +3,11 @@
 Results are plain dataclasses (cheap to build hundreds of times per submission); pydantic serialises and
 validates them through a TypeAdapter. Decimals are written as strings ("4.20"), so no precision is lost.
 
-Decide eagerly, write lazily: the engine settles every number and status when it scores, but the text that
-explains them (``IndicatorResult.explanation`` and ``.inputs``, ``Result.rectification``) is written the first
-time it is read — by code, by ``to_json``, by a report, by ``==`` or by pickling. Reading gives the same value
-whenever it happens: it is rendered from the scoring call's own values, which nothing changes afterwards.
+Decide eagerly, write lazily: the engine settles every number and status when it scores, but the objects and
+text that present them (``Result.indicators`` with each one's ``explanation`` and ``inputs``,
+``Result.rectification``, ``Result.total_explanation``) are built the first time they are read — by code, by
+``to_json``, by a report, by ``==`` or by pickling. Reading gives the same value whenever it happens: it is
+rendered from the scoring call's own outcomes and values, which nothing changes afterwards.
 """
 
 from __future__ import annotations
@@ -119,27 +120,24 @@ _put_explanation = IndicatorResult.explanation.slot.__set__  # type: ignore[attr
 _put_inputs = IndicatorResult.inputs.slot.__set__  # type: ignore[attr-defined]
 
 
-_OUT_OF_DENOMINATOR = frozenset(("not_applicable", "waived"))
-
-
-def indicator_result(node: Any, out: Any, later: Later) -> IndicatorResult:
-    """A leaf's IndicatorResult from its plan node and rule outcome (scoring builds hundreds per submission).
+def indicator_result(node: Any, out: Any, possible: Any, explanation: Any, inputs: Any) -> IndicatorResult:
+    """An IndicatorResult from its plan node and outcome (reading a result builds hundreds at once).
 
     ``node.fixed``: the fields that do not depend on the submission (code, name, depth, parent, kind, unit, note,
-    verified, local), built once per plan; ``later`` writes the explanation and the inputs when they are read.
+    verified, local), built once per plan; ``explanation`` and ``inputs`` may be :class:`Later`.
     """
     r = _new(IndicatorResult)
     r.code, r.name, r.depth, r.parent, r.kind, r.unit, r.note, r.verified, r.local = node.fixed
-    r.status = status = out.status
+    r.status = out.status
     r.points = out.points
-    r.possible = node.leaf_possible if status not in _OUT_OF_DENOMINATOR else None
+    r.possible = possible
     r.value = out.value
     r.standard = out.standard
     r.ratio = out.ratio
     r.gap = out.gap
     r.exact = out.exact
-    _put_explanation(r, later)
-    _put_inputs(r, later)
+    _put_explanation(r, explanation)
+    _put_inputs(r, inputs)
     return r
 
 
@@ -229,7 +227,7 @@ class UnitRef:
     date: dt.date | None = None
 
 
-@_deferred("rectification", "total_explanation")
+@_deferred("indicators", "rectification", "total_explanation")
 @dataclass(slots=True)
 class Result:
     framework: FrameworkRef

@@ -71,6 +71,7 @@ class Outcome:
     explanation: str = ""
     lower: Decimal | None = None  # the lower standard, for group-condition ratios
     exact: Any = None  # the value before rounding, where rounding changed it
+    possible: Decimal | None = None  # a group's full points (a leaf's are its node's)
 
 
 @dataclass(slots=True)

@@ -77,11 +77,11 @@ def test_indicator_result_sets_every_field():
     plan = plan_of(BODY)
     node = plan.node("A1")
     out = Outcome("unmet", D("0.00"), D("3.9"), "≥ 4.2", D("0.93"), D("0.3"), "", D("4.2"), D("3.912"))
-    fast = indicator_result(node, out, "文字")  # type: ignore[arg-type]
+    fast = indicator_result(node, out, node.points, "文字", {"teachers": 19})
     code, name, depth, parent, kind, unit, note, verified, local = node.fixed
     slow = IndicatorResult(
         code, name, depth, parent, kind, "unmet", D("0.00"), node.points, D("3.9"), "≥ 4.2", D("0.93"),
-        D("0.3"), D("3.912"), unit, "文字", "文字", note, verified, local,
+        D("0.3"), D("3.912"), unit, "文字", {"teachers": 19}, note, verified, local,
     )  # fmt: skip
     assert all(getattr(fast, f.name) == getattr(slow, f.name) for f in dataclasses.fields(IndicatorResult))
     assert (fast.code, fast.kind, fast.unit, fast.possible) == ("A1", "threshold", None, D(10))
