@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import wraps
 from typing import Any, Literal
@@ -387,7 +387,7 @@ class _Scorer:
             out = pre
             self.notes[node.index] = pre
         if self.overrides:
-            self.override(node, out, pre)
+            out = self.override(node, out, pre)
         return out
 
     def outcome(self, node: Node, text: bool) -> Outcome:
@@ -407,7 +407,7 @@ class _Scorer:
             if causes:
                 out = Outcome("error", explanation="无法计算：" + "；".join(causes))
         if out.points is not None and node.leaf_possible is None:
-            out.points = None  # 达标类: statuses, no points (rules give them rounded otherwise)
+            out = replace(out, points=None)  # 达标类: statuses, no points (rules give them rounded otherwise)
         return out
 
     # -- the results, built when first read ---------------------------------------------------------
@@ -477,10 +477,12 @@ class _Scorer:
             return Outcome("waived", explanation=f"已豁免（{waiver.by}：{waiver.reason}）")
         return None
 
-    def override(self, node: Node, out: Outcome, pre: Outcome | None) -> None:
+    def override(self, node: Node, out: Outcome, pre: Outcome | None) -> Outcome:
+        """The outcome a 督学 set by hand (a copy: rules may hand out one outcome object to many calls)."""
         o = self.overrides.get(node.code)
         if o is None:
-            return
+            return out
+        out = replace(out)
         possible = node.leaf_possible if out.status not in OUT_OF_DENOMINATOR else None
         old = (
             f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
@@ -524,6 +526,7 @@ class _Scorer:
         )
         self.notes[node.index] = (pre, f"；督学改判：{old} → {new}（{o.by}：{o.reason}）")
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
+        return out
 
     def parent(self, node: Node) -> Outcome:
         pre = self.applicability(node, False) if node.checks or self.waivers else None
@@ -533,29 +536,43 @@ class _Scorer:
             return pre
         statuses = set()
         results = self.out
-        plain = not (self.waivers or self.overrides)
-        ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
         counted = 0
         earned = full = ZERO
-        for c in node.children:
-            rule = c.rule
-            if rule is None:
+        if self.waivers or self.overrides:
+            rest = node.children
+        else:  # the leaves that always apply, without leaf()'s calls: most leaves of most submissions
+            rest = node.other_children
+            ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
+            full = node.plain_full
+            for i, evaluate, code, possible in node.plain_leaves:
+                try:
+                    o = evaluate(ctx, unit_type, manual.get(code) if code else None, False)
+                except ex.EvalError:
+                    o = self.outcome(self.plan.nodes[i], False)  # says why
+                else:
+                    if o.status == "missing" and errors:
+                        o = self.outcome(
+                            self.plan.nodes[i], False
+                        )  # a derived value it reads could not be computed
+                    elif o.points is not None and possible is None:
+                        o = replace(o, points=None)
+                results[i] = o
+                st = o.status
+                if st in OUT_OF_DENOMINATOR:  # a rule with no standard for this unit type
+                    if possible is not None:
+                        full -= possible
+                    continue
+                counted += 1
+                statuses.add(st)
+                if o.points is not None:
+                    earned += o.points
+        for c in rest:
+            if c.rule is None:
                 o = self.parent(c)
                 possible = o.possible
             else:
+                o = self.leaf(c)
                 possible = c.leaf_possible
-                if plain and not c.checks:  # leaf(), without its calls: most leaves of most submissions
-                    try:
-                        o = rule.evaluate(ctx, unit_type, manual.get(c.code) if rule.manual else None, False)
-                    except ex.EvalError:
-                        o = self.outcome(c, False)  # says why
-                    else:
-                        if o.status == "missing" and errors:
-                            o = self.outcome(c, False)  # a derived value it reads could not be computed
-                        elif o.points is not None and possible is None:
-                            o.points = None
-                else:
-                    o = self.leaf(c)
             results[c.index] = o
             st = o.status
             if st not in OUT_OF_DENOMINATOR:
@@ -793,14 +810,9 @@ class _Scorer:
     # -- reporting helpers -------------------------------------------------------------------------
 
     def completeness(self, given: dict[str, Any]) -> Completeness:
-        own = self.options.values == "self"
-        unit_type = self.unit_type
-        required = [
-            name
-            for name, applies_to, by in self.plan.required
-            if (applies_to is None or unit_type in applies_to) and (by == "self" or not own)
-        ]
-        missing = [name for name in required if given.get(name) is None]
+        required, names = self.plan.required_for(self.unit_type, self.options.values == "self")
+        unfilled = names.difference(given)  # ``given`` holds filled values only
+        missing = [name for name in required if name in unfilled] if unfilled else []
         n = len(required)
         ratio = half_up(Decimal(n - len(missing)) / n, 4) if n else Decimal(1)
         return Completeness(n - len(missing), n, ratio, missing)

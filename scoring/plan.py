@@ -67,6 +67,12 @@ class Node:
         Any, ...
     ] = ()  # the result fields that do not depend on the submission (result.indicator_result)
     leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
+    # for the engine's common path (no waivers or overrides): the leaf children that always apply, as
+    # (index, rule.evaluate, code when the rule reads a manual rating, leaf_possible), their full points
+    # together, and the other children
+    plain_leaves: tuple[tuple[int, Any, str | None, Decimal | None], ...] = ()
+    plain_full: Decimal = Decimal(0)
+    other_children: list[Node] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +130,23 @@ class Plan:
     plain: dict[str, tuple[str, Decimal | None, Decimal | None, frozenset[str] | None]] = field(
         default_factory=dict
     )
+    _required: dict[tuple[str | None, bool], tuple[list[str], frozenset[str]]] = field(
+        default_factory=dict, repr=False
+    )  # required_for, by (unit type, own)
 
     def __post_init__(self) -> None:
         self.index = {n.code: n for n in self.nodes}
         for i, n in enumerate(self.nodes):
             n.index = i
         self.leaf_indexes = [n.index for n in self.nodes if n.rule is not None]
+        for n in self.nodes:
+            plain = [c for c in n.children if c.rule is not None and not c.checks]
+            n.plain_leaves = tuple(
+                (c.index, c.rule.evaluate, c.code if c.rule.manual else None, c.leaf_possible)  # type: ignore[union-attr]
+                for c in plain
+            )
+            n.plain_full = sum([c.leaf_possible for c in plain if c.leaf_possible is not None], Decimal(0))
+            n.other_children = [c for c in n.children if c.rule is None or c.checks]
         self.other_codes = frozenset([v.veto.code for v in self.vetoes] + [b.code for b in self.bonus])
         self.derived_steps = [
             (
@@ -152,6 +169,19 @@ class Plan:
 
     def node(self, code: str) -> Node:
         return self.index[code]
+
+    def required_for(self, unit_type: str | None, own: bool) -> tuple[list[str], frozenset[str]]:
+        """The inputs a unit of this type must fill (in framework order, and as a set); ``own``: the 自评 only."""
+        key = (unit_type, own)
+        got = self._required.get(key)
+        if got is None:
+            names = [
+                name
+                for name, applies_to, by in self.required
+                if (applies_to is None or unit_type in applies_to) and (by == "self" or not own)
+            ]
+            got = self._required[key] = (names, frozenset(names))
+        return got
 
 
 def framework_hash(fw: Framework) -> str:

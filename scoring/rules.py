@@ -62,6 +62,9 @@ def half_up(x: Decimal, places: int) -> Decimal:
 
 @dataclass(slots=True)
 class Outcome:
+    """A leaf's (or group's) outcome. Treated as immutable once returned: a rule may return one object to many
+    calls (a rating's outcome is the same for every submission that gives it)."""
+
     status: str
     points: Decimal | None = None
     value: Any = None
@@ -381,6 +384,8 @@ def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     label = value.label or rule.value
     bare = value.expr.bare
     read = value.expr.run
+    prefix = f"{label}："
+    decided = {k: _level_outcome(k, table, rule.met, possible, prefix, False, rounded) for k in table}
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -388,8 +393,12 @@ def _levels(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
         v = values.get(bare) if bare is not None else read(values)
         if v is None:
             return Outcome("missing", explanation=f"{label}：未评定 → 缺报" if text else "")
+        if not text and type(v) is str:
+            out = decided.get(v)
+            if out is not None:
+                return out
         return _level_outcome(
-            v if type(v) is str else str(v), table, rule.met, possible, f"{label}：", text, rounded
+            v if type(v) is str else str(v), table, rule.met, possible, prefix, text, rounded
         )
 
     return LeafRule("levels", evaluate, tuple(value.expr.names), None)
@@ -586,6 +595,8 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     table = dict(rule.levels) if rule.levels else None
     rounded = {k: half_up(v, ctx.precision) for k, v in table.items()} if table else {}
     possible = possible if possible is not None else (max(table.values()) if table else None)
+    prefix = "督学评定："
+    decided = {k: _level_outcome(k, table, rule.met, possible, prefix, False, rounded) for k in table or ()}
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -593,7 +604,11 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
         if manual is None or manual == "":
             return Outcome("pending", explanation="督学尚未评定 → 待评")
         if table is not None:
-            return _level_outcome(str(manual).strip(), table, rule.met, possible, "督学评定：", text, rounded)
+            if not text and type(manual) is str:
+                out = decided.get(manual)
+                if out is not None:
+                    return out
+            return _level_outcome(str(manual).strip(), table, rule.met, possible, prefix, text, rounded)
         try:
             p = Decimal(str(manual))
         except Exception:
