@@ -243,11 +243,14 @@ class _Scorer:
     def context(self, given: dict[str, Any]) -> dict[str, Any]:
         plan = self.plan
         unit_type = self.unit_type
-        ctx: dict[str, Any] = dict(plan.params)
-        ctx.update(self.extra)
+        if self.extra:
+            ctx: dict[str, Any] = dict(plan.params)
+            ctx.update(self.extra)
+            ctx.update(plan.blank)  # every input, unfilled
+        else:
+            ctx = plan.base.copy()  # the same, in one copy
         ctx["unit_type"] = unit_type
         ctx["school_type"] = self.sub.unit.school_type or unit_type
-        ctx.update(plan.blank)  # every input, unfilled
         ctx.update(given)
         for name, applies_to in plan.limited:
             if unit_type not in applies_to:
@@ -262,8 +265,13 @@ class _Scorer:
             except ex.EvalError as err:
                 self.errors[name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
                 v = None
-            if quantum is not None and v is not None and (type(v) is Decimal or ex.is_number(v)):
-                rounded = Decimal(v).quantize(quantum, ROUND_HALF_UP)
+            if quantum is not None and v is not None:
+                if type(v) is Decimal:
+                    rounded = v.quantize(quantum, ROUND_HALF_UP)
+                elif ex.is_number(v):
+                    rounded = Decimal(v).quantize(quantum, ROUND_HALF_UP)
+                else:
+                    rounded = v
                 if rounded != v:
                     exact[name] = v
                 v = rounded

@@ -565,7 +565,7 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
         p = points.run(values)
         if p is None:
             return Outcome("missing", explanation=f"{template.render(values)} → 缺报" if text else "")
-        p = Decimal(int(p)) if isinstance(p, bool) else half_up(p, prec)
+        p = half_up(Decimal(int(p)) if isinstance(p, bool) else p, prec)
         note = ""
         if possible is not None and p > possible:
             p, note = possible, "，封顶 "
@@ -586,7 +586,7 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
         if text:
             note = f"{note}{fmt(possible)}" if note == "，封顶 " else note
             why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
-        return Outcome(status, half_up(p, prec), None, None, None, None, why)
+        return Outcome(status, half_up(p, prec) if note else p, None, None, None, None, why)
 
     return LeafRule("expression", evaluate, names, None)
 
