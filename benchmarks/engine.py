@@ -21,8 +21,9 @@ What it does, in one run:
       (total, grade, and the points of every indicator);
    d. memory: peak RSS (``getrusage``) and current RSS after 1,000 and after all submissions, results
       discarded as they are produced;
-   e. (information) the same scoring with every text then written: ``scoring.score(...).to_json()`` over
-      ``--texts`` submissions, since explanations, inputs and the 整改清单 are written when first read;
+   e. (information) the same scoring with the result objects then read (``.indicators``), and with every text
+      written: ``scoring.score(...).to_json()`` over ``--texts`` submissions, since the indicator results,
+      their explanations and inputs, and the 整改清单 are built when first read;
 4. prints a table with PASS/FAIL against the targets and, with ``--json``, the figures as JSON at the end.
 
 Nothing here changes the engine; the script only uses the public API (``scoring.load_text``,
@@ -1031,6 +1032,12 @@ def main(argv: list[str] | None = None) -> int:
         floor_score(sub.unit.type, sub.values, sub.manual)
     t_floor = time.perf_counter() - t0
     m_texts = min(n, args.texts)
+    log(f"objects: scoring {m_texts:,} submissions and reading each result's indicators …")
+    t0 = time.perf_counter()
+    for sub in subs[:m_texts]:
+        score(plan, sub).indicators  # noqa: B018 (built when first read)
+    t_objects = time.perf_counter() - t0
+    objects_rate = m_texts / t_objects if m_texts else 0.0
     log(f"texts: scoring {m_texts:,} submissions and writing each result as JSON …")
     t0 = time.perf_counter()
     for sub in subs[:m_texts]:
@@ -1112,6 +1119,12 @@ def main(argv: list[str] | None = None) -> int:
         ("  floor time / per submission", f"{t_floor:.2f} s / {1000 * t_floor / n:.3f} ms", "", ""),
         ("ratio engine / floor (slowdown)", f"{ratio:.1f}×", "≤ 5×", ok(checks["floor_ratio"])),
         (
+            f"info: scoring + result.indicators read ({m_texts:,})",
+            f"{objects_rate:,.0f} subs/s",
+            "",
+            "info",
+        ),
+        (
             f"info: scoring + every text written, as JSON ({m_texts:,})",
             f"{texts_rate:,.0f} subs/s",
             "",
@@ -1188,6 +1201,7 @@ def main(argv: list[str] | None = None) -> int:
                     "ratio_engine_over_floor": round(ratio, 2),
                     "texts_submissions": m_texts,
                     "texts_subs_per_s": round(texts_rate, 1),
+                    "objects_subs_per_s": round(objects_rate, 1),
                     "peak_rss_kib": {"start": rss_start[0], "after_mark": rss_mark[0], "end": rss_end[0]},
                     "current_rss_kib": {"start": rss_start[1], "after_mark": rss_mark[1], "end": rss_end[1]},
                     "mark": mark,

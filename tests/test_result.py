@@ -1,4 +1,5 @@
-"""Results: texts written on first read (and the same whenever read), the fast constructor, no cycles."""
+"""Results: indicator results and texts built on first read (the same whenever read), the fast constructor, no
+cycles, outcomes shared between calls never changed."""
 
 from __future__ import annotations
 
@@ -44,6 +45,72 @@ def test_explanations_are_written_when_first_read():
     assert a1.inputs == {"ratio": D("4.20")}
     assert res.indicator("A").explanation == "A 师资：10.00 + 0.00 = 10.00 / 15 → 部分达标"
     assert [i.code for i in res.rectification] == ["A2"]
+
+
+def test_indicator_results_are_built_when_first_read():
+    res = run(plan_of(BODY), {"students": 500, "teachers": 21, "lab": False})
+    assert isinstance(scoring.Result.indicators.slot.__get__(res), Later)  # type: ignore[attr-defined]
+    assert res.counts == {"met": 1, "unmet": 1} and res.total == D("10.00")  # decided without them
+    first = res.indicators
+    assert res.indicators is first  # built once, kept
+    assert [(i.code, i.status, i.points, i.possible) for i in first] == [
+        ("A", "partial", D("10.00"), D(15)),
+        ("A1", "met", D("10.00"), D(10)),
+        ("A2", "unmet", D("0.00"), D(5)),
+    ]
+
+
+LEVELS = """
+scoring: {method: points, precision: 2}
+scales:
+  四级: [优秀, 良好, 合格, 不合格]
+inputs:
+  plan: {label: 工作计划, type: level, scale: 四级}
+indicators:
+  - code: B
+    name: 管理
+    children:
+      - code: B1
+        name: 计划
+        points: 4
+        rule: {levels: {value: plan, points: {优秀: 4, 良好: 3, 合格: 2, 不合格: 0}}}
+      - code: B2
+        name: 特色
+        points: 2
+        rule: {manual: {levels: {A: 2, B: 1, C: 0}}}
+"""
+
+
+def test_an_override_changes_its_own_result_only():
+    """A rating's outcome is decided once per plan and handed to every call that gives that rating; an override
+    of it in one submission must not reach the next."""
+    plan = plan_of(LEVELS)
+    changed = run(
+        plan,
+        {"plan": "良好"},
+        manual={"B2": "B"},
+        overrides=[
+            {"indicator": "B1", "points": "4", "by": "张督学", "reason": "现场核实"},
+            {"indicator": "B2", "status": "未达标", "points": "0", "by": "张督学", "reason": "现场核实"},
+        ],
+    )
+    assert [(i.status, i.points) for i in changed.indicators[1:]] == [("met", D(4)), ("unmet", D(0))]
+    plain = run(plan, {"plan": "良好"}, manual={"B2": "B"})
+    assert [(i.status, i.points) for i in plain.indicators[1:]] == [
+        ("partial", D("3.00")),
+        ("partial", D("1.00")),
+    ]
+    assert plain.total == D("4.00") and changed.total == D("4.00")
+
+
+def test_pass_fail_frameworks_give_no_points_and_a_points_plan_keeps_its_own():
+    pass_fail = plan_of(LEVELS.replace("method: points", "method: pass_fail"))
+    points = plan_of(LEVELS)
+    for _ in range(2):
+        pf = run(pass_fail, {"plan": "优秀"}, manual={"B2": "A"})
+        assert [(i.status, i.points) for i in pf.indicators] == [("met", None)] * 3
+        pt = run(points, {"plan": "优秀"}, manual={"B2": "A"})
+        assert [i.points for i in pt.indicators] == [D("6.00"), D("4.00"), D("2.00")]
 
 
 def test_a_text_read_later_is_computed_at_the_engines_precision():
