@@ -401,17 +401,15 @@ class _Scorer:
     def outcome(self, node: Node, text: bool) -> Outcome:
         """A leaf's outcome from its rule (applicability already settled); ``text``: with its explanation."""
         rule = node.rule
+        assert rule is not None
         try:
-            out = rule.evaluate(  # type: ignore[union-attr]
-                self.ctx,
-                self.unit_type,
-                self.sub.manual.get(node.code) if rule.manual else None,
-                text,  # type: ignore[union-attr]
+            out = rule.evaluate(
+                self.ctx, self.unit_type, self.sub.manual.get(node.code) if rule.manual else None, text
             )
         except ex.EvalError as err:
             out = Outcome("error", explanation=f"无法计算：{err.zh}")
         if self.errors and out.status == "missing":
-            causes = [self.errors[n] for n in rule.names if n in self.errors]  # type: ignore[union-attr]
+            causes = [self.errors[n] for n in rule.names if n in self.errors]
             if causes:
                 out = Outcome("error", explanation="无法计算：" + "；".join(causes))
         if out.points is not None and node.leaf_possible is None:

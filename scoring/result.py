@@ -37,7 +37,7 @@ STATUS_BY_ZH = {v: k for k, v in STATUS_ZH.items()}
 Scalar = Decimal | bool | str | dt.date | None
 
 
-class Later(tuple):  # type: ignore[type-arg]
+class Later(tuple[Any, ...]):
     """A field value still to be written: ``Later((fn, *args))``; ``fn(*args, obj, field)`` gives it, once, on
     first read of the field.
 
@@ -116,8 +116,8 @@ class IndicatorResult:
 
 
 _new = object.__new__
-_put_explanation = IndicatorResult.explanation.slot.__set__  # type: ignore[attr-defined]
-_put_inputs = IndicatorResult.inputs.slot.__set__  # type: ignore[attr-defined]
+_put_explanation = vars(IndicatorResult)["explanation"].slot.__set__  # the slots under the _Deferred wrappers
+_put_inputs = vars(IndicatorResult)["inputs"].slot.__set__
 
 
 def indicator_result(node: Any, out: Any, possible: Any, explanation: Any, inputs: Any) -> IndicatorResult:

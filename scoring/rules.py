@@ -133,7 +133,9 @@ class _Value:
             raw = values.get(EXACT, {}).get(self.name, raw)  # the derived value as computed, before rounding
         p = precision if precision is not None else self.precision
         if raw is None or not ex.is_number(raw) or p is None or not self.rounded:
-            return (values.get(self.name, raw) if self.derived is not None else raw), raw
+            return (
+                values.get(self.name, raw) if self.name is not None and self.derived is not None else raw
+            ), raw
         return half_up(Decimal(raw), p), raw
 
     def explain(self, values: Mapping[str, Any], shown: Any) -> str:
@@ -183,9 +185,9 @@ def _fixed_bounds(
             types.update(b)
     if not types:
         types = {_ANY_TYPE}
-    out = {}
+    out: dict[Any, tuple[tuple[tuple[Callable[[Any, Any], bool], Decimal], ...], str, Decimal | None]] = {}
     for t in types:
-        got = {k: (b.get(t) if isinstance(b, dict) else b) for k, b in bounds.items()}
+        got: dict[str, Any] = {k: (b.get(t) if isinstance(b, dict) else b) for k, b in bounds.items()}
         if any(b is None for b in got.values()):
             continue  # no standard for this type: the general walk reports 不适用
         tests = tuple((_TEST[k], b) for k, b in got.items())
@@ -272,11 +274,12 @@ def _threshold(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             if not ok:
                 gap = max(gap, abs(b - v))
         at = tuple(got)
-        standard = standards.get(at)
-        if standard is None:
-            standard = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True))
+        written = standards.get(at)
+        if written is None:
+            written = " 且 ".join(f"{_SYM[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True))
             if len(standards) < 16:
-                standards[at] = standard
+                standards[at] = written
+        standard = written
         ratio = (v / lower) if lower not in (None, ZERO) else None
         status = "met" if met else "unmet"
         points = (full if met else zero) if full is not None else None
@@ -596,7 +599,11 @@ def _manual(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | Non
     rounded = {k: half_up(v, ctx.precision) for k, v in table.items()} if table else {}
     possible = possible if possible is not None else (max(table.values()) if table else None)
     prefix = "督学评定："
-    decided = {k: _level_outcome(k, table, rule.met, possible, prefix, False, rounded) for k in table or ()}
+    decided = (
+        {k: _level_outcome(k, table, rule.met, possible, prefix, False, rounded) for k in table}
+        if table
+        else {}
+    )
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
