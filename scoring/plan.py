@@ -134,7 +134,7 @@ class Plan:
         default_factory=dict
     )
     _required: dict[tuple[str | None, bool], tuple[list[str], frozenset[str]]] = field(
-        default_factory=dict, repr=False
+        default_factory=dict, init=False, repr=False, compare=False
     )  # required_for, by (unit type, own)
 
     def __post_init__(self) -> None:
