@@ -16,7 +16,7 @@ from typing import Any
 from . import expr as ex
 from .intervals import INF, Interval, covered_by, union_gaps
 from .model import Framework, Indicator, Model, source_of
-from .problems import Problem
+from .problems import Problem, Severity
 
 BUILTIN_NAMES = {"unit_type": "单位类型", "school_type": "拆分前学校的类型"}
 GRADE_NAMES = {
@@ -73,9 +73,9 @@ class Checker:
     ) -> None:
         smap, path = source_of(obj) if obj is not None else (None, ())
         full = (*path, *sub)
-        sev = "warning" if warning else "error"
+        sev: Severity = "warning" if warning else "error"
         if smap is None:
-            self.problems.append(Problem(code, zh, en, sev, file=None, path=full, detail=detail))  # type: ignore[arg-type]
+            self.problems.append(Problem(code, zh, en, sev, file=None, path=full, detail=detail))
             return
         self.problems.append(
             smap.problem(
@@ -376,9 +376,9 @@ class Checker:
         if (
             method == "points"
             and ind.points is None
-            and ind.rule.kind == "manual"
+            and ind.rule.manual is not None  # the manual kind
             and not ind.rule.manual.levels
-        ):  # type: ignore[union-attr]
+        ):
             self.at(
                 ind,
                 (),
@@ -392,7 +392,8 @@ class Checker:
         return list(ind.applies_to or self.fw.applies_to or [])
 
     def bound(self, ind: Indicator, sub: tuple, value: Any) -> None:
-        owner = ind.rule.spec  # type: ignore[union-attr]
+        assert ind.rule is not None  # bounds belong to a leaf's rule
+        owner = ind.rule.spec
         if isinstance(value, dict):
             if not self.fw.applies_to:
                 self.at(
@@ -454,7 +455,7 @@ class Checker:
         compiled = self.expression(rule, ("value",), rule.value, ex.NUMBER)
         full = ind.points
         method = self.fw.settings.method
-        intervals = []
+        intervals: list[Interval] = []
         for i, step in enumerate(rule.steps):
             if (step.at_least is not None and step.above is not None) or (
                 step.at_most is not None and step.below is not None
@@ -765,7 +766,7 @@ class Checker:
                                 f"indicator {k.code} has no weight",
                             )
                     continue
-                total = sum(ws, Decimal(0))  # type: ignore[arg-type]
+                total = sum(ws, Decimal(0))
                 if s.check_sums and total not in (Decimal(1), Decimal(100)):
                     code = getattr(owner, "code", "一级指标")
                     self.at(
@@ -787,9 +788,9 @@ class Checker:
                 )
             if g.when:
                 self.expression(g, ("when",), g.when, ex.BOOL, self.grade_env())
-        cuts = [(i, g) for i, g in enumerate(grades) if g.at_least is not None]
-        for (_, a), (_, b) in itertools.pairwise(cuts):
-            if b.at_least >= a.at_least:  # type: ignore[operator]
+        cuts = [(g, g.at_least) for g in grades if g.at_least is not None]
+        for (a, a_min), (b, b_min) in itertools.pairwise(cuts):
+            if b_min >= a_min:
                 self.at(
                     b,
                     ("at_least",),
@@ -798,8 +799,8 @@ class Checker:
                     f"grades go best first: '{b.name}' ({b.at_least}) is not below '{a.name}' ({a.at_least})",
                 )
         maximum = self.max_total()
-        for _, g in cuts:
-            if maximum is not None and g.at_least > maximum:  # type: ignore[operator]
+        for g, at_least in cuts:
+            if maximum is not None and at_least > maximum:
                 self.at(
                     g,
                     ("at_least",),
@@ -808,8 +809,7 @@ class Checker:
                     f"grade '{g.name}' needs {g.at_least} but the maximum is {maximum}",
                 )
         last = grades[-1] if grades else None
-        catch_all = last is None or (last.when is None and (last.at_least is None or last.at_least <= 0))
-        if not catch_all:
+        if last is not None and not (last.when is None and (last.at_least is None or last.at_least <= 0)):
             self.at(
                 last,
                 (),
@@ -986,6 +986,20 @@ _TZ = {ex.NUMBER: "数值", ex.BOOL: "是/否", ex.TEXT: "文本", ex.DATE: "日
 def check(fw: Framework) -> list[Problem]:
     """Every semantic problem of a framework, errors and warnings."""
     return checked(fw).problems
+
+
+def keep(fw: Framework, checker: Checker) -> None:
+    """Remember a clean check on the framework it checked, for compile_plan and the cohort to reuse.
+
+    Kept outside the model's fields (and private attributes), so it takes no part in ``==`` or dumps."""
+    fw.__dict__["_checked"] = checker
+
+
+def kept(fw: Framework) -> Checker | None:
+    """The check :func:`keep` remembered, while it is about this very object (a copy, or a framework built in
+    code, has none)."""
+    checker = fw.__dict__.get("_checked")
+    return checker if isinstance(checker, Checker) and checker.fw is fw else None
 
 
 def checked(fw: Framework) -> Checker:

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from . import __version__
-from .problems import Report
+from .problems import Lang, Report
+
+if TYPE_CHECKING:
+    from .batch import FileOutcome
+    from .plan import Plan
+    from .result import Result
+    from .summary import UnitRow
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 IO_CODES = {"not-found", "io"}
@@ -25,7 +32,7 @@ LANG = click.option(
 )
 
 
-def _t(lang: str, zh: str, en: str) -> str:
+def _t(lang: Lang, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
@@ -50,7 +57,7 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="警告也算错误 / treat warnings as errors")
 @LANG
-def validate(paths: tuple[str, ...], fmt: str, strict: bool, lang: str) -> None:
+def validate(paths: tuple[str, ...], fmt: str, strict: bool, lang: Lang) -> None:
     """检查框架文件（文件、文件夹或内置框架 id），一次报告全部问题。
 
     Check framework files (files, folders or shipped ids); report every problem in one run.
@@ -79,12 +86,12 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, lang: str) -> None:
     sys.exit(EXIT_OK if report.ok(strict) else EXIT_FINDINGS)
 
 
-def _print_report(report: Report, fmt: str, lang: str) -> None:
+def _print_report(report: Report, fmt: str, lang: Lang) -> None:
     if fmt == "json":
-        click.echo(report.to_json(lang))  # type: ignore[arg-type]
+        click.echo(report.to_json(lang))
         return
     for p in report.sorted():
-        click.echo(p.github(lang) if fmt == "github" else p.format(lang))  # type: ignore[arg-type]
+        click.echo(p.github(lang) if fmt == "github" else p.format(lang))
 
 
 @main.command()
@@ -131,7 +138,7 @@ def frameworks(fmt: str) -> None:
         click.echo(f"{e.id}\t{e.name}\t{e.version}\t{e.source}{extra}")
 
 
-def _load(framework: str, lang: str):
+def _load(framework: str, lang: Lang) -> Plan:
     """Load a framework for scoring, or print its problems and exit 1 (2 if it cannot be found)."""
     from .load import load_framework
     from .plan import compile_plan
@@ -141,7 +148,7 @@ def _load(framework: str, lang: str):
         return compile_plan(load_framework(framework))
     except FrameworkError as err:
         for p in err.problems:
-            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+            click.echo(p.format(lang), err=True)
         sys.exit(EXIT_USAGE if any(p.code in IO_CODES for p in err.problems) else EXIT_FINDINGS)
 
 
@@ -171,9 +178,9 @@ def score(
     outdir: str | None,
     fmt: str,
     explain_codes: tuple[str, ...],
-    which: str,
+    which: Literal["final", "self", "evaluator"],
     workers: int | None,
-    lang: str,
+    lang: Lang,
 ) -> None:
     """为填报数据评分：SUBMISSIONS 是自评表（.xlsx/.xls/.ods）、.json、.yaml 文件或文件夹。
 
@@ -206,10 +213,10 @@ def score(
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    options = Options(values=which)  # type: ignore[arg-type]
+    options = Options(values=which)
     interactive = sys.stderr.isatty() and len(files) > 1
 
-    def report(outcome) -> None:
+    def report(outcome: FileOutcome) -> None:
         if interactive:
             return
         for row in outcome.rows:
@@ -271,7 +278,7 @@ def score(
         sys.exit(EXIT_FINDINGS)
 
 
-def _row_line(row) -> str:
+def _row_line(row: UnitRow) -> str:
     from .trace import fmt as show
 
     head = (
@@ -300,7 +307,7 @@ def _row_line(row) -> str:
 )
 @LANG
 def cohort(
-    framework: str, source: str, county_path: str | None, outdir: str | None, fmt: str, lang: str
+    framework: str, source: str, county_path: str | None, outdir: str | None, fmt: str, lang: Lang
 ) -> None:
     """县域汇总评估：SOURCE 是每校一行的统计表（.csv / .xlsx），或学校自评表所在的文件夹。
 
@@ -340,14 +347,14 @@ def cohort(
                 try:
                     submissions.append(read_any(f, unit_plan))
                 except ScoringError as err:
-                    failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))  # type: ignore[arg-type]
+                    failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))
         else:
             submissions, failures = read_table(src, unit_plan)
         county_sub = read_submission(county_path) if county_path else None
         result = score_cohort(fw, submissions, county_sub, failures=failures)
     except ScoringError as err:
         for p in err.problems:
-            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+            click.echo(p.format(lang), err=True)
         sys.exit(EXIT_FINDINGS)
     verdict = (
         "通过认定" if result.passed else ("不予认定" if result.passed is False else "暂定（有缺报或待评项）")
@@ -361,11 +368,11 @@ def cohort(
         cv = show(st.cv) if st.cv is not None else "—"
         click.echo(f"  {st.indicator} {st.group}：全县平均值 {mean}，差异系数 {cv}（{st.units} 所）")
     if outdir:
-        for p in write_all(result, outdir, formats):
-            click.echo(f"→ {p}")
-    for f in result.failures:
-        click.echo(f"✗ {f.file}", err=True)
-        for reason in f.reasons:
+        for path in write_all(result, outdir, formats):
+            click.echo(f"→ {path}")
+    for failure in result.failures:
+        click.echo(f"✗ {failure.file}", err=True)
+        for reason in failure.reasons:
             click.echo(f"    {reason}", err=True)
     sys.exit(EXIT_FINDINGS if result.failures else EXIT_OK)
 
@@ -378,7 +385,7 @@ def cohort(
 @click.option("--unit-type", help="只包含适用于该单位类型的填报项，如 小学")
 @click.option("--evaluator", is_flag=True, help="加一列督评值（以及督学评定项）")
 @LANG
-def template(framework: str, out: str, unit_type: str | None, evaluator: bool, lang: str) -> None:
+def template(framework: str, out: str, unit_type: str | None, evaluator: bool, lang: Lang) -> None:
     """生成供学校填写的自评表（Excel）。 Write a self-assessment workbook template."""
     from .problems import ScoringError
     from .template import write_template
@@ -388,7 +395,7 @@ def template(framework: str, out: str, unit_type: str | None, evaluator: bool, l
         path = write_template(plan, out, unit_type, evaluator)
     except ScoringError as err:
         for p in err.problems:
-            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+            click.echo(p.format(lang), err=True)
         sys.exit(EXIT_USAGE)
     except OSError as err:
         click.echo(_t(lang, f"无法写入 {out}：{err.strerror or err}", f"cannot write {out}: {err}"), err=True)
@@ -396,7 +403,7 @@ def template(framework: str, out: str, unit_type: str | None, evaluator: bool, l
     click.echo(_t(lang, f"已生成 {path}", f"wrote {path}"))
 
 
-def _explain(result, code: str, lang: str) -> None:
+def _explain(result: Result, code: str, lang: Lang) -> None:
     codes = [i.code for i in result.indicators]
     if code not in codes:
         click.echo(_t(lang, f"没有编码为 “{code}” 的指标", f"no indicator '{code}'"), err=True)
@@ -418,7 +425,7 @@ def _explain(result, code: str, lang: str) -> None:
 @click.argument("submission")
 @click.argument("codes", nargs=-1, required=True)
 @LANG
-def explain(framework: str, submission: str, codes: tuple[str, ...], lang: str) -> None:
+def explain(framework: str, submission: str, codes: tuple[str, ...], lang: Lang) -> None:
     """打印指定指标（及其下级）的计算过程。 Print the trace of chosen indicators."""
     from .batch import read_any
     from .engine import score as run
@@ -429,7 +436,7 @@ def explain(framework: str, submission: str, codes: tuple[str, ...], lang: str) 
         result = run(plan, read_any(Path(submission), plan))
     except ScoringError as err:
         for p in err.problems:
-            click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+            click.echo(p.format(lang), err=True)
         sys.exit(EXIT_FINDINGS)
     for code in codes:
         _explain(result, code, lang)
@@ -438,7 +445,7 @@ def explain(framework: str, submission: str, codes: tuple[str, ...], lang: str) 
 @main.command("test")
 @click.argument("paths", nargs=-1, required=True)
 @LANG
-def test_cmd(paths: tuple[str, ...], lang: str) -> None:
+def test_cmd(paths: tuple[str, ...], lang: Lang) -> None:
     """运行框架文件中声明的测试用例；任何失败时退出码为 1。 Run the test cases declared with frameworks."""
     from .cases import run_cases
     from .load import validate_path
@@ -457,7 +464,7 @@ def test_cmd(paths: tuple[str, ...], lang: str) -> None:
             io_error = io_error or any(p.code in IO_CODES for p in problems)
             for p in problems:
                 if p.severity == "error":
-                    click.echo(p.format(lang), err=True)  # type: ignore[arg-type]
+                    click.echo(p.format(lang), err=True)
             continue
         for case in run_cases(fw):
             if case.ok:

@@ -23,10 +23,10 @@ from pydantic import TypeAdapter
 
 from . import expr as ex
 from . import registry
-from .check import Checker, checked
+from .check import checked, kept
 from .engine import PRECISION, score, split, values_of
 from .load import load_framework
-from .model import Framework
+from .model import Cohort, Framework
 from .plan import Plan, compile_plan
 from .problems import FrameworkError, Problem, ScoringError
 from .result import FrameworkRef, RectificationItem, Result
@@ -172,7 +172,7 @@ def check_cohort(fw: Framework, unit: Framework) -> list[Problem]:
 
 def _names(unit: Framework) -> dict[str, ex.VarInfo]:
     """The unit framework's typed names: from the loader's check when it ran, else checked now."""
-    return (unit._checked if isinstance(unit._checked, Checker) else checked(unit)).env
+    return (kept(unit) or checked(unit)).env
 
 
 def _ref(plan: Plan) -> FrameworkRef:
@@ -254,11 +254,13 @@ def _line(
     result = score(plan, unit)
     ctx = values_of(plan, unit)
     w = weight.evaluate(ctx)
-    values, exact, statuses = {}, {}, {}
-    floor_only = []
+    values: dict[str, Decimal | None] = {}
+    exact: dict[str, Decimal | None] = {}
+    statuses: dict[str, str] = {}
+    floor_only: list[str] = []
     for code in codes:
         r = result.indicator(code)
-        values[code] = r.value if ex.is_number(r.value) else None
+        values[code] = _number(r.value)
         exact[code] = r.exact if r.exact is not None else values[code]
         statuses[code] = r.status
         if floor is not None and r.status == "unmet" and r.ratio is not None and half_up(r.ratio, 3) >= floor:
@@ -294,8 +296,13 @@ def _line(
     )
 
 
+def _number(value: Any) -> Decimal | None:
+    """A reported value if it is a number, else None."""
+    return value if ex.is_number(value) else None
+
+
 def _aggregate(
-    lines: list[UnitLine], c: Any, unit_fw: Framework
+    lines: list[UnitLine], c: Cohort, unit_fw: Framework
 ) -> tuple[list[Stat], dict[str, Decimal | None]]:
     names: dict[str, Decimal | None] = {}
     stats = []
@@ -303,22 +310,24 @@ def _aggregate(
     for code in c.indicators:
         for g in c.groups:
             group = [ln for ln in lines if ln.group == g]
-            usable = [
-                ln
-                for ln in group
-                if ln.exact.get(code) is not None and ln.weight is not None and ln.weight > 0
-            ]
+            usable: list[UnitLine] = []
+            points: list[tuple[Decimal, Decimal]] = []  # (unrounded value, weight) of each usable unit
+            for ln in group:
+                x, w = ln.exact.get(code), ln.weight
+                if x is not None and w is not None and w > 0:
+                    usable.append(ln)
+                    points.append((x, w))
             missing = [ln.name for ln in group if ln not in usable]
             met = sum(1 for ln in group if ln.statuses.get(code) == "met")
             if usable:
-                mean, sd, cv = weighted_stats([(ln.exact[code], ln.weight) for ln in usable])  # type: ignore[misc]
-                rounded = [ln.values[code] for ln in usable if ln.values[code] is not None]
+                mean, sd, cv = weighted_stats(points)
+                rounded = [v for v in (ln.values[code] for ln in usable) if v is not None]
                 st = Stat(
                     code,
                     labels.get(code, code),
                     g,
                     len(usable),
-                    sum((ln.weight for ln in usable), ZERO),  # type: ignore[misc]
+                    sum((w for _, w in points), ZERO),
                     half_up(mean, c.mean_precision),
                     half_up(cv, c.cv_precision) if cv is not None else None,
                     mean,

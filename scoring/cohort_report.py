@@ -5,6 +5,7 @@ county — as Markdown and as a workbook."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -118,10 +119,10 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     codes = list(dict.fromkeys(s.indicator for s in r.stats))
     groups = list(dict.fromkeys(s.group for s in r.stats))
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # the sheet a new workbook starts with
     ws.title = "县域结论"
     title_row(ws, f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}", 4)
-    rows = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
+    rows: list[list[Any]] = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
     table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
     units = wb.create_sheet("表Ⅱ-2")
     cols = [Col("学校", 12, 30), Col("类型", 6, 14), Col("学段", 6), Col("在校生", 6)] + [

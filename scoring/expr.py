@@ -348,8 +348,7 @@ class _Whitelist:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             if isinstance(node.op, ast.Pow):
                 exp = node.right
-                neg = isinstance(exp, ast.UnaryOp) and isinstance(exp.op, ast.USub)
-                val = exp.operand if neg else exp  # type: ignore[attr-defined]
+                val = exp.operand if isinstance(exp, ast.UnaryOp) and isinstance(exp.op, ast.USub) else exp
                 if not (isinstance(val, ast.Constant) and type(val.value) is int and val.value <= MAX_POWER):
                     raise self.fail(
                         node.right,
@@ -500,16 +499,17 @@ class _Typer:
             self.want(node.operand, t, NUMBER, "正负号", "unary sign")
             return NUMBER
         if isinstance(node, ast.BoolOp):
-            op = "and" if isinstance(node.op, ast.And) else "or"
+            word = "and" if isinstance(node.op, ast.And) else "or"
             for v in node.values:
-                self.want(v, self.type(v), BOOL, f"{op} ", op)
+                self.want(v, self.type(v), BOOL, f"{word} ", word)
             return BOOL
         if isinstance(node, ast.Compare):
             left = node.left
             lt = self.type(left)
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 if isinstance(op, ast.In | ast.NotIn):
-                    for e in comp.elts:  # type: ignore[attr-defined]
+                    assert isinstance(comp, ast.List | ast.Tuple)  # the parser allows only a list after in
+                    for e in comp.elts:
                         self._compare(left, lt, e, self.type(e), op)
                     continue
                 ct = self.type(comp)
@@ -563,7 +563,8 @@ class _Typer:
                     )
 
     def _call(self, node: ast.Call) -> str:
-        name = node.func.id  # type: ignore[attr-defined]
+        assert isinstance(node.func, ast.Name)  # the parser allows only calls of named functions
+        name = node.func.id
         fn = FUNCTIONS[name]
         args: list[ast.AST] = []
         for a in node.args:
@@ -573,7 +574,7 @@ class _Typer:
                     f"只有 {'、'.join(LIST_FUNCTIONS)} 接受列表参数",
                     f"only {', '.join(LIST_FUNCTIONS)} take a list",
                 )
-            args.extend(a.elts if isinstance(a, ast.List | ast.Tuple) else [a])  # type: ignore[attr-defined]
+            args.extend(a.elts if isinstance(a, ast.List | ast.Tuple) else [a])
         n = len(args)
         if n < fn.min_args or (fn.max_args is not None and n > fn.max_args):
             want = (
@@ -590,8 +591,8 @@ class _Typer:
             )
         types = [self.type(a) for a in args]
         if fn.arg_type != ANY:
-            for a, t in zip(args, types, strict=True):
-                self.want(a, t, fn.arg_type, f"函数 {name} 的参数", f"argument of {name}()")
+            for arg, t in zip(args, types, strict=True):
+                self.want(arg, t, fn.arg_type, f"函数 {name} 的参数", f"argument of {name}()")
             return fn.returns
         concrete = [t for t in types if t != ANY]
         if fn.returns == ANY:
@@ -643,7 +644,8 @@ class _Rewrite(ast.NodeTransformer):
         return ast.copy_location(self._const(value), node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        name = node.func.id  # type: ignore[attr-defined]
+        assert isinstance(node.func, ast.Name)  # the parser allows only calls of named functions
+        name = node.func.id
         fn = FUNCTIONS[name]
         if not fn.lenient:
             node.args = [self.visit(a) for a in node.args]

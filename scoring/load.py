@@ -183,7 +183,7 @@ def _from_text_unpaused(
     checker = check.checked(fw)
     problems.extend(checker.problems)
     if not any(p.severity == "error" for p in problems):
-        fw._checked = checker  # compile_plan reuses the checked names and order instead of checking again
+        check.keep(fw, checker)  # compile_plan reuses the checked names and order instead of checking again
     if fw.cohort is not None and not any(p.severity == "error" for p in problems):
         problems.extend(_cohort_problems(fw, smap))
     return fw, problems

@@ -72,6 +72,12 @@ _BOUND_SCHEMA = {
 }
 Bound = Annotated[Any, BeforeValidator(_number_or_text), WithJsonSchema(_BOUND_SCHEMA)]
 """A standard: a number, an expression / parameter name, or ``{unit type: number}``."""
+OptionalBound = Annotated[
+    Any,
+    BeforeValidator(lambda v: None if v is None else _number_or_text(v)),
+    WithJsonSchema({"anyOf": [*_BOUND_SCHEMA["anyOf"], {"type": "null"}]}),
+]
+"""A standard that may be left out (``None``, as a dumped model writes it)."""
 
 Expr = Annotated[
     str,
@@ -141,11 +147,11 @@ class ThresholdRule(Model):
     """Value against a standard. ``at_least``: ≥ (以上/不低于); ``above``: >; ``at_most``: ≤ (不超过); ``below``: <."""
 
     value: Expr
-    at_least: Bound = None
-    above: Bound = None
-    at_most: Bound = None
-    below: Bound = None
-    equals: Bound = None
+    at_least: OptionalBound = None
+    above: OptionalBound = None
+    at_most: OptionalBound = None
+    below: OptionalBound = None
+    equals: OptionalBound = None
     precision: int | None = Field(None, ge=0, le=10, description="compare at this precision (half-up)")
 
     @model_validator(mode="after")

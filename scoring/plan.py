@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import expr as ex
-from .check import Checker, checked
+from .check import checked, kept
 from .collector import collector_paused
 from .model import Framework, Grade, Indicator, Rectify, Veto
 from .problems import FrameworkError
@@ -212,7 +212,7 @@ def compile_plan(fw: Framework) -> Plan:
 
 
 def _compile_plan(fw: Framework) -> Plan:
-    checker = fw._checked if isinstance(fw._checked, Checker) and fw._checked.fw is fw else None
+    checker = kept(fw)
     if checker is None:  # built in code or changed since loading: check it now
         checker = checked(fw)
         problems = [p for p in checker.problems if p.severity == "error"]

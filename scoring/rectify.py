@@ -20,16 +20,16 @@ from .trace import fmt
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-class _Fields(dict):
+class _Fields(dict[str, Any]):
     """Template fields; inputs and derived values are formatted only when a template asks for them, and an
     unknown placeholder stays as written rather than failing the whole report."""
 
     def __init__(self, fields: dict[str, Any], values: dict[str, Any]):
         super().__init__(fields)
-        self.values = values
+        self.names = values  # not "values": that would hide dict.values()
 
     def __missing__(self, key: str) -> str:
-        return fmt(self.values[key]) if key in self.values else "{" + key + "}"
+        return fmt(self.names[key]) if key in self.names else "{" + key + "}"
 
 
 def _deadline(rect: Rectify, date: dt.date | None) -> dt.date | None:

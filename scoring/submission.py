@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from .problems import Problem, SubmissionError
 
@@ -266,7 +267,7 @@ def submission_from_data(data: Any, name: str = "<input>", smap: Any = None) -> 
     return sub
 
 
-def _zh(err: dict) -> str:
+def _zh(err: ErrorDetails) -> str:
     field = err["loc"][-1] if err["loc"] else ""
     return {
         "missing": f"缺少 “{field}”",

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -22,6 +23,7 @@ from . import __version__
 from .plan import InputSpec, Node, Plan
 from .trace import fmt
 from .write import atomic_write
+from .xlsx_report import cell_at
 
 SHEET = "自评表"
 META = "_meta"
@@ -196,7 +198,7 @@ def _validation(spec: InputSpec, lists: _Lists) -> DataValidation | None:
     elif spec.kind in ("number", "integer", "percent"):
         lo = spec.min if spec.min is not None else (0 if spec.kind == "percent" else None)
         hi = spec.max if spec.max is not None else (100 if spec.kind == "percent" else None)
-        kind = "whole" if spec.kind == "integer" else "decimal"
+        kind: Literal["whole", "decimal"] = "whole" if spec.kind == "integer" else "decimal"
         if lo is not None and hi is not None:
             dv = DataValidation(
                 type=kind, operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True
@@ -227,7 +229,7 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
     """The template as an openpyxl workbook (not yet saved)."""
     fw = plan.framework
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # the sheet a new workbook starts with
     ws.title = SHEET
     lists = _Lists(wb)
     font = Font(name=FONT, size=11)
@@ -270,19 +272,19 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
     for uid, label, hint in UNIT_FIELDS:
         ws.cell(row, COL_ID, uid)
         ws.cell(row, COL_LABEL, label).font = font
-        c = ws.cell(row, col(COL_SELF))
-        c.fill, c.protection, c.border, c.font = _FILL_INPUT, _UNLOCKED, _BORDER, font
+        cell = cell_at(ws, row, col(COL_SELF))
+        cell.fill, cell.protection, cell.border, cell.font = _FILL_INPUT, _UNLOCKED, _BORDER, font
         if uid == "unit.type":
             if unit_type:
-                c.value = unit_type
+                cell.value = unit_type
             if types:
                 dv = DataValidation(type="list", formula1=f"={lists.ref(types)}", allow_blank=True)
                 dv.error = f"请从下拉列表中选择：{'、'.join(types)}"
                 dv.showErrorMessage = True
-                dv.add(c)
+                dv.add(cell)
                 validations.append(dv)
         if uid == "unit.date":
-            c.number_format = "yyyy-mm-dd"
+            cell.number_format = "yyyy-mm-dd"
         ws.cell(row, col(COL_HELP), hint).font = Font(name=FONT, size=9, color="595959")
         row += 1
 
@@ -316,35 +318,38 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
             ws.cell(row, col(COL_HELP), _help(spec)).font = Font(name=FONT, size=9, color="595959")
             targets = []
             if spec.by == "self":
-                targets.append(ws.cell(row, col(COL_SELF)))
+                targets.append(cell_at(ws, row, col(COL_SELF)))
             if evaluator:
-                targets.append(ws.cell(row, COL_EVAL))
+                targets.append(cell_at(ws, row, COL_EVAL))
             dv_key = f"{spec.kind}|{spec.choices}|{spec.min}|{spec.max}|{spec.required}"
-            for c in targets:
-                c.protection, c.border, c.font = _UNLOCKED, _BORDER, font
-                c.fill = _FILL_EVAL if c.column == COL_EVAL and evaluator else _FILL_INPUT
+            for cell in targets:
+                cell.protection, cell.border, cell.font = _UNLOCKED, _BORDER, font
+                cell.fill = _FILL_EVAL if cell.column == COL_EVAL and evaluator else _FILL_INPUT
                 if spec.kind in ("number", "percent"):
-                    c.number_format = "General"
+                    cell.number_format = "General"
                 elif spec.kind == "integer":
-                    c.number_format = "0"
+                    cell.number_format = "0"
                 elif spec.kind == "date":
-                    c.number_format = "yyyy-mm-dd"
+                    cell.number_format = "yyyy-mm-dd"
                 else:
-                    c.number_format = "@"  # text: no accidental number or formula conversion
+                    cell.number_format = "@"  # text: no accidental number or formula conversion
                 if dv_key not in grouped:
-                    dv = _validation(spec, lists)
-                    if dv is not None:
-                        grouped[dv_key] = dv
+                    new = _validation(spec, lists)
+                    if new is not None:
+                        grouped[dv_key] = new
                 if dv_key in grouped:
-                    grouped[dv_key].add(c)
+                    grouped[dv_key].add(cell)
         else:
             node = item.manual
             assert node is not None and node.rule is not None
             ws.cell(row, COL_ID, f"manual:{node.code}")
             ws.cell(row, COL_LABEL, f"督学评定：{node.name}").font = font
-            levels = node.indicator.rule.manual.levels  # type: ignore[union-attr]
-            c = ws.cell(row, COL_EVAL)
-            c.protection, c.border, c.font, c.fill, c.number_format = (
+            rule = node.indicator.rule
+            # a 督学评定 row is made for manual rules only
+            assert rule is not None and rule.manual is not None
+            levels = rule.manual.levels
+            cell = cell_at(ws, row, COL_EVAL)
+            cell.protection, cell.border, cell.font, cell.fill, cell.number_format = (
                 _UNLOCKED,
                 _BORDER,
                 font,
@@ -355,7 +360,7 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
                 options = tuple(levels)
                 dv = DataValidation(type="list", formula1=f"={lists.ref(options)}", allow_blank=True)
                 dv.showErrorMessage = True
-                dv.add(c)
+                dv.add(cell)
                 validations.append(dv)
                 hint = "；".join(f"{k}：{fmt(v)} 分" for k, v in levels.items())
             else:
@@ -369,13 +374,15 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
 
     for dv in [*grouped.values(), *validations]:
         ws.add_data_validation(dv)
-    ws.freeze_panes = ws.cell(header_row + 1, COL_NO)
+    ws.freeze_panes = cell_at(ws, header_row + 1, COL_NO)
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None  # every sheet has one (openpyxl creates it)
+    fit.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.protection.sheet = True  # no password: the structure is protected, the yellow cells stay editable
     ws.protection.formatCells = False

@@ -30,6 +30,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.text import RichText
+from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.formatting.rule import CellIsRule
@@ -79,6 +80,13 @@ _EFFECT_ZH = {"fail": "不予认定", "downgrade": "降等", "cap": "等级封�
 
 
 # --------------------------------------------------------------------------------------------- cells
+
+
+def cell_at(ws: Worksheet, row: int, column: int) -> Cell:
+    """The cell at (row, column), to write to: never one hidden inside a merged range."""
+    cell = ws.cell(row=row, column=column)
+    assert isinstance(cell, Cell)
+    return cell
 
 
 def safe_text(cell: Cell, value: object) -> Cell:
@@ -191,7 +199,7 @@ def _write_table(ws: Worksheet, top: int, cols: Sequence[Col], rows: Iterable[Se
     combination (column, number format, text or not) is styled once and its style array copied to the others.
     """
     for j, col in enumerate(cols, start=1):
-        cell = ws.cell(row=top, column=j)
+        cell = cell_at(ws, row=top, column=j)
         safe_text(cell, col.title)
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
@@ -202,17 +210,17 @@ def _write_table(ws: Worksheet, top: int, cols: Sequence[Col], rows: Iterable[Se
     for i, row in enumerate(rows, start=top + 1):
         last = i
         for j, (col, value) in enumerate(zip(cols, row, strict=True), start=1):
-            cell = ws.cell(row=i, column=j)
+            cell = cell_at(ws, row=i, column=j)
             key = (j, _put_value(cell, value), value is None)
             style = styles.get(key)
             if style is not None:
-                cell._style = copy(style)
+                cell._style = copy(style)  # type: ignore[attr-defined]  # openpyxl's style array, not in the stubs
                 continue
             _put(cell, value)
             cell.border = _BORDER
             horizontal = "center" if col.center else (cell.alignment.horizontal if value is None else None)
             cell.alignment = Alignment(horizontal=horizontal, vertical="top", wrap_text=col.wrap or None)
-            styles[key] = copy(cell._style)
+            styles[key] = copy(cell._style)  # type: ignore[attr-defined]  # as above
     return last
 
 
@@ -262,12 +270,12 @@ def _fit_columns(ws: Worksheet, cols: Sequence[Col], *, skip_rows: Iterable[int]
     wrapped = [(j, final[j]) for j, col in enumerate(cols) if col.wrap]
     if not wrapped:
         return
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(cols)):
-        if not row or row[0].row in skip:
+    for i, row in enumerate(ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(cols)), start=1):
+        if not row or i in skip:
             continue
         lines = max((_lines(row[j].value, width) for j, width in wrapped), default=1)
         if lines > 1:
-            ws.row_dimensions[row[0].row].height = 15 * lines
+            ws.row_dimensions[i].height = 15 * lines
 
 
 def _lines(value: Any, width: float) -> int:
@@ -287,17 +295,21 @@ def _print_setup(ws: Worksheet, *, title_rows: str | None, header: str = "") -> 
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # as many pages down as needed
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None  # every sheet has one (openpyxl creates it)
+    fit.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.print_options.horizontalCentered = True
     if title_rows:
         ws.print_title_rows = title_rows
+    top, bottom = ws.oddHeader, ws.oddFooter
+    assert top is not None and bottom is not None  # every sheet has both (openpyxl creates them)
     if header:
-        ws.oddHeader.center.text = _header_footer_text(ILLEGAL_CHARACTERS_RE.sub("", header)[:100])
-        ws.oddHeader.center.font = FONT_NAME
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddFooter.center.font = FONT_NAME
+        top.center.text = _header_footer_text(ILLEGAL_CHARACTERS_RE.sub("", header)[:100])
+        top.center.font = FONT_NAME
+    bottom.center.text = "第 &P 页，共 &N 页"
+    bottom.center.font = FONT_NAME
 
 
 def _table_sheet(
@@ -313,7 +325,7 @@ def _table_sheet(
 
 
 def _title(ws: Worksheet, text: str, width: int) -> None:
-    cell = safe_text(ws.cell(row=1, column=1), text)
+    cell = safe_text(cell_at(ws, row=1, column=1), text)
     cell.font = _TITLE
     cell.alignment = Alignment(horizontal="left", vertical="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
@@ -351,17 +363,23 @@ def _chart_text(size: int = 900) -> RichText:
     return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
 
 
+def _title_paragraphs(title: Title | None) -> list[Paragraph]:
+    """The paragraphs of a chart or axis title set from text (openpyxl makes them rich text)."""
+    if title is None or title.tx is None or title.tx.rich is None:
+        return []
+    return title.tx.rich.p
+
+
 def _cjk_chart(chart: BarChart) -> None:
     """Give the chart's texts a CJK font (openpyxl does not write a chart-wide text style)."""
     for axis in (chart.x_axis, chart.y_axis):
         axis.txPr = _chart_text()
-        if axis.title is not None:
-            for para in axis.title.tx.rich.p:
-                para.pPr = ParagraphProperties(defRPr=_chart_props())
-                for run in para.r or []:
-                    run.rPr = _chart_props()
+        for para in _title_paragraphs(axis.title):
+            para.pPr = ParagraphProperties(defRPr=_chart_props())
+            for run in para.r or []:
+                run.rPr = _chart_props()
     chart.legend.txPr = _chart_text()
-    for para in chart.title.tx.rich.p:
+    for para in _title_paragraphs(chart.title):
         para.pPr = ParagraphProperties(defRPr=_chart_props(1200, bold=True))
         for run in para.r or []:
             run.rPr = _chart_props(1200, bold=True)
@@ -477,19 +495,21 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
         )
     )
     for label, value, note in items:
-        safe_text(ws.cell(row=row, column=1), label).font = _BOLD
-        cell = _put(ws.cell(row=row, column=2), value)
+        safe_text(cell_at(ws, row=row, column=1), label).font = _BOLD
+        cell = _put(cell_at(ws, row=row, column=2), value)
         cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         if label in ("总分", "等级", "认定结论"):
             cell.font = _BOLD
         if note:
-            _put(ws.cell(row=row, column=3), note).alignment = Alignment(vertical="top", wrap_text=True)
+            _put(cell_at(ws, row=row, column=3), note).alignment = Alignment(vertical="top", wrap_text=True)
         row += 1
 
     # First-level indicators, and the native chart drawn from their cells.
     row += 1
     by_points, data = _first_level(r)
-    safe_text(ws.cell(row=row, column=1), "一级指标得分" if by_points else "一级指标达标情况").font = _SECTION
+    safe_text(
+        cell_at(ws, row=row, column=1), "一级指标得分" if by_points else "一级指标达标情况"
+    ).font = _SECTION
     row += 1
     heads = ("得分", "满分", "得分率") if by_points else ("达标项数", "计入项数", "达标率")
     table_top = row
@@ -534,17 +554,17 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
         ws.add_chart(chart, f"A{row}")
         row += 18  # the rows the chart covers (8 cm at the default row height), plus a gap
     else:
-        safe_text(ws.cell(row=row, column=1), "（没有一级指标，不绘制图表）").font = _MUTED
+        safe_text(cell_at(ws, row=row, column=1), "（没有一级指标，不绘制图表）").font = _MUTED
         row += 2
 
     def section(title: str, columns: list[Col], body: list[list[Any]], empty: str) -> None:
         nonlocal row
-        safe_text(ws.cell(row=row, column=1), title).font = _SECTION
+        safe_text(cell_at(ws, row=row, column=1), title).font = _SECTION
         row += 1
         if body:
             row = _write_table(ws, row, columns, body) + 2
         else:
-            safe_text(ws.cell(row=row, column=1), empty).font = _FONT
+            safe_text(cell_at(ws, row=row, column=1), empty).font = _FONT
             row += 2
 
     order = list(STATUS_ZH)
@@ -595,7 +615,7 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
             "",
         )
     safe_text(
-        ws.cell(row=row, column=1), r.engine + (f"；数据来源：{r.source}" if r.source else "")
+        cell_at(ws, row=row, column=1), r.engine + (f"；数据来源：{r.source}" if r.source else "")
     ).font = _MUTED
     # Section titles and notes overflow into the empty cells beside them: they do not size column A.
     notes = [i for i in range(2, row + 1) if ws.cell(row=i, column=1).font in (_SECTION, _MUTED)]
@@ -687,7 +707,7 @@ def _rectification_sheet(ws: Worksheet, r: Result) -> None:
 def unit_workbook(result: Result) -> Workbook:
     """The unit's workbook, in memory (「汇总」, 「指标得分」, 「整改清单」)."""
     wb = Workbook()
-    _summary_sheet(wb.active, result)
+    _summary_sheet(wb.worksheets[0], result)
     _indicator_sheet(wb.create_sheet("指标得分"), result)
     _rectification_sheet(wb.create_sheet("整改清单"), result)
     wb.active = 0
@@ -727,7 +747,7 @@ def batch_workbook(rows: list[UnitRow], failures: list[FailureRow], *, framework
     title = f"{framework_name} 评估结果汇总" if framework_name else "评估结果汇总"
     caption = f"{title}（已评 {len(rows)} 个单位，无法读取 {len(failures)} 个文件）"
 
-    ws = wb.active
+    ws = wb.worksheets[0]  # the sheet a new workbook starts with
     ws.title = "汇总"
     with_pass = any(row.passed is not None for row in rows)
     cols = [

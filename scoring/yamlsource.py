@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .problems import FrameworkError, PathPart, Problem
+from .problems import FrameworkError, PathPart, Problem, Severity
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class SourceMap:
         zh: str,
         en: str,
         *,
-        severity: str = "error",
+        severity: Severity = "error",
         key: bool = False,
         column_offset: int | None = None,
         detail: str | None = None,
@@ -92,7 +92,7 @@ class SourceMap:
             code=code,
             message_zh=zh,
             message_en=en,
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             file=self.file,
             line=line,
             column=col,
@@ -254,8 +254,9 @@ class _Builder:
                     (*path, key),
                 )
             km = knode.start_mark
-            self.smap.keys[(*path, key)] = Mark(km.line + 1, km.column + 1)
-            out[key] = self.build(vnode, (*path, key), depth + 1)
+            at = (*path, key)
+            self.smap.keys[at] = Mark(km.line + 1, km.column + 1)
+            out[key] = self.build(vnode, at, depth + 1)
         return out
 
     def scalar(self, node: ScalarNode, path: tuple) -> Any:

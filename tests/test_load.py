@@ -375,3 +375,15 @@ indicators:
 """
     fw = load_framework(write("p.yaml", text))
     assert fw.params["标准"].value == Decimal(5)
+
+
+@pytest.mark.parametrize("path", sorted(FRAMEWORKS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_framework_built_in_code_compiles_like_the_loaded_one(path):
+    """An embedder may build a framework from data (here: the loaded one's dump, with its explicit nulls):
+    it is checked when compiled and gives the same plan."""
+    import scoring
+
+    loaded = load_framework(path)
+    built = Framework.model_validate(loaded.model_dump())
+    assert scoring.compile_plan(built).hash == scoring.compile_plan(loaded).hash
+    assert loaded == load_framework(path)  # the kept check takes no part in comparisons
