@@ -20,6 +20,7 @@ from .problems import Problem, SubmissionError
 from .safety import DEFAULT_FILE_LIMITS, FileLimits, UnsafeFile, check_file
 from .submission import Submission, UnitInfo, coerce, normalize_text
 from .template import COL_EVAL, COL_HELP, COL_ID, COL_SELF, HEADERS, ID_HEADER, META, SHEET
+from .trace import fmt
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -184,8 +185,8 @@ def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FIL
                 file, f"工作表 “{SHEET}” 中找不到表头（A 列的 id 标记被删除了？）", "header row not found"
             )
         )
-    if ambiguous and p.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-        _resolve_percents(p, ambiguous, values, evaluator_values, evaluator)
+    if ambiguous:
+        problems += _resolve_percents(p, file, ambiguous, values, evaluator_values, evaluator)
     info = _unit(unit, file, problems)
     if problems:
         raise SubmissionError(problems)
@@ -231,12 +232,31 @@ def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
     )
 
 
-def _resolve_percents(path: Path, cells: list, values: dict, evaluator_values: dict, evaluator: bool) -> None:
-    """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel or Calc (stored 0.95 as a
-    percentage). Only the cell's format can tell and calamine does not expose it: openpyxl reads it from .xlsx,
-    the .ods content from its value type. (Legacy .xls is not looked at: the value is taken as written.)"""
-    if path.suffix.lower() == ".ods":
-        percent = _ods_percentages(path, {(row, col) for _, _, row, col, _ in cells})
+def _resolve_percents(
+    path: Path, file: str, cells: list, values: dict, evaluator_values: dict, evaluator: bool
+) -> list[Problem]:
+    """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel, Calc or WPS (stored 0.95 as
+    a percentage). Only the cell's format can tell and calamine does not expose it: openpyxl reads it from .xlsx,
+    xlrd from legacy .xls, the .ods content from its value type."""
+    suffix = path.suffix.lower()
+    wanted = {(row, col) for _, _, row, col, _ in cells}
+    if suffix == ".ods":
+        percent = _ods_percentages(path, wanted)
+    elif suffix == ".xls":
+        try:
+            percent = _xls_percentages(path, wanted)
+        except Exception:  # xlrd on a file only calamine could read: the format, hence the value, is unknown
+            return [
+                _problem(
+                    file,
+                    f"{fmt(value)} 在百分比栏中含义不明（读不出单元格格式，分不清是 {fmt(value)}% 还是 "
+                    f"{fmt(value.scaleb(2))}%）：请直接填写百分数的数值，如 {fmt(value.scaleb(2))}",
+                    f"{fmt(value)} in a percent field is ambiguous (the cell format cannot be read)",
+                    where,
+                    code="bad-value",
+                )
+                for _, where, _, _, value in cells
+            ]
     else:
         from openpyxl import load_workbook
 
@@ -253,11 +273,33 @@ def _resolve_percents(path: Path, cells: list, values: dict, evaluator_values: d
     for key, _, row, col, value in cells:
         if (row, col) in percent:
             target = evaluator_values if evaluator and col == COL_EVAL else values
-            target[key] = value * 100
+            target[key] = value.scaleb(2)  # exact: 0.955 → 95.5
+    return []
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _xls_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of a legacy .xls are formatted as a
+    percentage (1-based). calamine has already read the file (within safety.check_file's size limit)."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    try:
+        sheet = book.sheet_by_name(SHEET)
+        found = set()
+        for row, col in wanted:
+            if row > sheet.nrows or col > sheet.ncols:
+                continue
+            xf = book.xf_list[sheet.cell_xf_index(row - 1, col - 1)]
+            fmt = book.format_map.get(xf.format_key)
+            if fmt is not None and "%" in fmt.format_str:
+                found.add((row, col))
+        return found
+    finally:
+        book.release_resources()
 
 
 def _ods_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:

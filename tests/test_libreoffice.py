@@ -64,10 +64,10 @@ def test_libreoffice_resave_reads_back_the_same(tmp_path, target):
     assert scoring.score(PLAN, b).total == scoring.score(PLAN, a).total
 
 
-@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods"])
+@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods", "xls:MS Excel 97"])
 def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, target):
     """96% typed into a percent field is stored as 0.96 formatted as a percentage; after LibreOffice re-saves the
-    workbook the reader still takes 96 (from the .xlsx number format or the .ods value type)."""
+    workbook the reader still takes 96 (from the .xlsx or .xls number format, or the .ods value type)."""
     from openpyxl import load_workbook
 
     from scoring.template import SHEET
@@ -84,3 +84,33 @@ def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, targe
     for path in (original, _resave(original, target, tmp_path)):
         got = read_workbook(path, PLAN).values
         assert (got["after_school_rate"], got["pe_pass_rate"]) == (96, Decimal("0.5")), path.name
+
+
+def test_an_xls_whose_cell_formats_cannot_be_read_asks_for_the_number(tmp_path, monkeypatch):
+    """When the .xls formats cannot be read, 0.96 in a percent field could be 0.96 % or 96 %: the reader says so
+    at the cell instead of guessing."""
+    from openpyxl import load_workbook
+
+    from scoring import workbook
+    from scoring.problems import SubmissionError
+    from scoring.template import SHEET
+
+    assert SOFFICE, "CI must have LibreOffice"
+    sub = scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json")
+    original = filled(tmp_path, sub)
+    wb = load_workbook(original)
+    rows = {r[0].value: r for r in wb[SHEET].iter_rows() if r[0].value}
+    rows["after_school_rate"][5].value = 0.96
+    rows["after_school_rate"][5].number_format = "0%"
+    wb.save(original)
+    resaved = _resave(original, "xls:MS Excel 97", tmp_path)
+
+    def unreadable(path, wanted):
+        raise ValueError("corrupt formatting records")
+
+    monkeypatch.setattr(workbook, "_xls_percentages", unreadable)
+    with pytest.raises(SubmissionError) as err:
+        read_workbook(resaved, PLAN)
+    (problem,) = err.value.problems
+    assert problem.cell is not None and problem.cell.startswith(f"{SHEET}!F")
+    assert "分不清是 0.96% 还是 96%" in problem.message_zh and "如 96" in problem.message_zh
