@@ -288,7 +288,7 @@ class _Scorer:
             raise SubmissionError(problems)
         ctx = self.context(given)
         self.ctx = ctx
-        self.waivers = {w.indicator: w for w in sub.waivers}
+        self.waivers = {w.indicator: w for w in sub.waivers if not self.expired(w)}
         self.overrides = {o.indicator: o for o in sub.overrides}
         unknown = [c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in plan.index]
         problems = [
@@ -366,6 +366,26 @@ class _Scorer:
         if total is not None:
             result.total_explanation = Later((_total_text, *parts))  # type: ignore[assignment]
         return result
+
+    def expired(self, waiver: Any) -> bool:
+        """Whether a waiver ran out before the evaluation date; recorded, the indicator is scored as usual.
+
+        Without an evaluation date the expiry cannot be checked: the waiver applies, and the change says so."""
+        date = self.sub.unit.date
+        if waiver.expires is None or date is None or date <= waiver.expires:
+            return False
+        self.changes.append(
+            AppliedChange(
+                "waiver",
+                waiver.indicator,
+                waiver.by,
+                waiver.at,
+                waiver.reason,
+                f"已豁免（至 {waiver.expires.isoformat()}）",
+                f"豁免已于评估日 {date.isoformat()} 前到期，参与评分",
+            )
+        )
+        return True
 
     def unit_problems(self) -> list[Problem]:
         fw = self.plan.framework
@@ -475,10 +495,12 @@ class _Scorer:
         waiver = self.waivers.get(node.code)
         if waiver is not None:
             if not text:
+                new = "已豁免"
+                if waiver.expires is not None:
+                    new += f"（至 {waiver.expires.isoformat()}"
+                    new += "，评估日期未填，未核对是否到期）" if self.sub.unit.date is None else "）"
                 self.changes.append(
-                    AppliedChange(
-                        "waiver", node.code, waiver.by, waiver.at, waiver.reason, "参与评分", "已豁免"
-                    )
+                    AppliedChange("waiver", node.code, waiver.by, waiver.at, waiver.reason, "参与评分", new)
                 )
             return Outcome("waived", explanation=f"已豁免（{waiver.by}：{waiver.reason}）")
         return None

@@ -122,6 +122,38 @@ indicators:
     ]
 
 
+def test_a_waiver_counts_until_it_expires():
+    plan = plan_of(
+        """
+inputs:
+  x: {label: 甲, type: boolean}
+indicators:
+  - {code: A, name: 甲, points: 6, rule: {checklist: {items: [{label: 甲, when: x, points: 6}]}}}
+  - {code: B, name: 乙, points: 4, rule: {checklist: {items: [{label: 乙, when: x, points: 4}]}}}
+"""
+    )
+    waiver = {"indicator": "B", "by": "王督学", "at": "2026-03-01", "reason": "校舍改造中"}
+    on_time = run(plan, {"x": True}, waivers=[{**waiver, "expires": "2026-06-01"}])  # evaluated 2026-06-01
+    assert on_time.indicator("B").status == "waived" and on_time.total == D("10.00")
+    assert [c.new for c in on_time.changes] == ["已豁免（至 2026-06-01）"]
+    late = run(plan, {"x": False}, waivers=[{**waiver, "expires": "2026-05-31"}])
+    assert late.indicator("B").status == "unmet" and late.total == D("0.00")
+    assert [(c.indicator, c.old, c.new) for c in late.changes] == [
+        ("B", "已豁免（至 2026-05-31）", "豁免已于评估日 2026-06-01 前到期，参与评分")
+    ]
+    assert [i.code for i in late.rectification] == ["A", "B"]
+    undated = scoring.score(
+        plan,
+        scoring.Submission(
+            unit={"name": "测试学校", "type": "小学"},
+            values={"x": True},
+            waivers=[{**waiver, "expires": "2026-05-31"}],
+        ),
+    )
+    assert undated.indicator("B").status == "waived"
+    assert [c.new for c in undated.changes] == ["已豁免（至 2026-05-31，评估日期未填，未核对是否到期）"]
+
+
 def test_evaluator_values_win_and_inflated_self_values_are_flagged():
     plan = plan_of(BODY)
     res = run(plan, {**CLEAN, "s": 95}, evaluator_values={"s": 80})
