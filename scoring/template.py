@@ -365,6 +365,8 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
                 hint = "；".join(f"{k}：{fmt(v)} 分" for k, v in levels.items())
             else:
                 hint = f"填写 0 ~ {fmt(node.points)} 分"
+            if rule.manual.guidance:
+                hint = f"{rule.manual.guidance}（{hint}）"
             ws.cell(row, COL_HELP, hint).font = Font(name=FONT, size=9, color="595959")
         for c in range(COL_NO, last_col + 1):
             ws.cell(row, c).border = _BORDER

@@ -43,6 +43,13 @@ def test_template_structure(tmp_path):
     assert {"list", "whole", "decimal"} <= kinds
 
 
+def test_the_evaluator_template_shows_the_rating_guidance(tmp_path):
+    ws = load_workbook(write_template(PLAN, tmp_path / "t.xlsx", evaluator=True))[SHEET]
+    (row,) = [r for r in ws.iter_rows(values_only=True) if r[0] == "manual:A4.3"]
+    assert row[3] == "督学评定：特色发展（督学评定）"
+    assert row[7] == "督学依据现场查看和座谈评定 A/B/C/D（A：5 分；B：4 分；C：2 分；D：0 分）"
+
+
 def test_people_typed_values(tmp_path):
     path = filled(tmp_path, STRONG)
     wb = load_workbook(path)
