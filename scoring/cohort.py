@@ -177,7 +177,7 @@ def _names(unit: Framework) -> dict[str, ex.VarInfo]:
 
 def _ref(plan: Plan) -> FrameworkRef:
     fw = plan.framework
-    return FrameworkRef(fw.id, fw.name, fw.version, plan.hash, fw.extends)
+    return FrameworkRef(fw.id, fw.name, fw.version, plan.hash, fw.extends, list(plan.sources))
 
 
 def score_cohort(

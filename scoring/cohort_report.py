@@ -70,6 +70,8 @@ def markdown(r: CohortResult) -> str:
     out.append(
         f"- 框架：{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}"
     )
+    if r.framework.sources:
+        out.append(f"- 评估依据：{'；'.join(r.framework.sources)}")
     out.append(f"- **结论：{_verdict(r)}**")
     out.append(
         f"- 评估单位 {len(r.units)} 个（一贯制学校按学段拆分）；达标 {sum(1 for u in r.units if u.passed)} 个"

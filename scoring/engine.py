@@ -337,6 +337,7 @@ class _Scorer:
                 plan.framework.version,
                 plan.hash,
                 plan.framework.extends,
+                list(plan.sources),
             ),
             engine=ENGINE,
             unit=UnitRef(sub.unit.name, sub.unit.code, sub.unit.type, sub.unit.region, sub.unit.date),

@@ -104,6 +104,12 @@ class Source(Model):
     grade: str | None = Field(None, description="how well verified: V-off, V-sec, LOCAL, UNVERIFIED …")
     note: str | None = None
 
+    def cite(self) -> str:
+        """The document as a report cites it: 发文机关《标题》（文号，日期）, marked （待核） when unverified."""
+        details = "，".join(str(x) for x in (self.number, self.date) if x)
+        text = f"{self.issuer or ''}《{self.title}》" + (f"（{details}）" if details else "")
+        return text + ("（待核）" if self.grade and self.grade.upper().startswith("UNVERIFIED") else "")
+
 
 class Input(Model):
     """One 填报项 in the data dictionary."""

@@ -118,9 +118,11 @@ class Plan:
     split_when: list[ex.Expression] = field(default_factory=list)
     index: dict[str, Node] = field(default_factory=dict)  # code → node
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
-    base: dict[str, Any] = field(
-        default_factory=dict
-    )  # parameters and every input unfilled: a context's start
+    # parameters and every input unfilled: a context's start
+    base: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(
+        default_factory=list
+    )  # the framework's documents, cited (FrameworkRef.sources)
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
     leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
     other_codes: frozenset[str] = frozenset()  # veto and bonus item codes
@@ -169,6 +171,7 @@ class Plan:
         }
         self.blank = dict.fromkeys(self.inputs)
         self.base = {**self.params, **self.blank}
+        self.sources = [s.cite() for s in self.framework.source]
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 
     def node(self, code: str) -> Node:

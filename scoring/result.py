@@ -216,6 +216,8 @@ class FrameworkRef:
     version: str
     hash: str
     extends: str | None = None
+    # the official documents it encodes, cited: 国务院教育督导委员会《…办法》（教督〔2017〕6号）；（待核） when unverified
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

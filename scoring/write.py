@@ -40,6 +40,7 @@ def markdown(r: Result) -> str:
     lines = [f"# {r.unit.name} 评估报告", ""]
     lines += [
         f"- 框架：{r.framework.name}（{r.framework.id} {r.framework.version}，{r.framework.hash}）",
+        *([f"- 评估依据：{_cell('；'.join(r.framework.sources))}"] if r.framework.sources else []),
         f"- 单位类型：{r.unit.type or '—'}；评估日期：{r.unit.date.isoformat() if r.unit.date else '—'}",
     ]
     if r.total is not None:

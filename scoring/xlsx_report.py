@@ -468,6 +468,7 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
         ("框架编号", r.framework.id, f"基于 {r.framework.extends}" if r.framework.extends else None),
         ("框架版本", r.framework.version, None),
         ("框架哈希", r.framework.hash, None),
+        *([("评估依据", "\n".join(r.framework.sources), None)] if r.framework.sources else []),
         ("评分方法", _METHOD_ZH.get(r.method, r.method), None),
     ]
     if r.total is not None:

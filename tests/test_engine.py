@@ -267,3 +267,22 @@ def test_vetoes_say_when_they_are_local_or_unverified():
     v2 = next(v for v in res.vetoes if v.code == "V2")
     assert (v2.triggered, v2.local, v2.verified) == (True, True, False)
     assert "| V2 | 有偿补课（地方）（待核） | 降低 1 个等次 | 触发 |" in markdown(res)
+
+
+def test_results_cite_the_frameworks_documents():
+    from scoring.write import markdown
+
+    header = (
+        'id: t\nname: 测试框架\nversion: "1"\napplies_to: [小学, 初中]\nsource:\n'
+        "  - {title: 县域义务教育优质均衡发展督导评估办法, number: 教督〔2017〕6号, issuer: 国务院教育督导委员会, "
+        "grade: V-sec}\n"
+        "  - {title: 某区考评细则, date: 2024-03, grade: UNVERIFIED}\n"
+    )
+    res = run(plan_of(BODY, header), {**CLEAN, "s": "90"})
+    assert res.framework.sources == [
+        "国务院教育督导委员会《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）",
+        "《某区考评细则》（2024-03）（待核）",
+    ]
+    assert result_from_json(res.to_json()).framework.sources == res.framework.sources
+    assert f"- 评估依据：{'；'.join(res.framework.sources)}" in markdown(res)
+    assert run(plan_of(BODY), {**CLEAN, "s": "90"}).framework.sources == []

@@ -107,6 +107,7 @@ def test_unit_report_sheets_and_summary(strong, tmp_path):
     assert cell_of(ws, "评估日期").value == dt.datetime(2026, 6, 15)
     assert cell_of(ws, "评估日期").number_format == "yyyy-mm-dd"
     assert cell_of(ws, "框架哈希").value == strong.framework.hash
+    assert cell_of(ws, "评估依据").value == "《演示方案（非官方）》"
     completeness = cell_of(ws, "填报完整度")
     assert (completeness.value, completeness.number_format) == (1, "0.0%")
     assert cell_of(ws, "填报完整度", 3).value == "23/23"
@@ -129,11 +130,11 @@ def test_unit_report_chart(strong, tmp_path):
     assert len(ws._charts) == 1
     chart = ws._charts[0]
     assert chart.tagname == "barChart"
-    assert [s.tx.strRef.f for s in chart.series] == ["'汇总'!C23", "'汇总'!D23"]
-    assert ws["C23"].value == "得分" and ws["D23"].value == "满分"
-    assert chart.series[0].val.numRef.f == "'汇总'!$C$24:$C$27"
-    assert chart.series[0].cat.strRef.f == "'汇总'!$B$24:$B$27"
-    assert [ws.cell(row=r, column=2).value for r in range(24, 28)] == [
+    assert [s.tx.strRef.f for s in chart.series] == ["'汇总'!C24", "'汇总'!D24"]
+    assert ws["C24"].value == "得分" and ws["D24"].value == "满分"
+    assert chart.series[0].val.numRef.f == "'汇总'!$C$25:$C$28"
+    assert chart.series[0].cat.strRef.f == "'汇总'!$B$25:$B$28"
+    assert [ws.cell(row=r, column=2).value for r in range(25, 29)] == [
         "办学条件",
         "课程与教学",
         "学校管理",

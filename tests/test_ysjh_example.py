@@ -98,6 +98,11 @@ def test_county_verdict(result):
     assert (result.names["units_all"], result.names["passed_all"]) == (19, 17)
     assert [v.code for v in county.vetoes if v.triggered] == []
     assert not county.provisional
+    from scoring.cohort_report import markdown
+
+    cited = "国务院教育督导委员会《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）"
+    assert result.framework.sources[0] == cited
+    assert f"- 评估依据：{cited}；" in markdown(result)
 
 
 def test_the_example_covers_the_required_cases(result):
