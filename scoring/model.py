@@ -553,6 +553,11 @@ class IndicatorChange(Model):
     applies_to: list[str] | None = None
     require: Require | None = None
     note: str | None = None
+    local: bool | None = Field(
+        None,
+        description="mark as a local variant; a change to points, weight, rule, applies_to or require implies it",
+    )
+    verified: bool | None = None
 
 
 class Tailoring(Model):

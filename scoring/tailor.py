@@ -7,6 +7,9 @@ Objects keep the source positions of the file they came from, so problems point 
 
 from __future__ import annotations
 
+from typing import Any
+
+from . import expr as ex
 from .model import Framework, Indicator, Param, Tailoring
 from .problems import Problem
 
@@ -83,6 +86,8 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
                     f"no indicator '{code}' to select",
                 )
             )
+    _mark_restandardised(merged, set(t.params) | (set(child.derived) & set(parent.derived)))
+
     drop = set(t.unselect)
     if t.select:
         keep = _with_relatives(merged.indicators, set(t.select))
@@ -112,6 +117,8 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
             ind.points = None
         if change.points is not None:
             ind.weight = None
+        if change.local is None and any(getattr(change, f) is not None for f in _SCORING_FIELDS):
+            ind.local = True  # scored differently from the framework it extends: a local variant
 
     for i, add in enumerate(t.add):
         if add.indicator.code in index:
@@ -152,6 +159,9 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
                 )
                 continue
             parent_ind.children = [*(parent_ind.children or []), add.indicator]
+        for ind in add.indicator.walk():
+            if "local" not in ind.model_fields_set:
+                ind.local = True  # an addition to the framework it extends
         index.update({ind.code: ind for ind in add.indicator.walk()})
     merged.indicators.extend(child.indicators)
 
@@ -172,6 +182,47 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     merged._src = child._src
     merged._dir = child._dir
     return merged, problems
+
+
+_SCORING_FIELDS = ("points", "weight", "rule", "applies_to", "require")
+
+
+def _mark_restandardised(fw: Framework, changed: set[str]) -> None:
+    """Mark as local the leaves whose rule or applicability reads a parameter the tailoring changed or a derived
+    value it redefined, directly or through other derived values: their standard is no longer the original's."""
+    if not changed:
+        return
+    grew = True
+    while grew:  # derived values computed from changed names are changed too
+        more = {name for name, d in fw.derived.items() if _names(d.expr) & changed} - changed
+        changed |= more
+        grew = bool(more)
+    for ind in fw.walk():
+        if ind.rule is None:
+            continue
+        texts = _strings(ind.rule.model_dump(mode="json", exclude_none=True))
+        if ind.applicable:
+            texts.append(ind.applicable)
+        if any(_names(text) & changed for text in texts):
+            ind.local = True
+
+
+def _names(text: Any) -> set[str]:
+    """The names an expression reads; none for text that is not an expression (a label, a guidance note)."""
+    try:
+        return ex.parse(text).names
+    except ex.ExprError:
+        return set()
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for v in data.values() for s in _strings(v)]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return []
 
 
 def _copy_sources(src, dst) -> None:

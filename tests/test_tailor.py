@@ -91,6 +91,50 @@ def test_unselect_params_change_and_add(files):
     assert load_framework(path).id == "district"
 
 
+def test_what_a_district_changed_is_marked_local(files):
+    """Reports mark local indicators （地方）: a tailoring's additions and whatever it scores differently — changed
+    points, rule or applicability, or a rule reading a parameter it changed — unless it says ``local: false``."""
+    fw, problems, _ = files(
+        """\
+id: district
+name: 区县方案
+version: "2"
+extends: parent.yaml
+scoring: {total: 33}
+tailor:
+  params: {标准: 6.5}
+  change:
+    A: {points: 23}
+    A.2: {note: 本区说明}
+    B: {rule: {threshold: {value: v, at_least: 3}}, local: false}
+  add:
+    - parent: A
+      indicator: {code: A.3, name: 三, points: 3, rule: {threshold: {value: w, at_least: 2}}}
+"""
+    )
+    assert [p for p in problems if p.severity == "error"] == []
+    assert {i.code: i.local for i in fw.walk()} == {
+        "A": True,  # its points changed
+        "A.1": True,  # reads 标准, which the district changed
+        "A.2": False,  # a note is no scoring change
+        "A.3": True,  # added
+        "B": False,  # changed, but said not to be marked
+    }
+
+
+def test_a_redefined_derived_value_marks_its_readers_local(files):
+    parent = PARENT.replace(
+        "indicators:",
+        "derived:\n  per: {label: 比值, expr: v * 2}\n  per2: {label: 二倍, expr: per + 1}\nindicators:",
+    ).replace("rule: {threshold: {value: w, at_least: 1}}", "rule: {threshold: {value: per2, at_least: 1}}")
+    files(parent, "parent.yaml")
+    fw, problems, _ = files(
+        'id: d2\nname: 区县方案\nversion: "2"\nextends: parent.yaml\nderived:\n  per: {label: 比值, expr: v * 3}\n'
+    )
+    assert [p for p in problems if p.severity == "error"] == []
+    assert {i.code: i.local for i in fw.walk()} == {"A": False, "A.1": False, "A.2": True, "B": False}
+
+
 def test_the_parent_file_is_not_changed_by_a_child(tmp_path, files):
     files(GOOD_CHILD)
     parent = load_framework(tmp_path / "parent.yaml")
