@@ -117,6 +117,24 @@ def test_diff_of_a_result_with_itself_is_empty(sub):
 
 
 @settings(max_examples=300, deadline=None)
+def _general_path_only() -> scoring.Plan:
+    """The demo plan with every leaf scored through the engine's general path (as with waivers or overrides)."""
+    plan = scoring.compile_plan(scoring.load_framework("demo-school"))
+    for node in plan.nodes:
+        node.plain_leaves, node.plain_full, node.other_children = (), Decimal(0), list(node.children)
+    return plan
+
+
+GENERAL = _general_path_only()
+
+
+@common
+@given(submissions())
+def test_the_common_path_and_the_general_path_agree(sub):
+    """Groups score the leaves that always apply in a tight loop of their own; it must decide as leaf() does."""
+    assert scoring.score(PLAN, sub).to_json() == scoring.score(GENERAL, sub).to_json()
+
+
 @given(st.decimals(min_value=-1000, max_value=1000, places=3))
 def test_round_is_half_up(x):
     from decimal import ROUND_HALF_UP
