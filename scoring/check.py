@@ -26,6 +26,7 @@ GRADE_NAMES = {
     "count_unmet": "未达标项数",
     "count_na": "不适用项数",
     "count_missing": "缺报项数",
+    "lowest_rate": "一级指标最低得分率（%）",
 }
 GRADE_FLAGS = {"passed": "一级指标均达标（是/否；有未判定的为缺报）"}
 VETO_RECTIFY_FIELDS = {"name", "code", "reason", "status"}

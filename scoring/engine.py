@@ -759,6 +759,17 @@ class _Scorer:
             return None
         return True
 
+    def lowest_rate(self) -> Decimal | None:
+        """The lowest 得分率 (points ÷ full points × 100, unrounded) of the counted first-level indicators, e.g.
+        福建 标准化学校: every 管理职责 at least 85 %. None while any of them is unscored."""
+        rates = []
+        for root, out in self.counted(self.plan.roots):
+            possible = _possible(root, out)
+            if out.points is None or not possible:
+                return None
+            rates.append(out.points / possible * 100)
+        return min(rates, default=None)
+
     def grade(self, ctx: dict[str, Any], total: Decimal | None, counts: dict[str, int]) -> int | None:
         if not self.plan.grades:
             return None
@@ -774,6 +785,8 @@ class _Scorer:
             ),
             passed=self.first_level_passed(),
         )
+        if "lowest_rate" in self.plan.grade_names:
+            gctx.maps[0]["lowest_rate"] = self.lowest_rate()
         for i, g in enumerate(self.plan.grades):
             if g.grade.at_least is not None and (total is None or total < g.grade.at_least):
                 continue

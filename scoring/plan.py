@@ -120,9 +120,9 @@ class Plan:
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
     # parameters and every input unfilled: a context's start
     base: dict[str, Any] = field(default_factory=dict)
-    sources: list[str] = field(
-        default_factory=list
-    )  # the framework's documents, cited (FrameworkRef.sources)
+    # the framework's documents, cited (FrameworkRef.sources)
+    sources: list[str] = field(default_factory=list)
+    grade_names: frozenset[str] = frozenset()  # the names the grades' conditions read
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
     leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
     other_codes: frozenset[str] = frozenset()  # veto and bonus item codes
@@ -172,6 +172,8 @@ class Plan:
         self.blank = dict.fromkeys(self.inputs)
         self.base = {**self.params, **self.blank}
         self.sources = [s.cite() for s in self.framework.source]
+        self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
+        self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 
     def node(self, code: str) -> Node:

@@ -286,3 +286,24 @@ def test_results_cite_the_frameworks_documents():
     assert result_from_json(res.to_json()).framework.sources == res.framework.sources
     assert f"- 评估依据：{'；'.join(res.framework.sources)}" in markdown(res)
     assert run(plan_of(BODY), {**CLEAN, "s": "90"}).framework.sources == []
+
+
+def test_a_grade_can_require_every_first_level_indicators_score_rate():
+    """福建 标准化学校 style: 合格 needs the total and every first-level indicator at 85 % of its points or more."""
+    plan = plan_of(
+        """
+inputs:
+  a: {label: 甲得分, type: number, min: 0, max: 60}
+  b: {label: 乙得分, type: number, min: 0, max: 40}
+indicators:
+  - {code: A, name: 甲, points: 60, rule: {expression: {points: a}}}
+  - {code: B, name: 乙, points: 40, rule: {expression: {points: b}}}
+grades:
+  - {name: 合格, at_least: 50, when: lowest_rate >= 85}
+  - {name: 不合格}
+"""
+    )
+    assert run(plan, {"a": 60, "b": 30}).grade == "不合格"  # 90 points, but 乙 at 75 %
+    assert run(plan, {"a": 51, "b": 34}).grade == "合格"  # both exactly 85 %: 不低于
+    assert run(plan, {"a": 51, "b": "33.99"}).grade == "不合格"  # 84.975 %, unrounded
+    assert run(plan, {"a": 60}).grade == "不合格"  # 60 points, 甲 at 100 %, 乙 缺报: its rate unknown
