@@ -145,6 +145,8 @@ class Checker:
         self.sums()
         self.grades()
         self.vetoes()
+        for c in self.fw.checks:
+            self.expression(c, ("when",), c.when, ex.BOOL)
         self.bonus()
         self.tests(codes)
         self.unused()
@@ -316,7 +318,7 @@ class Checker:
                     f"duplicate indicator code '{ind.code}'",
                 )
             seen[ind.code] = ind
-        for group in (self.fw.vetoes, self.fw.bonus.items if self.fw.bonus else []):
+        for group in (self.fw.vetoes, self.fw.bonus.items if self.fw.bonus else [], self.fw.checks):
             for item in group:
                 if item.code in seen:
                     self.at(
@@ -959,7 +961,7 @@ class Checker:
                     inp,
                     (),
                     "unused-input",
-                    f"输入项 “{name}”（{inp.label}）没有被任何计算项、规则或否决项使用",
+                    f"输入项 “{name}”（{inp.label}）没有被任何计算项、规则、否决项或数据核查使用",
                     f"input '{name}' ({inp.label}) is not used by any derived value, rule or veto",
                     warning=True,
                     key=True,

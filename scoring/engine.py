@@ -28,6 +28,7 @@ from .result import (
     AppliedChange,
     BonusResult,
     Completeness,
+    DataWarning,
     FrameworkRef,
     GapFlag,
     IndicatorResult,
@@ -177,6 +178,7 @@ class _Scorer:
         self.notes: dict[int, Any] = {}  # node index → how its text differs from the common case (note_text)
         self.changes: list[AppliedChange] = []
         self.errors: dict[str, str] = {}
+        self.checking = True  # apply the framework's 数据核查
 
     # -- values ------------------------------------------------------------------------------------
 
@@ -291,7 +293,8 @@ class _Scorer:
         self.waivers = {w.indicator: w for w in sub.waivers if not self.expired(w)}
         self.overrides = {o.indicator: o for o in sub.overrides}
         unknown = [c for c in [*self.waivers, *self.overrides, *sub.manual] if c not in plan.index]
-        problems = [
+        problems, warnings = self.data_checks(ctx) if plan.checks and self.checking else ([], [])
+        problems += [
             Problem("unknown-indicator", f"没有编码为 “{c}” 的指标", f"no indicator '{c}'", file=sub.source)
             for c in unknown
         ]
@@ -357,16 +360,49 @@ class _Scorer:
             changes=self.changes,
             source=sub.source,
             evidence={code: list(refs) for code, refs in sub.evidence.items() if refs},
+            data_warnings=warnings,
         )
         if sub.evaluator_values and self.options.values == "final":
             result.gap_flags = self.gap_flags()
             if self.options.compare_self:
-                mine = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False)).run()
+                own = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False), self.extra)
+                own.checking = (
+                    False  # the checks hold for the values scored above; the 自评 total is a figure
+                )
+                mine = own.run()
                 result.self_total = mine.total
         result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
         if total is not None:
             result.total_explanation = Later((_total_text, *parts))  # type: ignore[assignment]
         return result
+
+    def data_checks(self, ctx: dict[str, Any]) -> tuple[list[Problem], list[DataWarning]]:
+        """The framework's 数据核查 conditions the values do not meet: errors refuse the submission, warnings are
+        reported with the result. A condition whose values are missing (or cannot be computed) is not judged."""
+        problems: list[Problem] = []
+        warnings: list[DataWarning] = []
+        for spec in self.plan.checks:
+            try:
+                ok = spec.when.run(ctx)
+            except ex.EvalError:
+                continue
+            if ok is None or ok:
+                continue
+            c = spec.check
+            detail = "，".join(f"{label} {fmt(ctx.get(name))}" for name, label in spec.shown)
+            if c.severity == "warning":
+                warnings.append(DataWarning(c.code, c.message, detail))
+            else:
+                problems.append(
+                    Problem(
+                        "inconsistent-values",
+                        f"数据核查 {c.code}：{c.message}（填报：{detail}）",
+                        f"check {c.code} not met: {c.when}",
+                        file=self.sub.source,
+                        path=("checks", c.code),
+                    )
+                )
+        return problems, warnings
 
     def expired(self, waiver: Any) -> bool:
         """Whether a waiver ran out before the evaluation date; recorded, the indicator is scored as usual.

@@ -412,6 +412,19 @@ EffectField = Annotated[
 ]
 
 
+class DataCheck(Model):
+    """A condition the submitted values must meet together (数据核查), e.g. 高学历教师数 ≤ 专任教师数."""
+
+    code: Text
+    when: Expr = Field(description="what must hold, e.g. teachers_qualified <= teachers")
+    message: str = Field(
+        description="what is wrong when it does not hold, for the unit that filled the values"
+    )
+    severity: Literal["error", "warning"] = Field(
+        "error", description="error: the submission is refused; warning: scored, and the result says so"
+    )
+
+
 class Veto(Model):
     """一票否决 in one of the three official forms."""
 
@@ -591,6 +604,7 @@ class Framework(Model):
     derived: dict[str, Derived] = Field(default_factory=dict)
     indicators: list[Indicator] = Field(default_factory=list)
     vetoes: list[Veto] = Field(default_factory=list)
+    checks: list[DataCheck] = Field(default_factory=list, description="数据核查: conditions across inputs")
     bonus: Bonus | None = None
     grades: list[Grade] = Field(default_factory=list)
     rectify: Rectify | None = Field(None, description="defaults for every indicator's 整改 metadata")

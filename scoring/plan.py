@@ -14,7 +14,7 @@ from typing import Any
 from . import expr as ex
 from .check import checked, kept
 from .collector import collector_paused
-from .model import Framework, Grade, Indicator, Rectify, Veto
+from .model import DataCheck, Framework, Grade, Indicator, Rectify, Veto
 from .problems import FrameworkError
 from .rules import LeafRule, build_rule
 from .trace import Template
@@ -76,6 +76,13 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckSpec:
+    check: DataCheck
+    when: ex.Expression
+    shown: tuple[tuple[str, str], ...]  # (name, label) of the values it reads, in the order written
+
+
+@dataclass(frozen=True, slots=True)
 class VetoSpec:
     veto: Veto
     when: ex.Expression
@@ -115,6 +122,7 @@ class Plan:
     bonus_cap: Decimal | None
     grades: list[GradeSpec]
     defaults: Rectify
+    checks: list[CheckSpec] = field(default_factory=list)  # 数据核查
     split_when: list[ex.Expression] = field(default_factory=list)
     index: dict[str, Node] = field(default_factory=dict)  # code → node
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
@@ -359,7 +367,17 @@ def _compile_plan(fw: Framework) -> Plan:
         grades=grades,
         defaults=defaults,
         split_when=[compile_(u.when) for u in fw.units.split] if fw.units else [],
+        checks=[CheckSpec(c, compile_(c.when), _labelled(fw, Template(c.when).names)) for c in fw.checks],
     )
+
+
+def _labelled(fw: Framework, names: list[str]) -> tuple[tuple[str, str], ...]:
+    """Names with the labels a report shows for them (an input's, derived value's or parameter's)."""
+    out = []
+    for name in dict.fromkeys(names):
+        spec = fw.inputs.get(name) or fw.derived.get(name) or fw.params.get(name)
+        out.append((name, (spec.label if spec is not None else None) or name))
+    return tuple(out)
 
 
 def _possible_points(fw: Framework) -> dict[str, Decimal | None]:

@@ -178,6 +178,15 @@ class RectificationItem:
 
 
 @dataclass(slots=True)
+class DataWarning:
+    """A 数据核查 condition of the framework (severity warning) the submitted values do not meet."""
+
+    code: str
+    message: str
+    detail: str  # the values it read, e.g. "专职宿管 是，寄宿制 否"
+
+
+@dataclass(slots=True)
 class GapFlag:
     """A self-assessed value well above the evaluator's (自评虚高)."""
 
@@ -251,6 +260,7 @@ class Result:
     rectification: list[RectificationItem] = field(default_factory=list)
     self_total: Decimal | None = None  # when evaluator values exist: the score on the unit's own values
     gap_flags: list[GapFlag] = field(default_factory=list)
+    data_warnings: list[DataWarning] = field(default_factory=list)  # 数据核查 conditions not met (warnings)
     changes: list[AppliedChange] = field(default_factory=list)
     source: str | None = None
     total_explanation: str | None = None  # how the total was reached (first-level points, rescaling, bonus)

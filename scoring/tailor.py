@@ -179,6 +179,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
                 )
             )
     merged.vetoes = [v for v in merged.vetoes if v.code not in removed] + list(child.vetoes)
+    merged.checks = [*merged.checks, *child.checks]
     merged._src = child._src
     merged._dir = child._dir
     return merged, problems

@@ -94,6 +94,12 @@ def markdown(r: Result) -> str:
             + [f"- {_cell(b.explanation)}" for b in r.bonus]
             + [f"- 加分合计：{fmt(r.bonus_total)}", ""]
         )
+    if r.data_warnings:
+        lines += (
+            ["## 数据核查（请核实）", ""]
+            + [f"- {w.code} {_cell(w.message)}（填报：{_cell(w.detail)}）" for w in r.data_warnings]
+            + [""]
+        )
     if r.gap_flags:
         lines += (
             ["## 自评与督评差异较大（自评虚高）", ""]

@@ -591,6 +591,13 @@ def _summary_sheet(ws: Worksheet, r: Result) -> None:
         bonus = [[b.code, b.name, b.points, _explanation(b.explanation)] for b in r.bonus]
         bonus.append(["合计", None, r.bonus_total, None])
         section("加分", _cols("编码", "项目", "加分", "说明"), bonus, "")
+    if r.data_warnings:
+        section(
+            "数据核查（请核实）",
+            _cols("编码", "问题", "填报"),
+            [[w.code, w.message, w.detail] for w in r.data_warnings],
+            "",
+        )
     if r.gap_flags:
         section(
             "自评与督评差异较大（自评虚高）",

@@ -532,6 +532,25 @@ grades:
     assert msg[10] == "降等次需要至少两个等级"
 
 
+def test_data_checks(check):
+    found, _, text = check("""\
+inputs:
+  a: {label: 甲, type: integer}
+indicators:
+  - {code: A1, name: 一, points: 10, rule: {threshold: {value: a, at_least: 1}}}
+checks:
+  - {code: K1, when: a <= teachers, message: 多于教师数}
+  - {code: K2, when: a + 1, message: 不是条件}
+  - {code: A1, when: a >= 0, message: 编码重复, severity: fatal}
+""")
+    assert found == {
+        at("expr-unknown-name", text, "teachers"),
+        at("expr-result-type", text, "a + 1"),
+        at("duplicate-code", text, "A1, when"),
+        at("schema-literal-error", text, "fatal"),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- unit types
 
 

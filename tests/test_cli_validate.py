@@ -178,7 +178,7 @@ def test_strict_turns_warnings_into_failure(warn):
     r = invoke("validate", str(warn))
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [
-        f"{warn}:6:3: 警告 [unused-input] (inputs.spare): 输入项 “spare”（备用）没有被任何计算项、规则或否决项使用"
+        f"{warn}:6:3: 警告 [unused-input] (inputs.spare): 输入项 “spare”（备用）没有被任何计算项、规则、否决项或数据核查使用"
     ]
     assert r.stderr == "检查了 1 个框架：0 个错误，1 个警告\n"
     r = invoke("validate", str(warn), "--strict")

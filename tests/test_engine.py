@@ -307,3 +307,51 @@ grades:
     assert run(plan, {"a": 51, "b": 34}).grade == "合格"  # both exactly 85 %: 不低于
     assert run(plan, {"a": 51, "b": "33.99"}).grade == "不合格"  # 84.975 %, unrounded
     assert run(plan, {"a": 60}).grade == "不合格"  # 60 points, 甲 at 100 %, 乙 缺报: its rate unknown
+
+
+CHECKED = """
+inputs:
+  students: {label: 在校生数, type: integer, min: 1}
+  teachers: {label: 专任教师数, type: integer, min: 0}
+  qualified: {label: 高学历教师数, type: integer, min: 0}
+  boarding: {label: 寄宿制, type: boolean}
+  dorm: {label: 专职宿管, type: boolean}
+indicators:
+  - {code: A, name: 师资, points: 10, rule: {threshold: {value: qualified, at_least: 5}}}
+checks:
+  - {code: K1, when: qualified <= teachers, message: 高学历教师数多于专任教师数}
+  - {code: K2, when: teachers <= students, message: 专任教师数多于在校生数}
+  - {code: K3, when: not dorm or boarding, message: 非寄宿制学校填报了专职宿管, severity: warning}
+"""
+
+
+def test_data_checks_refuse_inconsistent_values_and_flag_doubtful_ones():
+    from scoring.write import markdown
+
+    plan = plan_of(CHECKED)
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {"students": 10, "teachers": 30, "qualified": 31, "boarding": False})
+    assert [(p.code, p.path, p.message_zh) for p in err.value.problems] == [
+        (
+            "inconsistent-values",
+            ("checks", "K1"),
+            "数据核查 K1：高学历教师数多于专任教师数（填报：高学历教师数 31，专任教师数 30）",
+        ),
+        (
+            "inconsistent-values",
+            ("checks", "K2"),
+            "数据核查 K2：专任教师数多于在校生数（填报：专任教师数 30，在校生数 10）",
+        ),
+    ]
+    res = run(plan, {"students": 500, "teachers": 30, "qualified": 6, "boarding": False, "dorm": True})
+    assert res.total == D("10.00")  # a warning does not stop scoring
+    assert [(w.code, w.message, w.detail) for w in res.data_warnings] == [
+        ("K3", "非寄宿制学校填报了专职宿管", "专职宿管 是，寄宿制 否")
+    ]
+    assert result_from_json(res.to_json()).data_warnings == res.data_warnings
+    assert (
+        "## 数据核查（请核实）\n\n- K3 非寄宿制学校填报了专职宿管（填报：专职宿管 是，寄宿制 否）"
+        in markdown(res)
+    )
+    missing = run(plan, {"students": 500, "qualified": 6})  # teachers 缺报: K1 and K2 cannot be judged
+    assert missing.data_warnings == [] and missing.indicator("A").status == "met"

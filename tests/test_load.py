@@ -311,7 +311,7 @@ indicators:
     fw, problems = validate_path(path)
     assert fw is not None and fw.id == "w"
     assert [(p.code, p.severity, p.line, p.column) for p in problems] == [("unused-input", "warning", 6, 3)]
-    assert problems[0].message_zh == "输入项 “spare”（备用）没有被任何计算项、规则或否决项使用"
+    assert problems[0].message_zh == "输入项 “spare”（备用）没有被任何计算项、规则、否决项或数据核查使用"
     assert load_framework(path).id == "w"
 
 

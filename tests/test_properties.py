@@ -20,9 +20,10 @@ pct = st.decimals(min_value=0, max_value=100, places=2)
 
 @st.composite
 def submissions(draw, unit_type=None):
+    students = draw(st.integers(min_value=1, max_value=3000))
     values = {
-        "students": draw(st.integers(min_value=1, max_value=3000)),
-        "teachers_qualified": draw(maybe(st.integers(min_value=0, max_value=300))),
+        "students": students,  # the framework's 数据核查 K1: no more qualified teachers than pupils
+        "teachers_qualified": draw(maybe(st.integers(min_value=0, max_value=min(300, students)))),
         "sports_area": draw(maybe(st.decimals(min_value=0, max_value=50000, places=1))),
         "after_school_rate": draw(maybe(pct)),
         "homework_minutes": draw(maybe(st.integers(min_value=0, max_value=200))),
@@ -80,6 +81,7 @@ def test_a_monotone_rule_never_lowers_the_score_when_the_value_improves(sub, ext
             better.values[name] = (
                 min(Decimal(v) + extra, Decimal(100)) if name.endswith("rate") else Decimal(v) + extra
             )
+    better.values["students"] = max(better.values["students"], better.values.get("teachers_qualified") or 0)
     a, b = scoring.score(PLAN, sub), scoring.score(PLAN, better)
     for code in ("A1.1", "A2.1", "A4.1", "A4.2"):
         pa, pb = a.indicator(code).points, b.indicator(code).points
