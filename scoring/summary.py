@@ -24,6 +24,7 @@ class UnitRow:
         default_factory=list
     )  # (code, name) of leaves 未达标 / 部分达标
     rectification_items: int = 0
+    data_warnings: list[str] = field(default_factory=list)  # 数据核查 warnings: "K2 message"
 
     @classmethod
     def of(cls, file: str, r: Result) -> UnitRow:
@@ -44,6 +45,7 @@ class UnitRow:
                 if i.kind != "group" and i.status in ("unmet", "partial")
             ],
             rectification_items=len(r.rectification),
+            data_warnings=[f"{w.code} {w.message}" for w in r.data_warnings],
         )
 
 

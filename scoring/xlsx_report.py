@@ -758,6 +758,7 @@ def batch_workbook(rows: list[UnitRow], failures: list[FailureRow], *, framework
     ws = wb.worksheets[0]  # the sheet a new workbook starts with
     ws.title = "汇总"
     with_pass = any(row.passed is not None for row in rows)
+    with_checks = any(row.data_warnings for row in rows)
     cols = [
         Col("序号", 5, 6, center=True),
         Col("单位名称", 10, 30, wrap=True),
@@ -771,6 +772,7 @@ def batch_workbook(rows: list[UnitRow], failures: list[FailureRow], *, framework
         Col("暂定", 5, 6, center=True),
         Col("完整度", 7, 9),
         Col("整改项数", 8, 9),
+        *([Col("数据核查（请核实）", 10, 30, wrap=True)] if with_checks else []),
         Col("文件", 10, 40, wrap=True),
     ]
     ranks = competition_ranks([row.total for row in rows])
@@ -791,6 +793,7 @@ def batch_workbook(rows: list[UnitRow], failures: list[FailureRow], *, framework
                 row.provisional,
                 _Fmt(half_up(row.completeness, 4), PERCENT_FORMAT),
                 row.rectification_items,
+                *(["\n".join(row.data_warnings) or "无"] if with_checks else []),
                 row.file,
             ]
         )

@@ -378,3 +378,20 @@ def test_helpers():
     assert decimal_format(Decimal("4.20")) == "0.00"
     assert decimal_format(Decimal("100")) == "0"
     assert decimal_format(Decimal("1E+2")) == "0"
+
+
+def test_data_warnings_in_the_unit_report_and_the_batch_summary(plan, strong, tmp_path):
+    sub = scoring.read_submission(EXAMPLES / "strong.yaml")
+    doubtful = scoring.score(plan, sub.model_copy(update={"values": {**sub.values, "dorm_manager": True}}))
+    (w,) = doubtful.data_warnings
+    assert (w.code, w.detail) == ("K2", "配备专职宿管人员 是，寄宿制学校 否")
+    ws = openpyxl.load_workbook(write_unit_report(doubtful, tmp_path / "u.xlsx"))["汇总"]
+    rows = rows_of(ws)
+    assert rows["K2"][:3] == ["K2", "非寄宿制学校填报了“配备专职宿管人员”，请核实是否为寄宿制学校", w.detail]
+    path = write_batch_summary(
+        [UnitRow.of("a.yaml", strong), UnitRow.of("b.yaml", doubtful)], [], tmp_path / "汇总.xlsx"
+    )
+    ws = openpyxl.load_workbook(path)["汇总"]
+    heads = [c.value for c in ws[2]]
+    col = heads.index("数据核查（请核实）")
+    assert [ws.cell(row=r, column=col + 1).value for r in (3, 4)] == ["无", f"K2 {w.message}"]
