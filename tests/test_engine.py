@@ -97,16 +97,17 @@ def test_human_typed_values_are_understood():
     assert res.total == D("95.00")
 
 
-def test_waiver_and_override_are_recorded():
-    plan = plan_of(
-        """
+TWO_CHECKLISTS = """
 inputs:
   x: {label: 甲, type: boolean}
 indicators:
   - {code: A, name: 甲, points: 6, rule: {checklist: {items: [{label: 甲, when: x, points: 6}]}}}
   - {code: B, name: 乙, points: 4, rule: {checklist: {items: [{label: 乙, when: x, points: 4}]}}}
 """
-    )
+
+
+def test_waiver_and_override_are_recorded():
+    plan = plan_of(TWO_CHECKLISTS)
     res = run(
         plan,
         {"x": False},
@@ -123,15 +124,7 @@ indicators:
 
 
 def test_a_waiver_counts_until_it_expires():
-    plan = plan_of(
-        """
-inputs:
-  x: {label: 甲, type: boolean}
-indicators:
-  - {code: A, name: 甲, points: 6, rule: {checklist: {items: [{label: 甲, when: x, points: 6}]}}}
-  - {code: B, name: 乙, points: 4, rule: {checklist: {items: [{label: 乙, when: x, points: 4}]}}}
-"""
-    )
+    plan = plan_of(TWO_CHECKLISTS)
     waiver = {"indicator": "B", "by": "王督学", "at": "2026-03-01", "reason": "校舍改造中"}
     on_time = run(plan, {"x": True}, waivers=[{**waiver, "expires": "2026-06-01"}])  # evaluated 2026-06-01
     assert on_time.indicator("B").status == "waived" and on_time.total == D("10.00")

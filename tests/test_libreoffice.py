@@ -64,23 +64,29 @@ def test_libreoffice_resave_reads_back_the_same(tmp_path, target):
     assert scoring.score(PLAN, b).total == scoring.score(PLAN, a).total
 
 
-@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods", "xls:MS Excel 97"])
-def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, target):
-    """96% typed into a percent field is stored as 0.96 formatted as a percentage; after LibreOffice re-saves the
-    workbook the reader still takes 96 (from the .xlsx or .xls number format, or the .ods value type)."""
+def _with_percentages(tmp_path: Path) -> Path:
+    """The weak example's workbook with 96% typed into a percent field (stored 0.96, formatted as a percentage)
+    and 0.5 typed as a plain number into another."""
     from openpyxl import load_workbook
 
     from scoring.template import SHEET
 
-    assert SOFFICE, "CI must have LibreOffice"
-    sub = scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json")
-    original = filled(tmp_path, sub)
+    original = filled(tmp_path, scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json"))
     wb = load_workbook(original)
     rows = {r[0].value: r for r in wb[SHEET].iter_rows() if r[0].value}
     rows["after_school_rate"][5].value = 0.96
     rows["after_school_rate"][5].number_format = "0%"
     rows["pe_pass_rate"][5].value = 0.5  # 0.5 written as a plain number: 0.5 %, as written
     wb.save(original)
+    return original
+
+
+@pytest.mark.parametrize("target", ["xlsx:Calc MS Excel 2007 XML", "ods", "xls:MS Excel 97"])
+def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, target):
+    """96% typed into a percent field is stored as 0.96 formatted as a percentage; after LibreOffice re-saves the
+    workbook the reader still takes 96 (from the .xlsx or .xls number format, or the .ods value type)."""
+    assert SOFFICE, "CI must have LibreOffice"
+    original = _with_percentages(tmp_path)
     for path in (original, _resave(original, target, tmp_path)):
         got = read_workbook(path, PLAN).values
         assert (got["after_school_rate"], got["pe_pass_rate"]) == (96, Decimal("0.5")), path.name
@@ -89,21 +95,12 @@ def test_a_percentage_typed_in_a_percent_field_survives_a_resave(tmp_path, targe
 def test_an_xls_whose_cell_formats_cannot_be_read_asks_for_the_number(tmp_path, monkeypatch):
     """When the .xls formats cannot be read, 0.96 in a percent field could be 0.96 % or 96 %: the reader says so
     at the cell instead of guessing."""
-    from openpyxl import load_workbook
-
     from scoring import workbook
     from scoring.problems import SubmissionError
     from scoring.template import SHEET
 
     assert SOFFICE, "CI must have LibreOffice"
-    sub = scoring.read_submission(ROOT / "examples" / "demo-school" / "weak.json")
-    original = filled(tmp_path, sub)
-    wb = load_workbook(original)
-    rows = {r[0].value: r for r in wb[SHEET].iter_rows() if r[0].value}
-    rows["after_school_rate"][5].value = 0.96
-    rows["after_school_rate"][5].number_format = "0%"
-    wb.save(original)
-    resaved = _resave(original, "xls:MS Excel 97", tmp_path)
+    resaved = _resave(_with_percentages(tmp_path), "xls:MS Excel 97", tmp_path)
 
     def unreadable(path, wanted):
         raise ValueError("corrupt formatting records")
@@ -111,6 +108,7 @@ def test_an_xls_whose_cell_formats_cannot_be_read_asks_for_the_number(tmp_path, 
     monkeypatch.setattr(workbook, "_xls_percentages", unreadable)
     with pytest.raises(SubmissionError) as err:
         read_workbook(resaved, PLAN)
-    (problem,) = err.value.problems
-    assert problem.cell is not None and problem.cell.startswith(f"{SHEET}!F")
-    assert "分不清是 0.96% 还是 96%" in problem.message_zh and "如 96" in problem.message_zh
+    rate, pe = err.value.problems  # both 0 < v ≤ 1 in a percent field
+    assert rate.cell is not None and rate.cell.startswith(f"{SHEET}!F") and "课后服务" in rate.cell
+    assert "分不清是 0.96% 还是 96%" in rate.message_zh and "如 96" in rate.message_zh
+    assert "分不清是 0.5% 还是 50%" in pe.message_zh
