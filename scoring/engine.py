@@ -366,9 +366,7 @@ class _Scorer:
             result.gap_flags = self.gap_flags()
             if self.options.compare_self:
                 own = _Scorer(plan, sub, Options("self", self.options.gap_threshold, False), self.extra)
-                own.checking = (
-                    False  # the checks hold for the values scored above; the 自评 total is a figure
-                )
+                own.checking = False  # 数据核查 judged the values scored above
                 mine = own.run()
                 result.self_total = mine.total
         result.rectification = Later((_rectification, plan, ctx, sub.unit.date))  # type: ignore[assignment]
