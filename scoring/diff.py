@@ -28,6 +28,8 @@ class RoundDiff:
     closed: list[RectificationItem] = field(default_factory=list)  # 销号
     still_open: list[RectificationItem] = field(default_factory=list)
     new: list[RectificationItem] = field(default_factory=list)
+    # still open after the deadline the earlier round set (its item, with that deadline)
+    overdue: list[RectificationItem] = field(default_factory=list)
     scores: list[ScoreChange] = field(default_factory=list)
     total_old: Decimal | None = None
     total_new: Decimal | None = None
@@ -57,9 +59,19 @@ class RoundDiff:
             out.append(
                 f"  {s.code} {s.name}：{fmt(s.old) if s.old is not None else s.old_status} → {fmt(s.new) if s.new is not None else s.new_status}{sign}"
             )
+        late = {it.code: it.deadline for it in self.overdue}
         for title, items in (("已销号", self.closed), ("仍未整改", self.still_open), ("新增问题", self.new)):
-            out.append(f"{title}（{len(items)} 项）：")
-            out.extend(f"  {it.code} {it.problem}" for it in items)
+            count = f"{len(items)} 项" + (
+                f"，其中逾期 {len(late)} 项" if items is self.still_open and late else ""
+            )
+            out.append(f"{title}（{count}）：")
+            for it in items:
+                mark = (
+                    f"（逾期：上轮限期 {fmt(late[it.code])}）"
+                    if items is self.still_open and it.code in late
+                    else ""
+                )
+                out.append(f"  {it.code} {it.problem}{mark}")
         return "\n".join(out)
 
 
@@ -75,6 +87,11 @@ def diff(old: Result, new: Result) -> RoundDiff:
     d.closed = [i for k, i in old_items.items() if k not in new_items]
     d.still_open = [i for k, i in new_items.items() if k in old_items]
     d.new = [i for k, i in new_items.items() if k not in old_items]
+    when = new.unit.date
+    for k in new_items:
+        before = old_items.get(k)
+        if before is not None and when is not None and before.deadline is not None and before.deadline < when:
+            d.overdue.append(before)
     old_top = {i.code: i for i in old.indicators if i.depth == 1}
     for ind in new.indicators:
         if ind.depth != 1:

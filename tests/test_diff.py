@@ -33,3 +33,16 @@ def test_diff_of_a_result_with_itself_is_empty():
     plan = plan_of(BODY)
     r = run(plan, {"a": False, "b": True})
     assert scoring.diff(r, r).empty
+
+
+def test_items_still_open_after_their_deadline_are_overdue():
+    plan = plan_of(BODY + "rectify: {within_days: 90}\n")
+    old = run(plan, {"a": False, "b": False})  # evaluated 2026-06-01: deadlines 2026-08-30
+    later = {"name": "测试学校", "type": "小学", "date": "2026-12-01"}
+    d = scoring.diff(old, scoring.score(plan, scoring.Submission(unit=later, values={"a": False, "b": True})))
+    assert [i.code for i in d.closed] == ["A2"]
+    assert [(i.code, i.deadline.isoformat()) for i in d.overdue] == [("A1", "2026-08-30")]
+    assert "仍未整改（1 项，其中逾期 1 项）：" in d.text()
+    assert "（逾期：上轮限期 2026-08-30）" in d.text()
+    on_time = scoring.Submission(unit={**later, "date": "2026-08-30"}, values={"a": False, "b": True})
+    assert scoring.diff(old, scoring.score(plan, on_time)).overdue == []  # on the deadline day: not late
