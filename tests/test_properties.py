@@ -81,7 +81,10 @@ def test_a_monotone_rule_never_lowers_the_score_when_the_value_improves(sub, ext
             better.values[name] = (
                 min(Decimal(v) + extra, Decimal(100)) if name.endswith("rate") else Decimal(v) + extra
             )
-    better.values["students"] = max(better.values["students"], better.values.get("teachers_qualified") or 0)
+    if better.values.get("teachers_qualified") is not None:  # 数据核查 K1: not more than the pupils
+        better.values["teachers_qualified"] = min(
+            better.values["teachers_qualified"], better.values["students"]
+        )
     a, b = scoring.score(PLAN, sub), scoring.score(PLAN, better)
     for code in ("A1.1", "A2.1", "A4.1", "A4.2"):
         pa, pb = a.indicator(code).points, b.indicator(code).points
