@@ -485,8 +485,14 @@ def test_cmd(paths: tuple[str, ...], lang: Lang) -> None:
 @click.argument("old", type=click.Path(exists=True, dir_okay=False))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def diff(old: str, new: str, fmt: str) -> None:
-    """比较两轮评分结果（.result.json）：已销号、仍未整改、新增问题，以及一级指标得分变化。"""
+@click.option(
+    "-o",
+    "--ledger",
+    type=click.Path(dir_okay=False),
+    help="同时写出整改台账（.xlsx）。 Also write the 整改台账 workbook here.",
+)
+def diff(old: str, new: str, fmt: str, ledger: str | None) -> None:
+    """比较两轮评分结果（.result.json）：已销号、仍未整改（含逾期）、新增问题，以及一级指标得分变化。"""
     import dataclasses
     import json
 
@@ -506,6 +512,10 @@ def diff(old: str, new: str, fmt: str) -> None:
         click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(d.text())
+    if ledger:
+        from .ledger import write_ledger
+
+        click.echo(f"整改台账：{write_ledger(a, b, ledger)}", err=fmt == "json")
 
 
 if __name__ == "__main__":  # pragma: no cover

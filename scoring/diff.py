@@ -75,14 +75,15 @@ class RoundDiff:
         return "\n".join(out)
 
 
-def _key(item: RectificationItem) -> tuple[str, str]:
+def item_key(item: RectificationItem) -> tuple[str, str]:
+    """Items of two rounds are the same item when they are about the same indicator (or veto)."""
     return (item.kind if item.kind == "veto" else "indicator", item.code)
 
 
 def diff(old: Result, new: Result) -> RoundDiff:
     """Items are matched by indicator (or veto) code: a problem on the same indicator is the same item."""
-    old_items = {_key(i): i for i in old.rectification}
-    new_items = {_key(i): i for i in new.rectification}
+    old_items = {item_key(i): i for i in old.rectification}
+    new_items = {item_key(i): i for i in new.rectification}
     d = RoundDiff(total_old=old.total, total_new=new.total, grade_old=old.grade, grade_new=new.grade)
     d.closed = [i for k, i in old_items.items() if k not in new_items]
     d.still_open = [i for k, i in new_items.items() if k in old_items]
