@@ -56,7 +56,13 @@ def run_cases(fw: Framework) -> list[CaseOutcome]:
             }
             result = score(plan, _submission(case), extra=extra)
         except ScoringError as err:
-            out.failures.extend(f"无法评分：{p.message_zh}" for p in err.problems)
+            refused = [p.path[1] for p in err.problems if p.code == "inconsistent-values"]
+            if case.expect.checks is None or len(refused) != len(err.problems):
+                out.failures.extend(f"无法评分：{p.message_zh}" for p in err.problems)
+            elif sorted(refused) != sorted(case.expect.checks):
+                out.failures.append(
+                    f"未通过的数据核查：期望 {sorted(case.expect.checks) or '无'}，实际 {sorted(refused)}（填报被退回）"
+                )
             continue
         e = case.expect
         if e.total is not None and result.total != e.total:
@@ -82,4 +88,10 @@ def run_cases(fw: Framework) -> list[CaseOutcome]:
             hit = sorted(v.code for v in result.vetoes if v.triggered)
             if hit != sorted(e.vetoes):
                 out.failures.append(f"触发的否决项：期望 {sorted(e.vetoes) or '无'}，实际 {hit or '无'}")
+        if e.checks is not None:
+            flagged = sorted(w.code for w in result.data_warnings)
+            if flagged != sorted(e.checks):
+                out.failures.append(
+                    f"未通过的数据核查：期望 {sorted(e.checks) or '无'}，实际 {flagged or '无'}"
+                )
     return outcomes

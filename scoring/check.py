@@ -935,6 +935,15 @@ class Checker:
                         f"测试用例引用了不存在的否决项 “{code}”",
                         f"test refers to unknown veto '{code}'",
                     )
+            for code in case.expect.checks or []:
+                if code not in {c.code for c in fw.checks}:
+                    self.at(
+                        case,
+                        ("expect", "checks"),
+                        "test-unknown-code",
+                        f"测试用例引用了不存在的数据核查 “{code}”",
+                        f"test refers to unknown check '{code}'",
+                    )
             if case.expect.grade and case.expect.grade not in grades:
                 self.at(
                     case,

@@ -533,6 +533,9 @@ class Expect(Model):
     status: dict[Text, str] = Field(default_factory=dict)
     points: dict[Text, Decimal] = Field(default_factory=dict)
     vetoes: list[Text] | None = None
+    checks: list[Text] | None = Field(
+        None, description="the 数据核查 codes not met (errors refuse the submission, warnings are flagged)"
+    )
 
 
 class TestCase(Model):

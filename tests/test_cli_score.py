@@ -40,19 +40,23 @@ def test_explain_prints_the_trace():
 
 def test_framework_tests_pass_and_failures_show_diffs(tmp_path):
     r = CliRunner().invoke(main, ["test", str(ROOT / "frameworks" / "demo-school.yaml")])
-    assert r.exit_code == 0 and "4 passed, 0 failed" in r.output
+    assert r.exit_code == 0 and "6 passed, 0 failed" in r.output
     r = CliRunner().invoke(main, ["test", str(ROOT / "frameworks")])
     assert r.exit_code == 0 and " passed, 0 failed" in r.output
     text = (
         (ROOT / "frameworks" / "demo-school.yaml")
         .read_text("utf-8")
         .replace("total: 97.85", "total: 97.86", 1)
+        .replace("checks: [K2]", "checks: []", 1)
+        .replace("checks: [K1]", "checks: [K2]", 1)
     )
     f = tmp_path / "demo.yaml"
     f.write_text(text.replace("$schema=../schema", "$schema=../../schema"), "utf-8")
     r = CliRunner().invoke(main, ["test", str(f)])
     assert r.exit_code == 1
     assert "总分：期望 97.86，实际 97.85" in r.output
+    assert "未通过的数据核查：期望 无，实际 ['K2']" in r.output
+    assert "未通过的数据核查：期望 ['K2']，实际 ['K1']（填报被退回）" in r.output
 
 
 def test_diff_command(tmp_path):
