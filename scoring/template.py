@@ -374,6 +374,18 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
                 ws.cell(row, c).alignment = Alignment(wrap_text=True, vertical="center")
         row += 1
 
+    if fw.checks:  # 数据核查: the school can check its values before sending them
+        row += 1
+        ws.cell(row, COL_NO, "提交前请自查（数据核查）").font = bold
+        ws.merge_cells(start_row=row, start_column=COL_NO, end_row=row, end_column=last_col)
+        for check in fw.checks:
+            row += 1
+            effect = "不符合将被退回" if check.severity == "error" else "不符合时请核实"
+            cell = ws.cell(row, COL_NO, f"{check.code}　{check.message}（{effect}）")
+            cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="top")
+            ws.merge_cells(start_row=row, start_column=COL_NO, end_row=row, end_column=last_col)
+        row += 1
+
     for dv in [*grouped.values(), *validations]:
         ws.add_data_validation(dv)
     ws.freeze_panes = cell_at(ws, header_row + 1, COL_NO)

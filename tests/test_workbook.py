@@ -43,6 +43,18 @@ def test_template_structure(tmp_path):
     assert {"list", "whole", "decimal"} <= kinds
 
 
+def test_the_template_lists_the_data_checks_and_reads_back_past_them(tmp_path):
+    ws = load_workbook(write_template(PLAN, tmp_path / "t.xlsx"))[SHEET]
+    texts = [r[1] for r in ws.iter_rows(values_only=True) if r[1] and not r[0]]
+    assert texts[-3:] == [
+        "提交前请自查（数据核查）",
+        "K1　高于规定学历专任教师数多于在校生数，是否填成了人次？（不符合将被退回）",
+        "K2　非寄宿制学校填报了“配备专职宿管人员”，请核实是否为寄宿制学校（不符合时请核实）",
+    ]
+    back = read_workbook(filled(tmp_path, STRONG), PLAN)  # the rows below the table are no inputs
+    assert scoring.score(PLAN, back).total == scoring.score(PLAN, STRONG).total
+
+
 def test_the_evaluator_template_shows_the_rating_guidance(tmp_path):
     ws = load_workbook(write_template(PLAN, tmp_path / "t.xlsx", evaluator=True))[SHEET]
     (row,) = [r for r in ws.iter_rows(values_only=True) if r[0] == "manual:A4.3"]
