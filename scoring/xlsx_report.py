@@ -164,6 +164,8 @@ def _put(cell: Cell, value: Any) -> Cell:
 
 def text_width(text: str) -> int:
     """Display width of a line: CJK (wide and fullwidth) characters count double."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -258,9 +260,14 @@ def _fit_columns(ws: Worksheet, cols: Sequence[Col], *, skip_rows: Iterable[int]
     """Size each column to its widest cell (CJK counts double), within the column's bounds."""
     skip = set(skip_rows)
     widths = [col.min_width for col in cols]
+    caps = [col.max_width for col in cols]
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(cols)):
         for j, cell in enumerate(row):
-            if cell.row in skip or cell.value is None:
+            value = cell.value
+            if value is None or cell.row in skip or widths[j] >= caps[j]:
+                continue
+            if type(value) is str and len(value) + 2 >= caps[j] and "\n" not in value:
+                widths[j] = caps[j]  # at least one column per character: as wide as the column may be
                 continue
             widths[j] = max(widths[j], _cell_width(cell) + 2)
     final = [min(width, col.max_width) for col, width in zip(cols, widths, strict=True)]
@@ -283,7 +290,10 @@ def _lines(value: Any, width: float) -> int:
     if value is None:
         return 1
     per_line = max(int(width) - 1, 1)
-    return sum(max(1, -(-text_width(part) // per_line)) for part in str(value).split("\n"))
+    return sum(
+        1 if 2 * len(part) <= per_line else max(1, -(-text_width(part) // per_line))
+        for part in str(value).split("\n")
+    )
 
 
 def _header_footer_text(text: str) -> str:
