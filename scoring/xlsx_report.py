@@ -263,9 +263,9 @@ def _fit_columns(ws: Worksheet, cols: Sequence[Col], *, skip_rows: Iterable[int]
     caps = [col.max_width for col in cols]
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=len(cols)):
         for j, cell in enumerate(row):
+            if cell.value is None or cell.row in skip or widths[j] >= caps[j]:
+                continue  # (a merged cell's value is None)
             value = cell.value
-            if value is None or cell.row in skip or widths[j] >= caps[j]:
-                continue
             if type(value) is str and len(value) + 2 >= caps[j] and "\n" not in value:
                 widths[j] = caps[j]  # at least one column per character: as wide as the column may be
                 continue

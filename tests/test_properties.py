@@ -160,12 +160,14 @@ inputs:
   n: {label: 数值, type: number, min: 0, max: 100}
   p: {label: 比例, type: percent, min: 0, max: 100}
   i: {label: 整数, type: integer, min: 1}
+  j: {label: 整数（界不是整数）, type: integer, min: 0.5, max: 99.5}
   b: {label: 是否, type: boolean}
   c: {label: 选项, type: choice, choices: [有, 无]}
 indicators:
   - {code: A, name: 数值, points: 1, rule: {threshold: {value: n, at_least: 1}}}
   - {code: B, name: 比例, points: 1, rule: {threshold: {value: p, at_least: 1}}}
   - {code: C, name: 整数, points: 1, rule: {threshold: {value: i, at_least: 1}}}
+  - {code: F, name: 整数二, points: 1, rule: {threshold: {value: j, at_least: 1}}}
   - {code: D, name: 是否, points: 1, rule: {checklist: {items: [{label: 是, when: b, points: 1}]}}}
   - {code: E, name: 选项, points: 1, rule: {expression: {points: "1 if c == '有' else 0"}}}
 """,
@@ -183,11 +185,14 @@ raw_values = st.one_of(
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.fixed_dictionaries({k: raw_values for k in ("n", "p", "i", "b", "c")}))
+@given(st.fixed_dictionaries({k: raw_values for k in ("n", "p", "i", "j", "b", "c")}))
 @example(
     {"n": None, "p": None, "i": 1.000000062271131e28, "b": None, "c": None}
 )  # beyond 28 digits: once raised
 @example({"n": 10**40, "p": "95%", "i": 10**40, "b": 1, "c": " 有 "})
+@example({"n": -1, "p": 101, "i": 0, "j": 0, "b": None, "c": None})  # each just outside its bounds
+@example({"n": 0, "p": 100, "i": 1, "j": 99, "b": True, "c": "有"})  # each on or inside them
+@example({"n": 100.5, "p": -0.0, "i": -1, "j": 100, "b": False, "c": "无"})
 def test_the_engines_quick_reading_agrees_with_coerce(values):
     """The engine takes plain values without coerce(); whatever it takes or refuses, coerce agrees."""
     from scoring.engine import Options, _Scorer
