@@ -15,7 +15,8 @@ What it does, in one run:
 3. measures
    a. compile time: ``load_text`` + ``compile_plan`` best of 5, and ``compile_plan`` alone best of 5;
    b. engine throughput: ``scoring.score`` over every submission, one process, sequential;
-   c. a plain-Python floor: a straight-line function generated as Python source from the same indicator
+   c. a plain-Python floor (timed in turn with the engine, alternating over blocks of 1,000 submissions, so
+      both see the same machine): a straight-line function generated as Python source from the same indicator
       spec (Decimal arithmetic, same contexts, same half-up rounding, same N/A renormalisation, bonus, grades
       and vetoes) timed over the same submissions, and checked equal to the engine on a sample
       (total, grade, and the points of every indicator);
@@ -68,6 +69,8 @@ KIND_WEIGHTS = {
     "expression": 8,
     "manual": 7,
 }
+
+BLOCK = 1000  # engine and floor alternate over blocks of this many submissions
 
 TARGETS = {
     "compile_s": 0.2,  # load_text + compile_plan, best of 5
@@ -936,17 +939,6 @@ def verify(
     }
 
 
-def progress(label: str, done: int, total: int, start: float) -> None:
-    el = time.perf_counter() - start
-    rate = done / el if el else 0.0
-    eta = (total - done) / rate if rate else 0.0
-    print(
-        f"  [{label}] {done:>6,}/{total:,}  {rate:8,.0f} subs/s  elapsed {el:6.1f} s  eta {eta:6.1f} s",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--submissions", type=int, default=10_000, help="submissions to score (default 10000)")
@@ -1006,31 +998,39 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
 
-    # 3b + 3d. engine, sequential, results discarded; RSS after 1,000 and after all
-    log(f"engine: scoring {n:,} submissions …")
+    # 3b + 3c + 3d. engine and floor over the same submissions, sequential, results discarded, alternating in
+    # blocks of BLOCK so that both see the same machine (the ratio is not skewed by a busy minute); the engine's
+    # RSS after 1,000 and after all
+    log(f"engine and floor: scoring {n:,} submissions each, alternating in blocks of {BLOCK:,} …")
     score = scoring.score
-    every = max(1000, n // 10)
     rss_start = rss_kib()
     rss_mark = rss_start
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    for i, sub in enumerate(subs, 1):
-        score(plan, sub)
-        if i == mark:
-            rss_mark = rss_kib()
-        if i % every == 0:
-            progress("engine", i, n, t0)
-    t_engine = time.perf_counter() - t0
-    cpu_engine = time.process_time() - cpu0
+    t_engine = t_floor = cpu_engine = 0.0
+    wall0 = time.perf_counter()
+    for start in range(0, n, BLOCK):
+        block = subs[start : start + BLOCK]
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        for i, sub in enumerate(block, start + 1):
+            score(plan, sub)
+            if i == mark:
+                t_mark = time.perf_counter()
+                rss_mark = rss_kib()
+                t0 += time.perf_counter() - t_mark  # reading /proc is not scoring
+        t_engine += time.perf_counter() - t0
+        cpu_engine += time.process_time() - cpu0
+        t0 = time.perf_counter()
+        for sub in block:
+            floor_score(sub.unit.type, sub.values, sub.manual)
+        t_floor += time.perf_counter() - t0
+        if (start + len(block)) % max(BLOCK, n // 10) == 0 or start + BLOCK >= n:
+            done = start + len(block)
+            log(
+                f"  {done:>6,}/{n:,}  engine {done / t_engine:8,.0f} subs/s  floor {done / t_floor:8,.0f} subs/s"
+                f"  elapsed {time.perf_counter() - wall0:6.1f} s"
+            )
     rss_end = rss_kib()
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
-
-    # 3c. floor over the same submissions, then the proof it does the same work
-    log(f"floor: scoring {n:,} submissions …")
-    t0 = time.perf_counter()
-    for sub in subs:
-        floor_score(sub.unit.type, sub.values, sub.manual)
-    t_floor = time.perf_counter() - t0
     m_texts = min(n, args.texts)
     log(f"objects: scoring {m_texts:,} submissions and reading each result's indicators …")
     t0 = time.perf_counter()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import string
+import weakref
 from collections.abc import Iterable
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
-from typing import Any
+from typing import Any, cast
 
 from . import expr as ex
 from .intervals import INF, Interval, covered_by, union_gaps
@@ -270,32 +271,18 @@ class Checker:
             with contextlib.suppress(ex.ExprError):  # reported when compiling below
                 parsed[name] = ex.parse(d.expr)
         # Order derived values by dependency; a cycle is reported once, where it closes.
+        deps = {n: [d for d in sorted(p.names) if d in fw.derived] for n, p in parsed.items()}
         order: list[str] = []
         state: dict[str, int] = {}
-
-        def visit(n: str, stack: list[str]) -> None:
-            if state.get(n) == 2:
-                return
-            if state.get(n) == 1:
-                cycle = [*stack[stack.index(n) :], n]
-                d = fw.derived[n]
+        for name in fw.derived:
+            for cycle in _visit(name, [], deps, state, order):
                 self.at(
-                    d,
+                    fw.derived[cycle[0]],
                     ("expr",),
                     "derived-cycle",
                     f"计算项循环引用：{' → '.join(cycle)}",
                     f"derived values form a cycle: {' -> '.join(cycle)}",
                 )
-                return
-            state[n] = 1
-            for dep in sorted(parsed[n].names) if n in parsed else ():
-                if dep in fw.derived:
-                    visit(dep, [*stack, n])
-            state[n] = 2
-            order.append(n)
-
-        for name in fw.derived:
-            visit(name, [])
         self.derived_order = order
         for name in order:
             d = fw.derived[name]
@@ -1000,18 +987,48 @@ def check(fw: Framework) -> list[Problem]:
     return checked(fw).problems
 
 
+def _visit(
+    n: str, stack: list[str], deps: dict[str, list[str]], state: dict[str, int], order: list[str]
+) -> list[list[str]]:
+    """Depth-first: append ``n`` to ``order`` after what it depends on; return the cycles closed at it.
+
+    A module function, not a closure: a recursive closure refers to itself, and whatever it holds (here the
+    checker and its framework) would wait for the cycle collector."""
+    if state.get(n) == 2:
+        return []
+    if state.get(n) == 1:
+        return [[*stack[stack.index(n) :], n]]
+    state[n] = 1
+    cycles = [c for dep in deps.get(n, ()) for c in _visit(dep, [*stack, n], deps, state, order)]
+    state[n] = 2
+    order.append(n)
+    return cycles
+
+
+class _Kept:
+    """A framework's own clean check (compared by identity: pydantic's ``==`` then compares the fields)."""
+
+    __slots__ = ("checker", "ref")
+
+    def __init__(self, ref: weakref.ref[Framework], checker: Checker):
+        self.ref = ref
+        self.checker = checker
+
+
 def keep(fw: Framework, checker: Checker) -> None:
     """Remember a clean check on the framework it checked, for compile_plan and the cohort to reuse.
 
-    Kept outside the model's fields (and private attributes), so it takes no part in ``==`` or dumps."""
-    fw.__dict__["_checked"] = checker
+    Kept outside the model's fields (and private attributes), so it takes no part in ``==``, dumps or pickles;
+    by weak references both ways, so a framework dropped is freed at once, without the cycle collector."""
+    checker.fw = cast(Framework, weakref.proxy(fw))
+    fw.__dict__["_checked"] = _Kept(weakref.ref(fw), checker)
 
 
 def kept(fw: Framework) -> Checker | None:
     """The check :func:`keep` remembered, while it is about this very object (a copy, or a framework built in
     code, has none)."""
-    checker = fw.__dict__.get("_checked")
-    return checker if isinstance(checker, Checker) and checker.fw is fw else None
+    got = fw.__dict__.get("_checked")
+    return got.checker if isinstance(got, _Kept) and got.ref() is fw else None
 
 
 def checked(fw: Framework) -> Checker:

@@ -762,6 +762,16 @@ def compile_expr(
     return _compile(parsed, rtype)
 
 
+def _locate(tree: ast.AST) -> None:
+    """Give the nodes our rewrites made a position, which compile() requires. (ast.fix_missing_locations does it
+    with a recursive closure, which leaves garbage for the cycle collector on every expression compiled.)"""
+    for node in ast.walk(tree):
+        if "lineno" in node._attributes:
+            for attr, default in (("lineno", 1), ("col_offset", 0), ("end_lineno", 1), ("end_col_offset", 0)):
+                if getattr(node, attr, None) is None:
+                    setattr(node, attr, default)
+
+
 def _compile(parsed: Parsed, rtype: str) -> Expression:
     text = parsed.source
     node = parsed.tree.body
@@ -778,7 +788,7 @@ def _compile(parsed: Parsed, rtype: str) -> Expression:
     body = rewrite.visit(parsed.tree.body)
     args = ast.arguments(posonlyargs=[], args=[ast.arg("_v")], kwonlyargs=[], kw_defaults=[], defaults=[])
     tree = ast.Expression(body=ast.Lambda(args=args, body=body))
-    ast.fix_missing_locations(tree)
+    _locate(tree)
     glb = dict(_BASE_GLOBALS)
     glb.update(rewrite.consts)
     # The tree holds only whitelisted nodes plus our own rewrites; no builtins are reachable.

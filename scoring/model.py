@@ -616,6 +616,12 @@ class Framework(Model):
     tailor: Tailoring | None = None
     tests: list[TestCase] = Field(default_factory=list)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the loader's kept check (check.keep): compile_plan checks a copy again."""
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "_checked"}
+        return state
+
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, v: Any) -> Any:

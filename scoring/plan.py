@@ -294,9 +294,14 @@ def _compile_plan(fw: Framework) -> Plan:
         integers=frozenset(n for n, i in inputs.items() if i.kind == "integer"),
     )
 
-    nodes: list[Node] = []
-
-    def build(ind: Indicator, depth: int, parent: Node | None) -> Node:
+    nodes: list[Node] = []  # pre-order
+    roots: list[Node] = []
+    possible = _possible_points(fw)
+    # Depth-first with a stack rather than a recursive closure (which would refer to itself and keep the
+    # plan's nodes for the cycle collector).
+    stack: list[tuple[Indicator, int, Node | None]] = [(ind, 1, None) for ind in reversed(fw.indicators)]
+    while stack:
+        ind, depth, parent = stack.pop()
         node = Node(
             code=ind.code,
             name=ind.name,
@@ -313,8 +318,9 @@ def _compile_plan(fw: Framework) -> Plan:
         node.checks = node.applies_to is not None or node.applicable is not None
         node.leaf_possible = node.points if settings.method != "pass_fail" else None
         nodes.append(node)
+        (parent.children if parent is not None else roots).append(node)
         if ind.children:
-            node.children = [build(c, depth + 1, node) for c in ind.children]
+            stack.extend((c, depth + 1, node) for c in reversed(ind.children))
         else:
             node.rule = build_rule(ind, context, node.points)
         rule = node.rule
@@ -329,10 +335,6 @@ def _compile_plan(fw: Framework) -> Plan:
             ind.verified,
             ind.local,
         )
-        return node
-
-    possible = _possible_points(fw)
-    roots = [build(ind, 1, None) for ind in fw.indicators]
     vetoes = [
         VetoSpec(v, compile_(v.when), Template(v.when), _merge_rectify(defaults, v.rectify))
         for v in fw.vetoes
@@ -385,35 +387,36 @@ def _possible_points(fw: Framework) -> dict[str, Decimal | None]:
     (kept exact, never rounded), so weights and points aggregate the same way."""
     out: dict[str, Decimal | None] = {}
     method = fw.settings.method
-
-    def by_points(ind: Indicator) -> Decimal | None:
-        if ind.children:
-            kids = [by_points(c) for c in ind.children]
-            own = ind.points
-            if own is None and method == "points":
-                own = sum((k or Decimal(0) for k in kids), Decimal(0))
-        else:
-            own = ind.points
-            manual = ind.rule.manual if ind.rule else None
-            if own is None and manual is not None and manual.levels and method != "pass_fail":
-                own = max(manual.levels.values())
-        out[ind.code] = own
-        return own
-
-    def by_weights(siblings: list[Indicator], share: Decimal) -> None:
-        total = sum((s.weight or Decimal(0) for s in siblings), Decimal(0))
-        for s in siblings:
-            pts = share * (s.weight or Decimal(0)) / total if total else Decimal(0)
-            out[s.code] = pts
-            if s.children:
-                by_weights(s.children, pts)
-
     if method == "weights":
-        by_weights(fw.indicators, fw.settings.total if fw.settings.total is not None else Decimal(100))
+        _by_weights(fw.indicators, fw.settings.total if fw.settings.total is not None else Decimal(100), out)
     else:
         for ind in fw.indicators:
-            by_points(ind)
+            _by_points(ind, method, out)
     return out
+
+
+def _by_points(ind: Indicator, method: str, out: dict[str, Decimal | None]) -> Decimal | None:
+    if ind.children:
+        kids = [_by_points(c, method, out) for c in ind.children]
+        own = ind.points
+        if own is None and method == "points":
+            own = sum((k or Decimal(0) for k in kids), Decimal(0))
+    else:
+        own = ind.points
+        manual = ind.rule.manual if ind.rule else None
+        if own is None and manual is not None and manual.levels and method != "pass_fail":
+            own = max(manual.levels.values())
+    out[ind.code] = own
+    return own
+
+
+def _by_weights(siblings: list[Indicator], share: Decimal, out: dict[str, Decimal | None]) -> None:
+    total = sum((s.weight or Decimal(0) for s in siblings), Decimal(0))
+    for s in siblings:
+        pts = share * (s.weight or Decimal(0)) / total if total else Decimal(0)
+        out[s.code] = pts
+        if s.children:
+            _by_weights(s.children, pts, out)
 
 
 @dataclass(frozen=True)

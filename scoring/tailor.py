@@ -233,16 +233,13 @@ def _copy_sources(src, dst) -> None:
 
 def _with_relatives(indicators: list[Indicator], codes: set[str]) -> set[str]:
     keep: set[str] = set()
-
-    def visit(ind: Indicator, ancestors: list[str]) -> None:
+    stack: list[tuple[Indicator, list[str]]] = [(ind, []) for ind in indicators]
+    while stack:  # a stack, not a recursive closure (which would wait for the cycle collector)
+        ind, ancestors = stack.pop()
         if ind.code in codes:
             keep.update(ancestors)
             keep.update(i.code for i in ind.walk())
-        for child in ind.children or ():
-            visit(child, [*ancestors, ind.code])
-
-    for ind in indicators:
-        visit(ind, [])
+        stack.extend((child, [*ancestors, ind.code]) for child in ind.children or ())
     return keep
 
 

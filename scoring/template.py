@@ -73,17 +73,16 @@ def _inputs_of(plan: Plan, names: Iterable[str], seen: set[str]) -> list[str]:
     """Inputs behind ``names``, following derived values to the inputs they use; each input once."""
     derived = {d.name: d for d in plan.derived}
     out: list[str] = []
-
-    def visit(name: str) -> None:
+    stack = list(reversed(list(names)))
+    while (
+        stack
+    ):  # depth-first, in order (a stack, not a recursive closure holding the plan for the collector)
+        name = stack.pop()
         if name in derived:
-            for dep in sorted(derived[name].expr.names):
-                visit(dep)
+            stack.extend(reversed(sorted(derived[name].expr.names)))
         elif name in plan.inputs and name not in seen:
             seen.add(name)
             out.append(name)
-
-    for n in names:
-        visit(n)
     return out
 
 

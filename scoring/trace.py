@@ -31,6 +31,19 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+class _Mark(ast.NodeTransformer):
+    """Names become marked placeholders (a function's own name stays)."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node.args = [self.visit(a) for a in node.args]
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in ("True", "False"):
+            return node
+        return ast.Name(id=f"{_MARK}{node.id}{_MARK}", ctx=ast.Load())
+
+
 class Template:
     """An expression with its names replaced by values at render time."""
 
@@ -38,17 +51,6 @@ class Template:
 
     def __init__(self, source: str):
         tree = ast.parse(source.strip(), mode="eval")
-
-        class _Mark(ast.NodeTransformer):
-            def visit_Call(self, node: ast.Call) -> ast.AST:
-                node.args = [self.visit(a) for a in node.args]  # the function's own name stays
-                return node
-
-            def visit_Name(self, node: ast.Name) -> ast.AST:
-                if node.id in ("True", "False"):
-                    return node
-                return ast.Name(id=f"{_MARK}{node.id}{_MARK}", ctx=ast.Load())
-
         plain = ast.unparse(tree)  # before marking: the transform changes the tree in place
         text = ast.unparse(_Mark().visit(tree))
         for a, b in _OPS:

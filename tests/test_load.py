@@ -387,3 +387,22 @@ def test_a_framework_built_in_code_compiles_like_the_loaded_one(path):
     built = Framework.model_validate(loaded.model_dump())
     assert scoring.compile_plan(built).hash == scoring.compile_plan(loaded).hash
     assert loaded == load_framework(path)  # the kept check takes no part in comparisons
+
+
+@pytest.mark.parametrize("path", sorted(FRAMEWORKS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_loading_and_compiling_leave_nothing_for_the_cycle_collector(path):
+    """A framework and its plan are freed as soon as they are dropped (a service reloads frameworks; cyclic
+    garbage would wait for full collections, which also slowed loading itself)."""
+    import gc
+
+    import scoring
+
+    scoring.compile_plan(load_framework(path))  # warm: first-use caches are not garbage
+    gc.collect()
+    gc.disable()
+    try:
+        plan = scoring.compile_plan(load_framework(path))
+        del plan
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
