@@ -406,3 +406,15 @@ def test_loading_and_compiling_leave_nothing_for_the_cycle_collector(path):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_framework_pickles_and_its_copy_is_checked_again():
+    import pickle
+
+    import scoring
+    from scoring.check import kept
+
+    fw = load_framework("demo-school")
+    back = pickle.loads(pickle.dumps(fw))
+    assert back == fw and kept(fw) is not None and kept(back) is None
+    assert scoring.compile_plan(back).hash == scoring.compile_plan(fw).hash
