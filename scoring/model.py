@@ -585,6 +585,10 @@ class Tailoring(Model):
     change: dict[Text, IndicatorChange] = Field(default_factory=dict)
     add: list[Addition] = Field(default_factory=list)
     remove_vetoes: list[Text] = Field(default_factory=list)
+    remove_checks: list[Text] = Field(default_factory=list, description="数据核查 codes to drop")
+    remove_inputs: list[Text] = Field(
+        default_factory=list, description="inputs no longer collected (nothing left may use them)"
+    )
 
 
 class Framework(Model):

@@ -165,24 +165,37 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
         index.update({ind.code: ind for ind in add.indicator.walk()})
     merged.indicators.extend(child.indicators)
 
-    removed = set(t.remove_vetoes)
-    known_vetoes = {v.code for v in merged.vetoes}
-    for i, code in enumerate(t.remove_vetoes):
-        if code not in known_vetoes:
-            problems.append(
-                _err(
-                    t,
-                    ("remove_vetoes", i),
-                    "tailor-unknown-code",
-                    f"没有编码为 “{code}” 的否决项",
-                    f"no veto '{code}'",
-                )
-            )
+    removed = _removed(
+        t, "remove_vetoes", {v.code for v in merged.vetoes}, "编码为 “{}” 的否决项", "veto", problems
+    )
     merged.vetoes = [v for v in merged.vetoes if v.code not in removed] + list(child.vetoes)
-    merged.checks = [*merged.checks, *child.checks]
+    removed = _removed(
+        t, "remove_checks", {c.code for c in merged.checks}, "编码为 “{}” 的数据核查", "check", problems
+    )
+    merged.checks = [c for c in merged.checks if c.code not in removed] + list(child.checks)
+    # an input still used is then an unknown name where it is used (checked with the merged framework)
+    removed = _removed(t, "remove_inputs", set(parent.inputs), "名为 “{}” 的填报项", "input", problems)
+    merged.inputs = {name: spec for name, spec in merged.inputs.items() if name not in removed}
     merged._src = child._src
     merged._dir = child._dir
     return merged, problems
+
+
+def _removed(t: Tailoring, key: str, known: set[str], zh: str, en: str, problems: list[Problem]) -> set[str]:
+    """What ``tailor.<key>`` removes; each one the extended framework does not have is a problem."""
+    codes: list[str] = getattr(t, key)
+    for i, code in enumerate(codes):
+        if code not in known:
+            problems.append(
+                _err(
+                    t,
+                    (key, i),
+                    "tailor-unknown-code",
+                    f"没有{zh.format(code)}",
+                    f"no {en} '{code}' to remove",
+                )
+            )
+    return set(codes)
 
 
 _SCORING_FIELDS = ("points", "weight", "rule", "applies_to", "require")

@@ -42,7 +42,6 @@ def test_example_and_its_workbook_score_the_same(source):
 
 def test_walkthrough_tailoring_file_validates():
     fw, problems = scoring.validate_path(EXAMPLES / "tailoring" / "my-district.yaml")
-    assert fw is not None and [(p.code, p.path) for p in problems] == [  # A4.4 (寄宿) is unselected
-        ("unused-input", ("inputs", "night_patrol"))  # the other two 寄宿 inputs are read by 数据核查 K2
-    ]
+    assert fw is not None and problems == []  # the 寄宿 indicator, its check and its inputs are all removed
+    assert "night_patrol" not in fw.inputs and [c.code for c in fw.checks] == ["K1"]
     assert sum(i.points for i in fw.indicators) == 100

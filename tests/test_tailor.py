@@ -249,6 +249,30 @@ def test_remove_vetoes(files):
     assert fw.vetoes == []
 
 
+def test_remove_checks_and_inputs_no_longer_collected(files):
+    parent_checked = PARENT + "checks:\n  - {code: K1, when: w >= 0, message: 不能为负}\n"
+
+    def child(tailor: str) -> str:
+        return f'id: d\nname: 区县方案\nversion: "2"\nextends: parent.yaml\ntailor:\n{tailor}'
+
+    files(parent_checked, "parent.yaml")
+    fw, problems, _ = files(
+        child("  unselect: [A.2]\n  change: {A: {points: 10}}\n  remove_checks: [K1]\n  remove_inputs: [w]\n")
+        + "scoring: {total: 20}\n"
+    )
+    assert [p for p in problems if p.severity == "error"] == [] and "w" not in fw.inputs and fw.checks == []
+    # still read by A.2's rule: an unknown name where it is used (in the parent file)
+    fw, problems, _ = files(child("  remove_checks: [K1]\n  remove_inputs: [w]\n"))
+    assert [(p.code, p.file.endswith("parent.yaml")) for p in problems if p.severity == "error"] == [
+        ("expr-unknown-name", True)
+    ]
+    fw, problems, _ = files(child("  remove_checks: [K9]\n  remove_inputs: [x]\n"))
+    assert sorted(p.message_zh for p in problems if p.code == "tailor-unknown-code") == [
+        "没有名为 “x” 的填报项",
+        "没有编码为 “K9” 的数据核查",
+    ]
+
+
 def test_extends_cycle(tmp_path):
     (tmp_path / "c1.yaml").write_text('id: c1\nname: 一\nversion: "1"\nextends: c2.yaml\n', encoding="utf-8")
     (tmp_path / "c2.yaml").write_text('id: c2\nname: 二\nversion: "1"\nextends: c1.yaml\n', encoding="utf-8")
