@@ -515,7 +515,7 @@ def diff(old: str, new: str, fmt: str, ledger: str | None) -> None:
     if ledger:
         from .ledger import write_ledger
 
-        click.echo(f"整改台账：{write_ledger(a, b, ledger)}", err=fmt == "json")
+        click.echo(f"整改台账：{write_ledger(a, b, ledger, d)}", err=fmt == "json")
 
 
 if __name__ == "__main__":  # pragma: no cover

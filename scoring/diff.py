@@ -59,19 +59,18 @@ class RoundDiff:
             out.append(
                 f"  {s.code} {s.name}：{fmt(s.old) if s.old is not None else s.old_status} → {fmt(s.new) if s.new is not None else s.new_status}{sign}"
             )
-        late = {it.code: it.deadline for it in self.overdue}
-        for title, items in (("已销号", self.closed), ("仍未整改", self.still_open), ("新增问题", self.new)):
-            count = f"{len(items)} 项" + (
-                f"，其中逾期 {len(late)} 项" if items is self.still_open and late else ""
+        late = {item_key(it): it.deadline for it in self.overdue}
+        for title, items, marked in (
+            ("已销号", self.closed, {}),
+            ("仍未整改", self.still_open, late),
+            ("新增问题", self.new, {}),
+        ):
+            out.append(
+                f"{title}（{len(items)} 项" + (f"，其中逾期 {len(marked)} 项" if marked else "") + "）："
             )
-            out.append(f"{title}（{count}）：")
             for it in items:
-                mark = (
-                    f"（逾期：上轮限期 {fmt(late[it.code])}）"
-                    if items is self.still_open and it.code in late
-                    else ""
-                )
-                out.append(f"  {it.code} {it.problem}{mark}")
+                due = marked.get(item_key(it))
+                out.append(f"  {it.code} {it.problem}" + (f"（逾期：上轮限期 {fmt(due)}）" if due else ""))
         return "\n".join(out)
 
 

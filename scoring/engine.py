@@ -133,6 +133,15 @@ def _possible(node: Node, out: Outcome) -> Decimal | None:
     return node.leaf_possible if node.rule is not None else out.possible
 
 
+def _shown(out: Outcome) -> str:
+    """An outcome as an override's old → new shows it: 部分达标 3 分."""
+    return (
+        f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
+        if out.points is not None
+        else STATUS_TEXT[out.status]
+    )
+
+
 def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str:
     return text(owner, field) + after
 
@@ -547,11 +556,7 @@ class _Scorer:
             return out
         out = replace(out)
         possible = node.leaf_possible if out.status not in OUT_OF_DENOMINATOR else None
-        old = (
-            f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
-            if out.points is not None
-            else STATUS_TEXT[out.status]
-        )
+        old = _shown(out)
         if o.points is not None:
             if o.points < 0 or (possible is not None and o.points > possible):
                 raise SubmissionError(
@@ -582,11 +587,7 @@ class _Scorer:
                     ]
                 )
             out.status = st
-        new = (
-            f"{STATUS_TEXT[out.status]} {fmt(out.points)} 分"
-            if out.points is not None
-            else STATUS_TEXT[out.status]
-        )
+        new = _shown(out)
         self.notes[node.index] = (pre, f"；督学改判：{old} → {new}（{o.by}：{o.reason}）")
         self.changes.append(AppliedChange("override", node.code, o.by, o.at, o.reason, old, new))
         return out
@@ -613,10 +614,8 @@ class _Scorer:
                 except ex.EvalError:
                     o = self.outcome(self.plan.nodes[i], False)  # says why
                 else:
-                    if o.status == "missing" and errors:
-                        o = self.outcome(
-                            self.plan.nodes[i], False
-                        )  # a derived value it reads could not be computed
+                    if o.status == "missing" and errors:  # a derived value it reads could not be computed?
+                        o = self.outcome(self.plan.nodes[i], False)
                     elif o.points is not None and possible is None:
                         o = replace(o, points=None)
                 results[i] = o

@@ -74,14 +74,15 @@ def ledger_rows(old: Result, new: Result, d: RoundDiff | None = None) -> list[li
     return rows
 
 
-def write_ledger(old: Result, new: Result, path: str | Path) -> Path:
-    """Write the 整改台账 comparing ``old`` and ``new`` (the same unit, two rounds) atomically."""
+def write_ledger(old: Result, new: Result, path: str | Path, d: RoundDiff | None = None) -> Path:
+    """Write the 整改台账 comparing ``old`` and ``new`` (the same unit, two rounds; ``d``: their diff, when
+    already made) atomically."""
     wb = Workbook()
     ws = wb.worksheets[0]
     ws.title = "整改台账"
     dates = " → ".join(r.unit.date.isoformat() if r.unit.date else "日期未填" for r in (old, new))
     title_row(ws, f"{new.unit.name} 整改台账（{dates}）", len(_COLS))
-    rows = ledger_rows(old, new) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 8]]
+    rows = ledger_rows(old, new, d) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 8]]
     last = table_sheet(ws, _COLS, rows, top=2, header=f"{new.unit.name} 整改台账")
     for text, fill in (("逾期", _LATE_FILL), ("已销号", _DONE_FILL)):
         ws.conditional_formatting.add(

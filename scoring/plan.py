@@ -63,9 +63,8 @@ class Node:
     rule: LeafRule | None = None
     checks: bool = False  # has applies_to or applicable: scoring asks whether it applies
     index: int = 0  # position in the plan's pre-order list
-    fixed: tuple[
-        Any, ...
-    ] = ()  # the result fields that do not depend on the submission (result.indicator_result)
+    # the result fields that do not depend on the submission (result.indicator_result)
+    fixed: tuple[Any, ...] = ()
     leaf_possible: Decimal | None = None  # full points when scored by points (None for 达标类)
     # for the engine's common path (no waivers or overrides): the leaf children that always apply, as
     # (index, rule.evaluate, code when the rule reads a manual rating, leaf_possible), their full points
@@ -180,7 +179,6 @@ class Plan:
         self.blank = dict.fromkeys(self.inputs)
         self.base = {**self.params, **self.blank}
         self.sources = [s.cite() for s in self.framework.source]
-        self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
         self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
 

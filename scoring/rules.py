@@ -1,8 +1,9 @@
 """Leaf rules: each rule kind compiled once into a closure that scores one indicator for one submission.
 
 A closure called with ``text=True`` also writes the explanation, the way an evaluator would check it by hand;
-the engine scores without it and calls again for the text when someone reads it (result.Later). One code
-path decides in both calls, so the text always explains the numbers it sits next to.
+the engine scores without it and calls again for the text when someone reads it (result.Later). Without text
+some rules take a quick path (numeric bounds resolved per unit type, a rating's outcome decided once per plan);
+a property test holds both calls to the same decision, so the text explains the numbers it sits next to.
 
 Points come back rounded half-up to the framework's precision (statuses are decided on the unrounded points).
 Rules run inside the engine's decimal context (PRECISION digits), so they call ``Expression.run`` directly.
@@ -455,14 +456,12 @@ def _checklist(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | 
             status = "met" if done == n else "unmet"
             why = f"{mark}：{done}/{n} 项 → {STATUS_TEXT[status]}" if text else ""
             return Outcome(status, None, counts[done], all_of, None, None, why)
-        if earned > possible:
-            earned_c, note = possible, "，封顶 "
-        else:
-            earned_c, note = earned, ""
+        capped = earned > possible
+        earned_c = possible if capped else earned
         status = _status_by_points(earned_c, possible)
         why = ""
         if text:
-            note = f"{note}{fmt(possible)}" if note else ""
+            note = f"，封顶 {fmt(possible)}" if capped else ""
             why = f"{mark}：得 {fmt(earned)} 分{note} → {STATUS_TEXT[status]}"
         return Outcome(status, half_up(earned_c, prec), counts[done], all_of, None, None, why)
 
@@ -571,7 +570,7 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
         p = half_up(Decimal(int(p)) if isinstance(p, bool) else p, prec)
         note = ""
         if possible is not None and p > possible:
-            p, note = possible, "，封顶 "
+            p, note = possible, f"，封顶 {fmt(possible)}"  # rare: written at once
         if p < 0:
             p, note = ZERO, "，不低于 0"
         if met is not None:
@@ -587,7 +586,6 @@ def _expression(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal |
             status = _status_by_points(p, possible)
         why = ""
         if text:
-            note = f"{note}{fmt(possible)}" if note == "，封顶 " else note
             why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
         return Outcome(status, half_up(p, prec) if note else p, None, None, None, None, why)
 

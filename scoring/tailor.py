@@ -206,9 +206,10 @@ def _mark_restandardised(fw: Framework, changed: set[str]) -> None:
     value it redefined, directly or through other derived values: their standard is no longer the original's."""
     if not changed:
         return
+    reads = {name: _names(d.expr) for name, d in fw.derived.items()}
     grew = True
     while grew:  # derived values computed from changed names are changed too
-        more = {name for name, d in fw.derived.items() if _names(d.expr) & changed} - changed
+        more = {name for name, names in reads.items() if names & changed} - changed
         changed |= more
         grew = bool(more)
     for ind in fw.walk():

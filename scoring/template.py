@@ -74,9 +74,8 @@ def _inputs_of(plan: Plan, names: Iterable[str], seen: set[str]) -> list[str]:
     derived = {d.name: d for d in plan.derived}
     out: list[str] = []
     stack = list(reversed(list(names)))
-    while (
-        stack
-    ):  # depth-first, in order (a stack, not a recursive closure holding the plan for the collector)
+    # depth-first, in order (a stack, not a recursive closure, which would hold the plan for the collector)
+    while stack:
         name = stack.pop()
         if name in derived:
             stack.extend(reversed(sorted(derived[name].expr.names)))

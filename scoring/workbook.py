@@ -258,18 +258,7 @@ def _resolve_percents(
                 for _, where, _, _, value in cells
             ]
     else:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb[SHEET]
-            percent = {
-                (row, col)
-                for _, _, row, col, _ in cells
-                if "%" in (ws.cell(row=row, column=col).number_format or "")
-            }
-        finally:
-            wb.close()
+        percent = _xlsx_percentages(path, wanted)
     for key, _, row, col, value in cells:
         if (row, col) in percent:
             target = evaluator_values if evaluator and col == COL_EVAL else values
@@ -279,6 +268,20 @@ def _resolve_percents(
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _xlsx_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .xlsx have a percent number format."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb[SHEET]
+        return {
+            (row, col) for row, col in wanted if "%" in (ws.cell(row=row, column=col).number_format or "")
+        }
+    finally:
+        wb.close()
 
 
 def _xls_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:

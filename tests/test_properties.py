@@ -140,6 +140,31 @@ def test_the_common_path_and_the_general_path_agree(sub):
     assert scoring.score(PLAN, sub).to_json() == scoring.score(GENERAL, sub).to_json()
 
 
+@common
+@given(submissions())
+def test_a_rule_decides_the_same_with_and_without_its_text(sub):
+    """Rules take quick paths when no text is asked for (numeric bounds resolved per unit type, a rating's
+    outcome decided once per plan); the call that writes the text must reach the same decision."""
+    from dataclasses import astuple, replace
+    from decimal import localcontext
+
+    from scoring.engine import values_of
+
+    ctx = values_of(PLAN, sub)
+    with localcontext() as dctx:
+        dctx.prec = 34
+        for node in PLAN.nodes:
+            if node.rule is None:
+                continue
+            manual = sub.manual.get(node.code)
+            quick = node.rule.evaluate(ctx, sub.unit.type, manual, False)
+            written = node.rule.evaluate(ctx, sub.unit.type, manual, True)
+            assert written.explanation, node.code
+            assert astuple(replace(quick, explanation="")) == astuple(replace(written, explanation="")), (
+                node.code
+            )
+
+
 @given(st.decimals(min_value=-1000, max_value=1000, places=3))
 def test_round_is_half_up(x):
     from decimal import ROUND_HALF_UP
