@@ -338,14 +338,77 @@ def _oversized(root: Node, max_nodes: int) -> Node | None:
     return None
 
 
-def _pure_python_error(text: str) -> yaml.YAMLError | None:
-    """The pure-Python parser's account of a syntax error: clearer text and a snippet (errors are rare)."""
+def _scan_events(text: str, file: str, limits: Limits, loader: type) -> tuple[int, bool]:
+    """Walk the event stream (produced without recursion), refusing depth and extra documents before composing.
+
+    Returns the number of node events and whether any alias was seen, so a tree can skip the alias-bomb check.
+    """
+    depth = 0
+    docs = 0
+    aliases = False
+    nodes = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            aliases = aliases or isinstance(event, yaml.AliasEvent)
+        if isinstance(event, yaml.DocumentStartEvent):
+            docs += 1
+            if docs > 1:
+                raise _fail(
+                    file,
+                    event,
+                    "yaml-multi-document",
+                    "一个框架文件只能包含一个 YAML 文档（去掉多余的 “---”）",
+                    "a framework file holds one YAML document (remove the extra '---')",
+                    (),
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limits.max_depth:
+                raise _too_deep(file, event, limits)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return nodes, aliases
+
+
+def _too_deep(file: str, at: Any, limits: Limits) -> _Fail:
+    return _fail(
+        file,
+        at,
+        "yaml-too-deep",
+        f"嵌套超过 {limits.max_depth} 层，已拒绝读取",
+        f"nesting deeper than {limits.max_depth} levels; refused",
+        (),
+    )
+
+
+# libyaml 0.2.6 (bundled from PyYAML 6.0.4) refuses more than 1000 nested levels while its scanner looks ahead
+# for a simple key, so on one long line of "[" it fails before the events reach our own, lower depth limit.
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
+def _syntax_problem(text: str, file: str, limits: Limits, exc: yaml.YAMLError) -> Problem:
+    """Word a parser error with the pure-Python parser's clearer text and snippet (errors are rare).
+
+    A libyaml nesting refusal means our own, lower depth limit was passed first: the pure-Python parser, run over
+    the text up to where libyaml stopped (at most 1000 levels, so its quadratic look-ahead stays cheap), finds
+    the level our limit refuses and its position.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None and getattr(exc, "problem", None) == _LIBYAML_TOO_DEEP:
+        try:
+            _scan_events(text[: mark.index], file, limits, yaml.SafeLoader)
+        except _Fail as f:
+            return f.problem
+        except yaml.YAMLError:
+            pass
+        return _too_deep(file, mark, limits).problem
     try:
         for _ in yaml.parse(text, Loader=yaml.SafeLoader):
             pass
-    except yaml.YAMLError as exc:
-        return exc
-    return None
+    except yaml.YAMLError as pure:
+        return _yaml_problem(file, pure)
+    return _yaml_problem(file, exc)
 
 
 def load_yaml_text(
@@ -363,45 +426,13 @@ def load_yaml_text(
                 )
             ]
         )
-    # Pass 1: the event stream is produced without recursion, so depth is checked before composing.
-    depth = 0
-    docs = 0
-    aliases = False
-    nodes = 0
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
-            if isinstance(event, yaml.NodeEvent):
-                nodes += 1
-                aliases = aliases or isinstance(event, yaml.AliasEvent)
-            if isinstance(event, yaml.DocumentStartEvent):
-                docs += 1
-                if docs > 1:
-                    raise _fail(
-                        file,
-                        event,
-                        "yaml-multi-document",
-                        "一个框架文件只能包含一个 YAML 文档（去掉多余的 “---”）",
-                        "a framework file holds one YAML document (remove the extra '---')",
-                        (),
-                    )
-            elif isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > limits.max_depth:
-                    raise _fail(
-                        file,
-                        event,
-                        "yaml-too-deep",
-                        f"嵌套超过 {limits.max_depth} 层，已拒绝读取",
-                        f"nesting deeper than {limits.max_depth} levels; refused",
-                        (),
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        nodes, aliases = _scan_events(text, file, limits, _LOADER)
         root = yaml.compose(text, Loader=_LOADER)
     except _Fail as f:
         raise FrameworkError([f.problem]) from None
     except yaml.YAMLError as exc:
-        raise FrameworkError([_yaml_problem(file, _pure_python_error(text) or exc)]) from None
+        raise FrameworkError([_syntax_problem(text, file, limits, exc)]) from None
     if root is None:
         return None, SourceMap(file)
     # Without aliases the graph is a tree of the nodes just counted: only an alias can make it grow.
