@@ -28,7 +28,7 @@ What it does, in one run:
 4. prints a table with PASS/FAIL against the targets and, with ``--json``, the figures as JSON at the end.
 
 Nothing here changes the engine; the script only uses the public API (``scoring.load_text``,
-``scoring.compile_plan``, ``scoring.score``, ``scoring.Submission``) and ``scoring.check.check``.
+``scoring.compile_plan``, ``scoring.score``, ``scoring.Submission``) and ``scoring.framework.check.check``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 import scoring
-from scoring.check import check as check_framework
+from scoring.framework.check import check as check_framework
 
 UNIT_TYPES = ("小学", "初中")
 SCALE = ("优秀", "良好", "合格", "不合格")

@@ -10,8 +10,8 @@ What it does, in one run:
 1. generates (seeded) a framework YAML with ``--inputs`` inputs (integer, number, percent, boolean, choice) and
    leaf indicators over them (threshold, bands, proportional, checklist per item and k-of-n, levels, deduction,
    a veto and a bonus); loads it with ``scoring.load_text`` (it must have no problem at all) and compiles it;
-2. writes one template with ``scoring.template.write_template`` and ``--files`` filled workbooks with
-   ``scoring.fill.fill_template`` from seeded random submissions, some values typed as text ("95%", "1,234",
+2. writes one template with ``scoring.io.template.write_template`` and ``--files`` filled workbooks with
+   ``scoring.io.fill.fill_template`` from seeded random submissions, some values typed as text ("95%", "1,234",
    "是", "√", full-width digits, padded choices). Generation is not timed;
 3. measures
    a. the reading floor: python-calamine alone (``CalamineWorkbook.from_path`` +
@@ -50,15 +50,19 @@ from pathlib import Path
 from typing import Any
 
 import scoring
-from scoring.batch import score_batch
-from scoring.check import check as check_framework
-from scoring.fill import fill_template
-from scoring.safety import check_file
-from scoring.summary import UnitRow
-from scoring.template import COL_ID, COL_SELF, META, SHEET, write_template
-from scoring.workbook import read_workbook
-from scoring.write import atomic_write, markdown
-from scoring.xlsx_report import text_width, unit_workbook, write_batch_summary, write_unit_report
+from scoring.engine.rows import UnitRow
+from scoring.framework.check import check as check_framework
+from scoring.io.files import atomic_write
+from scoring.io.fill import fill_template
+from scoring.io.layout import COL_ID, COL_SELF, META, SHEET
+from scoring.io.safety import check_file
+from scoring.io.template import write_template
+from scoring.io.workbook import read_workbook
+from scoring.io.xlsx import text_width
+from scoring.jobs.batch import score_batch
+from scoring.report.markdown import markdown
+from scoring.report.summary_xlsx import write_batch_summary
+from scoring.report.unit_xlsx import unit_workbook, write_unit_report
 
 UNIT_TYPES = ("小学", "初中")
 TYPE_WEIGHTS = {"integer": 28, "number": 18, "percent": 20, "boolean": 26, "choice": 8}
@@ -602,7 +606,7 @@ def profile(plan: scoring.Plan, files: list[Path], outroot: Path) -> None:
     import cProfile
     import pstats
 
-    from scoring.batch import score_file
+    from scoring.jobs.batch import score_file
 
     outdir = Path(tempfile.mkdtemp(prefix="profile-", dir=outroot))
     prof = cProfile.Profile()

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 import scoring
-from scoring.fill import fill_template
-from scoring.template import write_template
+from scoring.io.fill import fill_template
+from scoring.io.template import write_template
 
 HERE = Path(__file__).resolve().parent
 

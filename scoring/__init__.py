@@ -9,19 +9,19 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .cases import run_cases
-from .cohort import CohortResult, score_cohort
-from .diff import RoundDiff, diff
-from .engine import Options, score, split
-from .load import load_framework, load_text, validate_path
-from .model import Framework
-from .plan import Plan, compile_plan
+from .engine.cohort import CohortResult, score_cohort
+from .engine.diff import RoundDiff, diff
+from .engine.plan import Plan, compile_plan
+from .engine.result import IndicatorResult, RectificationItem, Result, result_from_json, result_to_json
+from .engine.score import Options, score, split
+from .engine.submission import Submission, submission_from_data
+from .framework.load import load_framework, load_text, validate_path
+from .framework.model import Framework
+from .framework.validate import validate
+from .io.read import read_submission
+from .jobs.cases import run_cases
 from .problems import FrameworkError, Problem, ScoringError, SubmissionError
-from .result import IndicatorResult, RectificationItem, Result, result_from_json, result_to_json
-from .submission import Submission, read_submission, submission_from_data
-from .validate import validate
+from .version import __version__
 
 __all__ = [
     "CohortResult",

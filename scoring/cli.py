@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from . import __version__
 from .problems import Lang, Report
+from .version import __version__
 
 if TYPE_CHECKING:
-    from .batch import FileOutcome
-    from .plan import Plan
-    from .result import Result
-    from .summary import UnitRow
+    from .engine.plan import Plan
+    from .engine.result import Result
+    from .engine.rows import UnitRow
+    from .jobs.batch import FileOutcome
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 IO_CODES = {"not-found", "io"}
@@ -62,7 +62,7 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, lang: Lang) -> None
 
     Check framework files (files, folders or shipped ids); report every problem in one run.
     """
-    from .validate import validate as run
+    from .framework.validate import validate as run
 
     report, count = run(paths)
     if count == 0:
@@ -101,7 +101,7 @@ def schema(name: str) -> None:
 
     Print the JSON Schema (draft 2020-12) of the framework, submission or result format.
     """
-    from .schema import dumps
+    from .io.schema import dumps
 
     click.echo(dumps(name), nl=False)
 
@@ -112,7 +112,7 @@ def frameworks(fmt: str) -> None:
     """列出内置框架（id、名称、版本、来源）。 List shipped frameworks."""
     import json
 
-    from .registry import entries
+    from .framework.registry import entries
 
     rows = entries()
     if fmt == "json":
@@ -140,8 +140,8 @@ def frameworks(fmt: str) -> None:
 
 def _load(framework: str, lang: Lang) -> Plan:
     """Load a framework for scoring, or print its problems and exit 1 (2 if it cannot be found)."""
-    from .load import load_framework
-    from .plan import compile_plan
+    from .engine.plan import compile_plan
+    from .framework.load import load_framework
     from .problems import FrameworkError
 
     try:
@@ -188,8 +188,8 @@ def score(
     <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch.
     A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
     """
-    from .batch import FORMATS, expand, score_batch
-    from .engine import Options
+    from .engine.score import Options
+    from .jobs.batch import FORMATS, expand, score_batch
 
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     unknown = set(formats) - set(FORMATS)
@@ -244,11 +244,11 @@ def score(
             plan.framework, files, outdir, formats=formats, workers=workers, options=options, on_file=report
         )
     if explain_codes:
-        from .batch import read_any
-        from .engine import score as run
-        from .engine import split
+        from .engine.rows import UnitRow
+        from .engine.score import score as run
+        from .engine.score import split
+        from .jobs.batch import read_any
         from .problems import ScoringError
-        from .summary import UnitRow
 
         for f in files:
             try:  # files that cannot be read are reported with the failures below
@@ -279,7 +279,7 @@ def score(
 
 
 def _row_line(row: UnitRow) -> str:
-    from .trace import fmt as show
+    from .framework.text import fmt as show
 
     head = (
         f"{row.name}：{show(row.total)} 分"
@@ -315,15 +315,16 @@ def cohort(
     县域评估.json / .xlsx / .md (表Ⅱ-2, 表Ⅲ, the verdict with reasons, 整改清单 per school and for the county).
     Exit 0 when every row was read (whatever the verdict), 1 when some could not be, 2 on usage errors.
     """
-    from .batch import expand, read_any
-    from .cohort import score_cohort, unit_framework
-    from .cohort_report import write_all
-    from .plan import compile_plan
+    from .engine.cohort import score_cohort
+    from .engine.plan import compile_plan
+    from .engine.rows import FailureRow
+    from .framework.load import unit_framework
+    from .framework.text import fmt as show
+    from .io.read import read_submission
+    from .io.table import read_table
+    from .jobs.batch import expand, read_any
     from .problems import ScoringError
-    from .submission import read_submission
-    from .summary import FailureRow
-    from .table import read_table
-    from .trace import fmt as show
+    from .report.cohort import write_all
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     plan = _load(framework, lang)
@@ -387,8 +388,8 @@ def cohort(
 @LANG
 def template(framework: str, out: str, unit_type: str | None, evaluator: bool, lang: Lang) -> None:
     """生成供学校填写的自评表（Excel）。 Write a self-assessment workbook template."""
+    from .io.template import write_template
     from .problems import ScoringError
-    from .template import write_template
 
     plan = _load(framework, lang)
     try:
@@ -415,7 +416,7 @@ def _explain(result: Result, code: str, lang: Lang) -> None:
             break
         click.echo("  " * (ind.depth - root.depth) + ind.explanation)
         for name, value in ind.inputs.items():
-            from .trace import fmt as show
+            from .framework.text import fmt as show
 
             click.echo("  " * (ind.depth - root.depth) + f"    · {name} = {show(value)}")
 
@@ -427,8 +428,8 @@ def _explain(result: Result, code: str, lang: Lang) -> None:
 @LANG
 def explain(framework: str, submission: str, codes: tuple[str, ...], lang: Lang) -> None:
     """打印指定指标（及其下级）的计算过程。 Print the trace of chosen indicators."""
-    from .batch import read_any
-    from .engine import score as run
+    from .engine.score import score as run
+    from .jobs.batch import read_any
     from .problems import ScoringError
 
     plan = _load(framework, lang)
@@ -447,9 +448,9 @@ def explain(framework: str, submission: str, codes: tuple[str, ...], lang: Lang)
 @LANG
 def test_cmd(paths: tuple[str, ...], lang: Lang) -> None:
     """运行框架文件中声明的测试用例；任何失败时退出码为 1。 Run the test cases declared with frameworks."""
-    from .cases import run_cases
-    from .load import validate_path
-    from .validate import framework_paths
+    from .framework.load import validate_path
+    from .framework.validate import framework_paths
+    from .jobs.cases import run_cases
 
     files, _ = framework_paths(paths)
     if not files:
@@ -498,8 +499,8 @@ def diff(old: str, new: str, fmt: str, ledger: str | None) -> None:
 
     from pydantic import ValidationError
 
-    from .diff import diff as compare
-    from .result import result_from_json
+    from .engine.diff import diff as compare
+    from .engine.result import result_from_json
 
     try:
         a = result_from_json(Path(old).read_bytes())
@@ -513,7 +514,7 @@ def diff(old: str, new: str, fmt: str, ledger: str | None) -> None:
     else:
         click.echo(d.text())
     if ledger:
-        from .ledger import write_ledger
+        from .report.ledger import write_ledger
 
         click.echo(f"整改台账：{write_ledger(a, b, ledger, d)}", err=fmt == "json")
 

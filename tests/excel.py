@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 import scoring
-from scoring.fill import fill_template
-from scoring.template import write_template
+from scoring.io.fill import fill_template
+from scoring.io.template import write_template
 
 PLAN = scoring.compile_plan(scoring.load_framework("demo-school"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scoring.load import validate_path
+from scoring.framework.load import validate_path
 from scoring.problems import Problem
 
 HEADER = 'id: t\nname: 测试\nversion: "1"\n'

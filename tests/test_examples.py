@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import scoring
-from scoring.workbook import read_workbook
+from scoring.io.workbook import read_workbook
 
 from .conftest import ROOT
 

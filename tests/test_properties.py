@@ -148,7 +148,7 @@ def test_a_rule_decides_the_same_with_and_without_its_text(sub):
     from dataclasses import astuple, replace
     from decimal import localcontext
 
-    from scoring.engine import values_of
+    from scoring.engine.score import values_of
 
     ctx = values_of(PLAN, sub)
     with localcontext() as dctx:
@@ -169,7 +169,7 @@ def test_a_rule_decides_the_same_with_and_without_its_text(sub):
 def test_round_is_half_up(x):
     from decimal import ROUND_HALF_UP
 
-    from scoring.expr import VarInfo, compile_expr
+    from scoring.framework.expr import VarInfo, compile_expr
 
     e = compile_expr("round(x, 2)", {"x": VarInfo("number")})
     assert e.evaluate({"x": x}) == x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -220,8 +220,8 @@ raw_values = st.one_of(
 @example({"n": 100.5, "p": -0.0, "i": -1, "j": 100, "b": False, "c": "无"})
 def test_the_engines_quick_reading_agrees_with_coerce(values):
     """The engine takes plain values without coerce(); whatever it takes or refuses, coerce agrees."""
-    from scoring.engine import Options, _Scorer
-    from scoring.submission import coerce
+    from scoring.engine.score import Options, _Scorer
+    from scoring.framework.values import coerce
 
     sub = scoring.Submission(unit={"name": "x", "type": "小学"}, values=values)
     got, problems = _Scorer(_KINDS, sub, Options()).values("final")

@@ -15,8 +15,8 @@ from decimal import Decimal
 import pytest
 
 import scoring
-from scoring.cohort import score_cohort
-from scoring.table import read_table
+from scoring.engine.cohort import score_cohort
+from scoring.io.table import read_table
 
 from .conftest import ROOT
 
@@ -98,7 +98,7 @@ def test_county_verdict(result):
     assert (result.names["units_all"], result.names["passed_all"]) == (19, 17)
     assert [v.code for v in county.vetoes if v.triggered] == []
     assert not county.provisional
-    from scoring.cohort_report import markdown
+    from scoring.report.cohort import markdown
 
     cited = "国务院教育督导委员会《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）"
     assert result.framework.sources[0] == cited

@@ -1,0 +1,110 @@
+"""Comparing two rounds: which 整改 items are closed (销号), still open, or new; score change per first-level indicator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..framework.text import fmt
+from .result import RectificationItem, Result
+
+
+@dataclass
+class ScoreChange:
+    code: str
+    name: str
+    old: Decimal | None
+    new: Decimal | None
+    old_status: str
+    new_status: str
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+
+@dataclass
+class RoundDiff:
+    closed: list[RectificationItem] = field(default_factory=list)  # 销号
+    still_open: list[RectificationItem] = field(default_factory=list)
+    new: list[RectificationItem] = field(default_factory=list)
+    # still open after the deadline the earlier round set (its item, with that deadline)
+    overdue: list[RectificationItem] = field(default_factory=list)
+    scores: list[ScoreChange] = field(default_factory=list)
+    total_old: Decimal | None = None
+    total_new: Decimal | None = None
+    grade_old: str | None = None
+    grade_new: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No item closed or new and no score changed."""
+        return (
+            not self.closed
+            and not self.new
+            and all(s.delta in (None, 0) and s.old_status == s.new_status for s in self.scores)
+            and self.total_old == self.total_new
+        )
+
+    def text(self) -> str:
+        out = []
+        if self.total_old is not None or self.total_new is not None:
+            out.append(
+                f"总分：{fmt(self.total_old)} → {fmt(self.total_new)}；等级：{self.grade_old or '—'} → {self.grade_new or '—'}"
+            )
+        out.append("一级指标得分变化：")
+        for s in self.scores:
+            d = s.delta
+            sign = "" if d is None else (f"（{'+' if d >= 0 else ''}{fmt(d)}）")
+            out.append(
+                f"  {s.code} {s.name}：{fmt(s.old) if s.old is not None else s.old_status} → {fmt(s.new) if s.new is not None else s.new_status}{sign}"
+            )
+        late = {item_key(it): it.deadline for it in self.overdue}
+        for title, items, marked in (
+            ("已销号", self.closed, {}),
+            ("仍未整改", self.still_open, late),
+            ("新增问题", self.new, {}),
+        ):
+            out.append(
+                f"{title}（{len(items)} 项" + (f"，其中逾期 {len(marked)} 项" if marked else "") + "）："
+            )
+            for it in items:
+                due = marked.get(item_key(it))
+                out.append(f"  {it.code} {it.problem}" + (f"（逾期：上轮限期 {fmt(due)}）" if due else ""))
+        return "\n".join(out)
+
+
+def item_key(item: RectificationItem) -> tuple[str, str]:
+    """Items of two rounds are the same item when they are about the same indicator (or veto)."""
+    return (item.kind if item.kind == "veto" else "indicator", item.code)
+
+
+def diff(old: Result, new: Result) -> RoundDiff:
+    """Items are matched by indicator (or veto) code: a problem on the same indicator is the same item."""
+    old_items = {item_key(i): i for i in old.rectification}
+    new_items = {item_key(i): i for i in new.rectification}
+    d = RoundDiff(total_old=old.total, total_new=new.total, grade_old=old.grade, grade_new=new.grade)
+    d.closed = [i for k, i in old_items.items() if k not in new_items]
+    d.still_open = [i for k, i in new_items.items() if k in old_items]
+    d.new = [i for k, i in new_items.items() if k not in old_items]
+    when = new.unit.date
+    for k in new_items:
+        before = old_items.get(k)
+        if before is not None and when is not None and before.deadline is not None and before.deadline < when:
+            d.overdue.append(before)
+    old_top = {i.code: i for i in old.indicators if i.depth == 1}
+    for ind in new.indicators:
+        if ind.depth != 1:
+            continue
+        o = old_top.get(ind.code)
+        d.scores.append(
+            ScoreChange(
+                ind.code,
+                ind.name,
+                o.points if o else None,
+                ind.points,
+                o.status_zh if o else "—",
+                ind.status_zh,
+            )
+        )
+    return d

@@ -1,0 +1,1 @@
+"""Frameworks: the YAML source, the models, expressions, rule kinds, tailoring, checks, loading and the registry."""

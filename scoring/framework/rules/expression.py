@@ -1,0 +1,56 @@
+"""``expression``: anything else — an expression giving the points, and optionally one saying whether it is 达标."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from .. import expr as ex
+from ..model import ExpressionRule, Indicator
+from ..text import Template, fmt, half_up
+from .base import STATUS_TEXT, ZERO, CheckContext, LeafRule, Outcome, RuleContext, status_by_points
+
+
+def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
+    points = ctx.compile(rule.points)
+    met = ctx.compile(rule.met) if rule.met else None
+    template = Template(rule.points)
+    prec = ctx.precision
+    names = tuple(sorted(points.names | (met.names if met else frozenset())))
+
+    def evaluate(
+        values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
+    ) -> Outcome:
+        p = points.run(values)
+        if p is None:
+            return Outcome("missing", explanation=f"{template.render(values)} → 缺报" if text else "")
+        p = half_up(Decimal(int(p)) if isinstance(p, bool) else p, prec)
+        note = ""
+        if possible is not None and p > possible:
+            p, note = possible, f"，封顶 {fmt(possible)}"  # rare: written at once
+        if p < 0:
+            p, note = ZERO, "，不低于 0"
+        if met is not None:
+            m = met.run(values)
+            status = (
+                "missing"
+                if m is None
+                else ("met" if m else status_by_points(p, possible) if p > 0 else "unmet")
+            )
+            if m is False and status == "met":
+                status = "partial"
+        else:
+            status = status_by_points(p, possible)
+        why = ""
+        if text:
+            why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
+        return Outcome(status, half_up(p, prec) if note else p, None, None, None, None, why)
+
+    return LeafRule("expression", evaluate, names, None)
+
+
+def check(c: CheckContext, ind: Indicator, rule: ExpressionRule) -> None:
+    c.expression(rule, ("points",), rule.points, ex.NUMBER)
+    if rule.met:
+        c.expression(rule, ("met",), rule.met, ex.BOOL)

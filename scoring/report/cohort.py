@@ -1,0 +1,192 @@
+"""The county report: 表Ⅱ-2 (each unit's values, 达标项数, pass or not, items only at 85 %), 表Ⅲ (全县平均值 and
+差异系数 per indicator and phase), the verdict with its reasons, and the 整改清单 per failing school and for the
+county — as Markdown and as a workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from ..engine.cohort import CohortResult
+from ..framework.rules.base import STATUS_ZH
+from ..framework.text import fmt
+from ..io.files import atomic_write
+from ..io.xlsx import Col, save_workbook, table_sheet, title_row
+
+_ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
+    Col("指标", 6),
+    Col("问题", 20, 60, wrap=True),
+    Col("整改要求", 20, 50, wrap=True),
+    Col("责任部门", 8, 20),
+    Col("完成时限", 10),
+    Col("优先级", 6),
+)
+
+
+def _verdict(r: CohortResult) -> str:
+    return "通过认定" if r.passed else ("不予认定" if r.passed is False else "暂定（有缺报或待评项）")
+
+
+def _units_rows(r: CohortResult, codes: list[str]) -> list[list]:
+    rows = []
+    for ln in r.units:
+        note = "、".join(f"{c}达到标准的85%以上" for c in ln.floor_only)
+        failed = [c for c in codes if ln.statuses.get(c) not in ("met",)]
+        rows.append(
+            [
+                ln.school,
+                ln.school_type or "",
+                ln.group or "",
+                ln.weight,
+                *[ln.values.get(c) for c in codes],
+                ln.met,
+                "是" if ln.passed else ("否" if ln.passed is False else "待定"),
+                ("未达标：" + "、".join(failed) if failed else "全部达标") + (f"；{note}" if note else ""),
+            ]
+        )
+    return rows
+
+
+def _stats_rows(r: CohortResult) -> list[list]:
+    groups = list(dict.fromkeys(s.group for s in r.stats))
+    by = {(s.indicator, s.group): s for s in r.stats}
+    rows = []
+    for code in dict.fromkeys(s.indicator for s in r.stats):
+        name = next(s.name for s in r.stats if s.indicator == code)
+        row: list = [code, name]
+        for g in groups:
+            s = by[(code, g)]
+            row += [s.mean, s.cv, s.units, f"{s.met}/{s.units}" if s.units else "—"]
+        rows.append(row)
+    return rows
+
+
+def markdown(r: CohortResult) -> str:
+    codes = list(dict.fromkeys(s.indicator for s in r.stats))
+    groups = list(dict.fromkeys(s.group for s in r.stats))
+    out = [f"# {r.county.unit.name} {r.framework.name} 评估结果", ""]
+    out.append(
+        f"- 框架：{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}"
+    )
+    if r.framework.sources:
+        out.append(f"- 评估依据：{'；'.join(r.framework.sources)}")
+    out.append(f"- **结论：{_verdict(r)}**")
+    out.append(
+        f"- 评估单位 {len(r.units)} 个（一贯制学校按学段拆分）；达标 {sum(1 for u in r.units if u.passed)} 个"
+    )
+    if r.reasons:
+        out += ["", "## 未通过的原因", ""] + [f"- {x}" for x in r.reasons]
+    out += ["", "## 表Ⅱ-2 学校资源配置指标", ""]
+    out.append("| 学校 | 类型 | 学段 | 在校生 | " + " | ".join(codes) + " | 达标项数 | 是否达标 | 备注 |")
+    out.append("|" + "---|" * (len(codes) + 7))
+    for row in _units_rows(r, codes):
+        out.append("| " + " | ".join(fmt(v) if v is not None else "—" for v in row) + " |")
+    out += ["", "## 表Ⅲ 全县平均值与差异系数（差异系数按在校生数加权，保留三位小数）", ""]
+    head = (
+        "| 编码 | 指标 | "
+        + " | ".join(f"{g}平均值 | {g}差异系数 | {g}学校数 | {g}达标" for g in groups)
+        + " |"
+    )
+    out += [head, "|" + "---|" * (2 + 4 * len(groups))]
+    for row in _stats_rows(r):
+        out.append("| " + " | ".join(fmt(v) if v is not None else "—" for v in row) + " |")
+    out += ["", "## 县级指标", "", "| 编码 | 指标 | 状态 | 计算过程 |", "|---|---|---|---|"]
+    for i in r.county.indicators:
+        out.append(
+            f"| {i.code} | {'　' * (i.depth - 1)}{i.name} | {STATUS_ZH[i.status]} | {i.explanation.split('：', 1)[-1].replace('|', '/')} |"
+        )
+    out += ["", "## 学校整改清单", ""]
+    failing = [u for u in r.units if not u.passed]
+    if not failing:
+        out.append("所有学校均达标。")
+    for u in failing:
+        out.append(f"### {u.name}")
+        out += [
+            f"- {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）"
+            for it in u.rectification
+        ] or ["- —"]
+    out += ["", "## 县域整改清单", ""]
+    out += [
+        f"{it.no}. {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）"
+        for it in r.county.rectification
+    ] or ["无。"]
+    if r.failures:
+        out += ["", "## 无法读取", ""] + [f"- {f.file}：{'；'.join(f.reasons)}" for f in r.failures]
+    return "\n".join(out) + "\n"
+
+
+def write_workbook(r: CohortResult, path: str | Path) -> Path:
+    codes = list(dict.fromkeys(s.indicator for s in r.stats))
+    groups = list(dict.fromkeys(s.group for s in r.stats))
+    wb = Workbook()
+    ws = wb.worksheets[0]  # the sheet a new workbook starts with
+    ws.title = "县域结论"
+    title_row(ws, f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}", 4)
+    rows: list[list[Any]] = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
+    table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
+    units = wb.create_sheet("表Ⅱ-2")
+    cols = [Col("学校", 12, 30), Col("类型", 6, 14), Col("学段", 6), Col("在校生", 6)] + [
+        Col(c, 8, 12) for c in codes
+    ]
+    cols += [Col("达标项数", 6), Col("是否达标", 6, center=True), Col("备注", 20, 60, wrap=True)]
+    table_sheet(units, cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
+    stats = wb.create_sheet("表Ⅲ")
+    cols = [Col("编码", 6), Col("指标", 16, 36, wrap=True)]
+    for g in groups:
+        cols += [Col(f"{g}平均值", 10), Col(f"{g}差异系数", 10), Col(f"{g}学校数", 8), Col(f"{g}达标", 8)]
+    table_sheet(stats, cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
+    county = wb.create_sheet("县级指标")
+    rows = [
+        [i.code, i.name, STATUS_ZH[i.status], i.explanation.split("：", 1)[-1]] for i in r.county.indicators
+    ]
+    table_sheet(
+        county,
+        [Col("编码", 6), Col("指标", 16, 40, wrap=True), Col("状态", 6), Col("计算过程", 30, 90, wrap=True)],
+        rows,
+    )
+    items = wb.create_sheet("学校整改清单")
+    rows = [
+        [u.name, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
+        for u in r.units
+        if not u.passed
+        for it in u.rectification
+    ]
+    table_sheet(
+        items,
+        [Col("学校", 12, 30), *_ITEM_COLS],
+        rows,
+    )
+    county_items = wb.create_sheet("县域整改清单")
+    rows = [
+        [it.no, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
+        for it in r.county.rectification
+    ]
+    table_sheet(
+        county_items,
+        [Col("序号", 4), *_ITEM_COLS],
+        rows,
+    )
+    if r.failures:
+        bad = wb.create_sheet("无法读取")
+        table_sheet(
+            bad,
+            [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
+            [[f.file, "\n".join(f.reasons)] for f in r.failures],
+        )
+    return save_workbook(wb, path)
+
+
+def write_all(
+    r: CohortResult, outdir: str | Path, formats: tuple[str, ...] = ("json", "xlsx", "md")
+) -> list[Path]:
+    out = Path(outdir)
+    written = []
+    if "json" in formats:
+        written.append(atomic_write(out / "县域评估.json", r.to_json()))
+    if "md" in formats:
+        written.append(atomic_write(out / "县域评估.md", markdown(r)))
+    if "xlsx" in formats:
+        written.append(write_workbook(r, out / "县域评估.xlsx"))
+    return written

@@ -1,0 +1,91 @@
+"""整改台账: two rounds' 整改 items in one workbook — closed (销号), still open (逾期 past the earlier deadline),
+new — with empty columns for the school's measures and the 督学's verification, as a 督导室 keeps its ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+
+from ..engine.diff import RoundDiff, diff, item_key
+from ..engine.result import RectificationItem, Result
+from ..io.xlsx import Col, save_workbook, table_sheet, title_row
+
+_COLS = [
+    Col("序号", 5, 6, center=True),
+    Col("状态", 8, 10, center=True),
+    Col("指标编码", 8, 12),
+    Col("指标", 10, 24, wrap=True),
+    Col("上轮问题", 16, 40, wrap=True),
+    Col("本轮情况", 16, 40, wrap=True),
+    Col("整改要求", 16, 40, wrap=True),
+    Col("依据", 10, 28, wrap=True),
+    Col("责任部门", 8, 14, wrap=True),
+    Col("上轮完成时限", 11, 12, center=True),
+    Col("本轮完成时限", 11, 12, center=True),
+    Col("销号日期", 11, 12, center=True),
+    Col("整改措施与进展（学校填写）", 20, 40, wrap=True),
+    Col("核查结论（督学填写）", 16, 30, wrap=True),
+]
+_LATE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+_DONE_FILL = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
+
+
+def _row(
+    status: str, before: RectificationItem | None, now: RectificationItem | None, closed: Any
+) -> list[Any]:
+    item = now or before
+    assert item is not None
+    return [
+        None,  # numbered below
+        status,
+        item.code,
+        item.name,
+        before.problem if before else None,
+        now.problem if now else "已整改（本轮未再发现）",
+        item.requirement,
+        item.basis,
+        item.owner,
+        before.deadline if before else None,
+        now.deadline if now else None,
+        closed,
+        "",  # left empty to be filled in (None would show —)
+        "",
+    ]
+
+
+def ledger_rows(old: Result, new: Result, d: RoundDiff | None = None) -> list[list[Any]]:
+    """The ledger's rows: overdue first, then still open, new, and closed; each in the newer round's order."""
+    d = d or diff(old, new)
+    before = {item_key(i): i for i in old.rectification}
+    late = {item_key(i) for i in d.overdue}
+    rows = [
+        _row("逾期" if item_key(i) in late else "仍未整改", before.get(item_key(i)), i, None)
+        for i in d.still_open
+    ]
+    rows.sort(key=lambda r: r[1] != "逾期")
+    rows += [_row("新增", None, i, None) for i in d.new]
+    rows += [_row("已销号", i, None, new.unit.date) for i in d.closed]
+    for no, row in enumerate(rows, start=1):
+        row[0] = no
+    return rows
+
+
+def write_ledger(old: Result, new: Result, path: str | Path, d: RoundDiff | None = None) -> Path:
+    """Write the 整改台账 comparing ``old`` and ``new`` (the same unit, two rounds; ``d``: their diff, when
+    already made) atomically."""
+    wb = Workbook()
+    ws = wb.worksheets[0]
+    ws.title = "整改台账"
+    dates = " → ".join(r.unit.date.isoformat() if r.unit.date else "日期未填" for r in (old, new))
+    title_row(ws, f"{new.unit.name} 整改台账（{dates}）", len(_COLS))
+    rows = ledger_rows(old, new, d) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 8]]
+    last = table_sheet(ws, _COLS, rows, top=2, header=f"{new.unit.name} 整改台账")
+    for text, fill in (("逾期", _LATE_FILL), ("已销号", _DONE_FILL)):
+        ws.conditional_formatting.add(
+            f"B3:B{last}", CellIsRule(operator="equal", formula=[f'"{text}"'], fill=fill)
+        )
+    return save_workbook(wb, path)

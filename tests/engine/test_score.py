@@ -1,0 +1,350 @@
+"""Totals, bonus, grades, the three veto forms, waivers, overrides, 自评/督评, bad submissions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import scoring
+import scoring.io.schema
+from scoring.engine.result import result_from_json
+
+from ..helpers import D, plan_of, run
+
+BODY = """
+scoring: {method: points, total: 100}
+inputs:
+  s: {label: 得分率, type: percent, min: 0, max: 100}
+  accident: {label: 重大事故, type: boolean}
+  tutoring: {label: 有偿补课, type: boolean}
+  ethics: {label: 师德违规, type: integer, min: 0}
+  award: {label: 表彰, type: integer, min: 0}
+indicators:
+  - {code: A, name: 综合, points: 100, rule: {proportional: {value: s, target: 100}}}
+vetoes:
+  - {code: V1, when: accident, effect: fail, reason: 重大安全责任事故}
+  - {code: V2, when: tutoring, effect: {downgrade: 1}, reason: 有偿补课}
+  - {code: V3, when: ethics >= 1, effect: {cap: 良好}, reason: 师德违规}
+bonus:
+  cap: 5
+  items:
+    - {code: B1, name: 表彰, points: "award * 2"}
+grades:
+  - {name: 优秀, at_least: 90}
+  - {name: 良好, at_least: 80}
+  - {name: 合格, at_least: 65}
+  - {name: 不合格}
+"""
+CLEAN = {"accident": False, "tutoring": False, "ethics": 0, "award": 0}
+
+
+@pytest.mark.parametrize(
+    ("s", "grade"),
+    [("100", "优秀"), ("90", "优秀"), ("89.99", "良好"), ("80", "良好"), ("65", "合格"), ("64.99", "不合格")],
+)
+def test_grade_cut_scores_are_inclusive(s, grade):
+    assert run(plan_of(BODY), {**CLEAN, "s": s}).grade == grade
+
+
+def test_bonus_is_capped():
+    res = run(plan_of(BODY), {**CLEAN, "s": 80, "award": 4})
+    assert (res.bonus_total, res.total, res.grade) == (D(5), D("85.00"), "良好")
+
+
+@pytest.mark.parametrize(
+    ("over", "grade", "before", "passed"),
+    [
+        ({"tutoring": True}, "良好", "优秀", None),
+        ({"ethics": 2}, "良好", "优秀", None),
+        ({"tutoring": True, "ethics": 1}, "良好", "优秀", None),
+        ({"accident": True}, "不合格", "优秀", False),
+    ],
+)
+def test_three_veto_forms(over, grade, before, passed):
+    res = run(plan_of(BODY), {**CLEAN, "s": 95, **over})
+    assert (res.grade, res.grade_before_vetoes, res.passed) == (grade, before, passed)
+    assert res.rectification[0].kind == "veto" and res.rectification[0].priority == "高"
+
+
+def test_downgrade_from_the_lowest_grade_stays_there():
+    assert run(plan_of(BODY), {**CLEAN, "s": 10, "tutoring": True}).grade == "不合格"
+
+
+def test_veto_with_missing_data_is_undecided_not_passed():
+    res = run(plan_of(BODY), {"s": 95, "tutoring": False, "ethics": 0, "award": 0})
+    v1 = next(v for v in res.vetoes if v.code == "V1")
+    assert v1.triggered is None
+
+
+def test_every_bad_value_is_reported_at_once():
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan_of(BODY), {"s": "很多", "ethics": -1, "accident": "也许", "nope": 1})
+    codes = sorted((p.code, p.path) for p in err.value.problems)
+    assert codes == [
+        ("bad-value", ("values", "accident")),
+        ("bad-value", ("values", "ethics")),
+        ("bad-value", ("values", "s")),
+        ("unknown-input", ("values", "nope")),
+    ]
+    assert any("不能小于 0" in p.message_zh for p in err.value.problems)
+
+
+def test_human_typed_values_are_understood():
+    res = run(
+        plan_of(BODY), {"s": "９５％", "accident": "否", "tutoring": "×", "ethics": " 0 ", "award": "０"}
+    )
+    assert res.total == D("95.00")
+
+
+TWO_CHECKLISTS = """
+inputs:
+  x: {label: 甲, type: boolean}
+indicators:
+  - {code: A, name: 甲, points: 6, rule: {checklist: {items: [{label: 甲, when: x, points: 6}]}}}
+  - {code: B, name: 乙, points: 4, rule: {checklist: {items: [{label: 乙, when: x, points: 4}]}}}
+"""
+
+
+def test_waiver_and_override_are_recorded():
+    plan = plan_of(TWO_CHECKLISTS)
+    res = run(
+        plan,
+        {"x": False},
+        waivers=[{"indicator": "B", "by": "王督学", "at": "2026-06-01", "reason": "校舍改造中"}],
+        overrides=[{"indicator": "A", "points": 3, "by": "李督学", "reason": "现场核实部分完成"}],
+    )
+    assert res.indicator("B").status == "waived"
+    assert res.indicator("A").points == D(3)
+    assert res.total == D("5.00")  # 3 × 10 ÷ 6: the waived item leaves the denominator
+    assert [(c.kind, c.old, c.new) for c in res.changes] == [
+        ("override", "未达标 0.00 分", "部分达标 3 分"),
+        ("waiver", "参与评分", "已豁免"),
+    ]
+
+
+def test_a_waiver_counts_until_it_expires():
+    plan = plan_of(TWO_CHECKLISTS)
+    waiver = {"indicator": "B", "by": "王督学", "at": "2026-03-01", "reason": "校舍改造中"}
+    on_time = run(plan, {"x": True}, waivers=[{**waiver, "expires": "2026-06-01"}])  # evaluated 2026-06-01
+    assert on_time.indicator("B").status == "waived" and on_time.total == D("10.00")
+    assert [c.new for c in on_time.changes] == ["已豁免（至 2026-06-01）"]
+    late = run(plan, {"x": False}, waivers=[{**waiver, "expires": "2026-05-31"}])
+    assert late.indicator("B").status == "unmet" and late.total == D("0.00")
+    assert [(c.indicator, c.old, c.new) for c in late.changes] == [
+        ("B", "已豁免（至 2026-05-31）", "豁免已于评估日 2026-06-01 前到期，参与评分")
+    ]
+    assert [i.code for i in late.rectification] == ["A", "B"]
+    undated = scoring.score(
+        plan,
+        scoring.Submission(
+            unit={"name": "测试学校", "type": "小学"},
+            values={"x": True},
+            waivers=[{**waiver, "expires": "2026-05-31"}],
+        ),
+    )
+    assert undated.indicator("B").status == "waived"
+    assert [c.new for c in undated.changes] == ["已豁免（至 2026-05-31，评估日期未填，未核对是否到期）"]
+
+
+def test_evaluator_values_win_and_inflated_self_values_are_flagged():
+    plan = plan_of(BODY)
+    res = run(plan, {**CLEAN, "s": 95}, evaluator_values={"s": 80})
+    assert (res.total, res.self_total) == (D("80.00"), D("95.00"))
+    assert [(g.input, g.difference) for g in res.gap_flags] == [("s", "自评 95，督评 80，相差 18.8%")]
+
+
+def test_result_json_round_trip_and_schema():
+    import jsonschema
+
+    res = run(plan_of(BODY), {**CLEAN, "s": "87.5", "tutoring": True})
+    assert result_from_json(res.to_json()) == res
+    import json
+
+    jsonschema.validate(json.loads(res.to_json()), scoring.io.schema.json_schema("result"))
+
+
+def test_scoring_is_deterministic_and_thread_safe():
+    plan = plan_of(BODY)
+    expected = [run(plan, {**CLEAN, "s": str(i)}).to_json() for i in range(40)]
+    got: dict[int, str] = {}
+
+    def work(i: int) -> None:
+        got[i] = run(plan, {**CLEAN, "s": str(i)}).to_json()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [got[i] for i in range(40)] == expected
+
+
+def test_submission_schema_and_reading(tmp_path):
+    import json
+
+    import jsonschema
+
+    p = tmp_path / "s.json"
+    p.write_text(
+        json.dumps({"unit": {"name": "甲校", "type": "小学", "date": "2026-06-01"}, "values": {"s": 1.25}}),
+        "utf-8",
+    )
+    sub = scoring.read_submission(p)
+    assert sub.values["s"] == D("1.25")  # JSON floats read as exact decimals
+    jsonschema.Draft202012Validator.check_schema(scoring.io.schema.json_schema("submission"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"unit": {"name": "甲校"}, "valus": {}}', "utf-8")
+    with pytest.raises(scoring.SubmissionError) as err:
+        scoring.read_submission(bad)
+    assert "valus" in err.value.problems[0].message_zh
+
+
+def test_two_downgrade_vetoes_lower_one_step_not_two():
+    body = BODY.replace(
+        "  - {code: V3, when: ethics >= 1, effect: {cap: 良好}, reason: 师德违规}",
+        "  - {code: V3, when: ethics >= 1, effect: {downgrade: 1}, reason: 师德违规}",
+    )
+    res = run(plan_of(body), {**CLEAN, "s": 95, "tutoring": True, "ethics": 1})
+    assert (res.grade_before_vetoes, res.grade) == ("优秀", "良好")
+
+
+def test_the_total_says_how_it_was_reached():
+    """12 × 10 = 120 points written, reported out of 100 (义务教育质量评价指南 style): the rescaling is spelled out."""
+    body = """
+scoring: {method: points, total: 100, check_sums: false}
+inputs:
+  a: {label: 甲, type: number, min: 0, max: 60}
+  b: {label: 乙, type: number, min: 0, max: 60}
+indicators:
+  - {code: A, name: 甲, points: 60, rule: {proportional: {value: a, target: 60}}}
+  - {code: B, name: 乙, points: 60, rule: {proportional: {value: b, target: 60}}}
+bonus:
+  cap: 5
+  items:
+    - {code: X, name: 表彰, points: "2"}
+"""
+    res = run(plan_of(body), {"a": 54, "b": 30})
+    assert res.total == D("72.00")
+    assert res.total_explanation == (
+        "一级指标得分 54.00 + 30.00 = 84.00（满分 120），按 100 分折算：84.00 × 100 ÷ 120 = 70.00；加分 2.00；总分 72.00"
+    )
+    plain = run(plan_of(BODY), {**CLEAN, "s": "87.5"})
+    assert plain.total_explanation == "一级指标得分 87.50 = 87.50（满分 100）；总分 87.50"
+
+
+def test_evidence_is_kept_and_checked():
+    plan = plan_of(BODY)
+    res = run(
+        plan, {**CLEAN, "s": "90"}, evidence={"A": ["课表.pdf", "照片1.jpg"], "s": ["统计表.xlsx"], "V1": []}
+    )
+    assert res.evidence == {"A": ["课表.pdf", "照片1.jpg"], "s": ["统计表.xlsx"]}  # V1: nothing given
+    assert result_from_json(res.to_json()).evidence == res.evidence
+    from scoring.report.markdown import markdown
+
+    text = markdown(res)
+    assert "## 佐证材料" in text and "- A 综合：课表.pdf、照片1.jpg" in text and "- s：统计表.xlsx" in text
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {**CLEAN, "s": "90"}, evidence={"Z9": ["x.pdf"]})
+    assert [(p.code, p.path) for p in err.value.problems] == [("unknown-evidence", ("evidence", "Z9"))]
+
+
+def test_vetoes_say_when_they_are_local_or_unverified():
+    from scoring.report.markdown import markdown
+
+    shipped = scoring.compile_plan(scoring.load_framework("gov-duty-county"))
+    marks = {v.veto.code: (v.veto.local, v.veto.verified) for v in shipped.vetoes}
+    assert marks["D1"] == (True, False) and marks["C1"] == (True, True)
+    body = BODY.replace("reason: 有偿补课}", "reason: 有偿补课, local: true, verified: false}")
+    res = run(plan_of(body), {**CLEAN, "s": "95", "tutoring": True})
+    v2 = next(v for v in res.vetoes if v.code == "V2")
+    assert (v2.triggered, v2.local, v2.verified) == (True, True, False)
+    assert "| V2 | 有偿补课（地方）（待核） | 降低 1 个等次 | 触发 |" in markdown(res)
+
+
+def test_results_cite_the_frameworks_documents():
+    from scoring.report.markdown import markdown
+
+    header = (
+        'id: t\nname: 测试框架\nversion: "1"\napplies_to: [小学, 初中]\nsource:\n'
+        "  - {title: 县域义务教育优质均衡发展督导评估办法, number: 教督〔2017〕6号, issuer: 国务院教育督导委员会, "
+        "grade: V-sec}\n"
+        "  - {title: 某区考评细则, date: 2024-03, grade: UNVERIFIED}\n"
+    )
+    res = run(plan_of(BODY, header), {**CLEAN, "s": "90"})
+    assert res.framework.sources == [
+        "国务院教育督导委员会《县域义务教育优质均衡发展督导评估办法》（教督〔2017〕6号）",
+        "《某区考评细则》（2024-03）（待核）",
+    ]
+    assert result_from_json(res.to_json()).framework.sources == res.framework.sources
+    assert f"- 评估依据：{'；'.join(res.framework.sources)}" in markdown(res)
+    assert run(plan_of(BODY), {**CLEAN, "s": "90"}).framework.sources == []
+
+
+def test_a_grade_can_require_every_first_level_indicators_score_rate():
+    """福建 标准化学校 style: 合格 needs the total and every first-level indicator at 85 % of its points or more."""
+    plan = plan_of(
+        """
+inputs:
+  a: {label: 甲得分, type: number, min: 0, max: 60}
+  b: {label: 乙得分, type: number, min: 0, max: 40}
+indicators:
+  - {code: A, name: 甲, points: 60, rule: {expression: {points: a}}}
+  - {code: B, name: 乙, points: 40, rule: {expression: {points: b}}}
+grades:
+  - {name: 合格, at_least: 50, when: lowest_rate >= 85}
+  - {name: 不合格}
+"""
+    )
+    assert run(plan, {"a": 60, "b": 30}).grade == "不合格"  # 90 points, but 乙 at 75 %
+    assert run(plan, {"a": 51, "b": 34}).grade == "合格"  # both exactly 85 %: 不低于
+    assert run(plan, {"a": 51, "b": "33.99"}).grade == "不合格"  # 84.975 %, unrounded
+    assert run(plan, {"a": 60}).grade == "不合格"  # 60 points, 甲 at 100 %, 乙 缺报: its rate unknown
+
+
+CHECKED = """
+inputs:
+  students: {label: 在校生数, type: integer, min: 1}
+  teachers: {label: 专任教师数, type: integer, min: 0}
+  qualified: {label: 高学历教师数, type: integer, min: 0}
+  boarding: {label: 寄宿制, type: boolean}
+  dorm: {label: 专职宿管, type: boolean}
+indicators:
+  - {code: A, name: 师资, points: 10, rule: {threshold: {value: qualified, at_least: 5}}}
+checks:
+  - {code: K1, when: qualified <= teachers, message: 高学历教师数多于专任教师数}
+  - {code: K2, when: teachers <= students, message: 专任教师数多于在校生数}
+  - {code: K3, when: not dorm or boarding, message: 非寄宿制学校填报了专职宿管, severity: warning}
+"""
+
+
+def test_data_checks_refuse_inconsistent_values_and_flag_doubtful_ones():
+    from scoring.report.markdown import markdown
+
+    plan = plan_of(CHECKED)
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {"students": 10, "teachers": 30, "qualified": 31, "boarding": False})
+    assert [(p.code, p.path, p.message_zh) for p in err.value.problems] == [
+        (
+            "inconsistent-values",
+            ("checks", "K1"),
+            "数据核查 K1：高学历教师数多于专任教师数（填报：高学历教师数 31，专任教师数 30）",
+        ),
+        (
+            "inconsistent-values",
+            ("checks", "K2"),
+            "数据核查 K2：专任教师数多于在校生数（填报：专任教师数 30，在校生数 10）",
+        ),
+    ]
+    res = run(plan, {"students": 500, "teachers": 30, "qualified": 6, "boarding": False, "dorm": True})
+    assert res.total == D("10.00")  # a warning does not stop scoring
+    assert [(w.code, w.message, w.detail) for w in res.data_warnings] == [
+        ("K3", "非寄宿制学校填报了专职宿管", "专职宿管 是，寄宿制 否")
+    ]
+    assert result_from_json(res.to_json()).data_warnings == res.data_warnings
+    assert (
+        "## 数据核查（请核实）\n\n- K3 非寄宿制学校填报了专职宿管（填报：专职宿管 是，寄宿制 否）"
+        in markdown(res)
+    )
+    missing = run(plan, {"students": 500, "qualified": 6})  # teachers 缺报: K1 and K2 cannot be judged
+    assert missing.data_warnings == [] and missing.indicator("A").status == "met"
