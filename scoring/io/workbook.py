@@ -4,14 +4,20 @@ Rows are matched by the input id the template recorded in hidden column A, never
 typed with the same tolerant rules as JSON/YAML submissions (全角 digits, "95%", 是/否/√/×, numbers stored as
 text, stray spaces). Every problem names the file, the sheet and cell, the column and the input:
 ``file — 自评表!F12 (填报值（自评） · 生均教学仪器设备值): 应填数值，这里是 “很多”``.
+
+The readers work on the file's bytes (an upload needs no temporary file), and the format is taken from those
+bytes, not from the name: a zip holding ``xl/`` is .xlsx, a zip whose ``mimetype`` says spreadsheet is .ods, an
+OLE2 compound file is .xls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl.utils import get_column_letter
 
@@ -20,21 +26,61 @@ from ..engine.submission import Submission, UnitInfo
 from ..framework.text import fmt
 from ..framework.values import coerce, normalize_text
 from ..problems import Problem, SubmissionError
-from .layout import COL_EVAL, COL_HELP, COL_ID, COL_SELF, HEADERS, ID_HEADER, META, SHEET
-from .safety import DEFAULT_FILE_LIMITS, FileLimits, UnsafeFile, check_file
+from .layout import COL_EVAL, COL_ID, COL_SELF, HEADERS, ID_HEADER, META, SHEET
+from .safety import DEFAULT_FILE_LIMITS, FileLimits, is_zip, read_checked
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+WorkbookFormat = Literal["xlsx", "xls", "ods"]
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file that holds a legacy .xls
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 def _problem(file: str, zh: str, en: str, cell: str | None = None, code: str = "workbook") -> Problem:
     return Problem(code, zh, en, file=file, cell=cell)
 
 
-def _open(path: Path, file: str):
+def workbook_format(data: bytes, hint: str = "") -> WorkbookFormat | None:
+    """The workbook format of ``data`` by its content, or None when it is no workbook container (text, say).
+
+    ``hint`` (a suffix such as ".ods") only decides for a zip that shows neither format's marks. Run
+    safety.check_bytes first: for a zip this reads the archive's directory and its small ``mimetype`` member."""
+    if data.startswith(OLE_MAGIC):
+        return "xls"
+    if not is_zip(data):
+        return None
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if _is_ods(zf):
+            return "ods"
+        names = set(zf.namelist())
+    if "[Content_Types].xml" in names or any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    return "ods" if hint.lower() == ".ods" else "xlsx"  # calamine will say what is wrong with it
+
+
+def _is_ods(zf: zipfile.ZipFile) -> bool:
+    """OpenDocument names its type in an uncompressed ``mimetype`` member (a few dozen bytes)."""
+    try:
+        info = zf.getinfo("mimetype")
+    except KeyError:
+        return False
+    return info.file_size <= 256 and zf.read(info).strip().startswith(_ODS_MIMETYPE)
+
+
+def not_a_workbook(file: str) -> Problem:
+    """The problem for contents that are neither a zip (.xlsx, .ods) nor an OLE2 file (.xls)."""
+    return _problem(
+        file,
+        "文件已损坏，或不是 Excel/WPS 工作簿（内容既不是 .xlsx/.ods 的 zip 格式，也不是 .xls 格式）",
+        "corrupt file or not a workbook (neither a zip nor an OLE2 compound file)",
+        code="workbook-corrupt",
+    )
+
+
+def _open(data: bytes, file: str) -> Any:
     from python_calamine import CalamineWorkbook
 
     try:
-        return CalamineWorkbook.from_path(str(path))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of corrupt file
         raise SubmissionError(
             [
@@ -103,18 +149,21 @@ def _column_name(c: int, evaluator: bool) -> str:
 
 
 def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FILE_LIMITS) -> Submission:
-    """Read one filled template; raise SubmissionError listing every problem found."""
+    """Read one filled template from a file; raise SubmissionError listing every problem found.
+
+    ``scoring.read_submission`` reads one from bytes or a file object as well (and JSON/YAML)."""
     p = Path(path)
     file = str(p)
-    try:
-        check_file(p, limits)
-    except UnsafeFile as exc:
-        raise SubmissionError([_problem(file, exc.zh, exc.en, code="workbook-unsafe")]) from None
-    except OSError as exc:
-        raise SubmissionError(
-            [_problem(file, f"无法读取文件：{exc.strerror or exc}", f"cannot read: {exc}", code="io")]
-        ) from None
-    wb = _open(p, file)
+    data = read_checked(p, file, limits)
+    kind = workbook_format(data, p.suffix)
+    if kind is None:
+        raise SubmissionError([not_a_workbook(file)])
+    return read_workbook_bytes(data, kind, plan, file)
+
+
+def _sheets(data: bytes, plan: Plan, file: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """The template's _meta entries and the 自评表 cells, once the workbook is known to be for ``plan``."""
+    wb = _open(data, file)
     try:
         meta = _meta(wb, file)
         _check_framework(meta, plan, file)
@@ -123,10 +172,15 @@ def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FIL
         rows, _, _ = _rows(wb, SHEET)
     finally:
         wb.close()
+    return meta, rows
+
+
+def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str) -> Submission:
+    """Read one filled template from its contents, already passed by safety.check_bytes; ``kind`` is what
+    :func:`workbook_format` found and ``file`` the name every problem carries."""
+    meta, rows = _sheets(data, plan, file)
     evaluator = meta.get("evaluator_columns") == "yes"
     self_col = COL_SELF
-    help_col = COL_HELP if evaluator else COL_HELP - 1
-    del help_col
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     evaluator_values: dict[str, Any] = {}
@@ -187,7 +241,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FIL
             )
         )
     if ambiguous:
-        problems += _resolve_percents(p, file, ambiguous, values, evaluator_values, evaluator)
+        problems += _resolve_percents(data, kind, file, ambiguous, values, evaluator_values, evaluator)
     info = _unit(unit, file, problems)
     if problems:
         raise SubmissionError(problems)
@@ -234,18 +288,23 @@ def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
 
 
 def _resolve_percents(
-    path: Path, file: str, cells: list, values: dict, evaluator_values: dict, evaluator: bool
+    data: bytes,
+    kind: WorkbookFormat,
+    file: str,
+    cells: list,
+    values: dict,
+    evaluator_values: dict,
+    evaluator: bool,
 ) -> list[Problem]:
     """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel, Calc or WPS (stored 0.95 as
     a percentage). Only the cell's format can tell and calamine does not expose it: openpyxl reads it from .xlsx,
     xlrd from legacy .xls, the .ods content from its value type."""
-    suffix = path.suffix.lower()
     wanted = {(row, col) for _, _, row, col, _ in cells}
-    if suffix == ".ods":
-        percent = _ods_percentages(path, wanted)
-    elif suffix == ".xls":
+    if kind == "ods":
+        percent = _ods_percentages(data, wanted)
+    elif kind == "xls":
         try:
-            percent = _xls_percentages(path, wanted)
+            percent = _xls_percentages(data, wanted)
         except Exception:  # xlrd on a file only calamine could read: the format, hence the value, is unknown
             return [
                 _problem(
@@ -259,7 +318,7 @@ def _resolve_percents(
                 for _, where, _, _, value in cells
             ]
     else:
-        percent = _xlsx_percentages(path, wanted)
+        percent = _xlsx_percentages(data, wanted)
     for key, _, row, col, value in cells:
         if (row, col) in percent:
             target = evaluator_values if evaluator and col == COL_EVAL else values
@@ -271,11 +330,11 @@ _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
-def _xlsx_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+def _xlsx_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .xlsx have a percent number format."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         ws = wb[SHEET]
         return {
@@ -285,12 +344,12 @@ def _xlsx_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int
         wb.close()
 
 
-def _xls_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+def _xls_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of a legacy .xls are formatted as a
-    percentage (1-based). calamine has already read the file (within safety.check_file's size limit)."""
+    percentage (1-based). calamine has already read the file (within safety.check_bytes's size limit)."""
     import xlrd
 
-    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
     try:
         sheet = book.sheet_by_name(SHEET)
         found = set()
@@ -306,15 +365,13 @@ def _xls_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int,
         book.release_resources()
 
 
-def _ods_percentages(path: Path, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+def _ods_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .ods hold a percentage (1-based).
 
-    The archive was checked by safety.check_file before calamine opened it; the XML is parsed with defusedxml."""
-    import zipfile
-
+    The archive was checked by safety.check_bytes before calamine opened it; the XML is parsed with defusedxml."""
     from defusedxml.ElementTree import fromstring
 
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         root = fromstring(zf.read("content.xml"))
     last = max(r for r, _ in wanted)
     found: set[tuple[int, int]] = set()

@@ -20,7 +20,7 @@ from ..engine.submission import Submission
 from ..framework.model import Framework
 from ..io.files import atomic_write
 from ..io.read import read_submission
-from ..io.workbook import WORKBOOK_SUFFIXES, read_workbook
+from ..io.workbook import WORKBOOK_SUFFIXES
 from ..problems import ScoringError
 from ..report.markdown import markdown
 
@@ -76,10 +76,8 @@ def expand(paths: Iterable[str | Path], exclude: Path | None = None) -> list[Pat
 
 
 def read_any(path: Path, plan: Plan) -> Submission:
-    """A submission from a workbook, JSON or YAML file, by its suffix."""
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return read_workbook(path, plan)
-    return read_submission(path)
+    """A submission from a workbook, JSON or YAML file; read_submission tells which by the content."""
+    return read_submission(path, plan=plan)
 
 
 def output_stems(files: list[Path]) -> list[str]:
