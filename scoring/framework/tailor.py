@@ -22,9 +22,27 @@ def _err(obj, sub: tuple, code: str, zh: str, en: str, *, key: bool = False) -> 
 
 
 def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]]:
-    """The child framework's view of ``parent``: identity and additions from the child, the rest inherited."""
+    """The child framework's view of ``parent``: identity and additions from the child, the rest inherited.
+
+    The steps run in the order a district writes them: parameters, then which indicators are kept, then changes
+    to them, then additions, then removals of vetoes, data checks and inputs. Each step reports what it cannot
+    find in the extended framework."""
     problems: list[Problem] = []
     t = child.tailor or Tailoring()
+    merged = _inherit(parent, child)
+    _change_params(merged, t, problems)
+    index = _select(merged, parent, child, t, problems)
+    _change_indicators(index, t, problems)
+    _add_indicators(merged, index, t, problems)
+    merged.indicators.extend(child.indicators)
+    _remove(merged, parent, child, t, problems)
+    merged._src = child._src
+    merged._dir = child._dir
+    return merged, problems
+
+
+def _inherit(parent: Framework, child: Framework) -> Framework:
+    """A copy of the parent with the child's identity, settings, names and additions laid over it."""
     merged = parent.model_copy(deep=True)
     _copy_sources(parent, merged)
 
@@ -44,6 +62,10 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     merged.tests = child.tests
     merged.tailor = child.tailor
 
+    return merged
+
+
+def _change_params(merged: Framework, t: Tailoring, problems: list[Problem]) -> None:
     for name, value in t.params.items():
         if name not in merged.params:
             problems.append(
@@ -62,6 +84,11 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
         new._src = (t._src[0], (*t._src[1], "params", name)) if t._src else None
         merged.params[name] = new
 
+
+def _select(
+    merged: Framework, parent: Framework, child: Framework, t: Tailoring, problems: list[Problem]
+) -> dict[str, Indicator]:
+    """Keep the selected indicators (with their parents and children), drop the unselected; the index kept."""
     index = {ind.code: ind for ind in merged.walk()}
 
     for i, code in enumerate(t.unselect):
@@ -95,6 +122,10 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     merged.indicators = _prune(merged.indicators, drop)
     index = {ind.code: ind for ind in merged.walk()}
 
+    return index
+
+
+def _change_indicators(index: dict[str, Indicator], t: Tailoring, problems: list[Problem]) -> None:
     for code, change in t.change.items():
         ind = index.get(code)
         if ind is None:
@@ -120,6 +151,10 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
         if change.local is None and any(getattr(change, f) is not None for f in _SCORING_FIELDS):
             ind.local = True  # scored differently from the framework it extends: a local variant
 
+
+def _add_indicators(
+    merged: Framework, index: dict[str, Indicator], t: Tailoring, problems: list[Problem]
+) -> None:
     for i, add in enumerate(t.add):
         if add.indicator.code in index:
             problems.append(
@@ -163,8 +198,11 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
             if "local" not in ind.model_fields_set:
                 ind.local = True  # an addition to the framework it extends
         index.update({ind.code: ind for ind in add.indicator.walk()})
-    merged.indicators.extend(child.indicators)
 
+
+def _remove(
+    merged: Framework, parent: Framework, child: Framework, t: Tailoring, problems: list[Problem]
+) -> None:
     removed = _removed(
         t, "remove_vetoes", {v.code for v in merged.vetoes}, "编码为 “{}” 的否决项", "veto", problems
     )
@@ -176,9 +214,6 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     # an input still used is then an unknown name where it is used (checked with the merged framework)
     removed = _removed(t, "remove_inputs", set(parent.inputs), "名为 “{}” 的填报项", "input", problems)
     merged.inputs = {name: spec for name, spec in merged.inputs.items() if name not in removed}
-    merged._src = child._src
-    merged._dir = child._dir
-    return merged, problems
 
 
 def _removed(t: Tailoring, key: str, known: set[str], zh: str, en: str, problems: list[Problem]) -> set[str]:

@@ -41,18 +41,7 @@ def coerce(
         t is float or t is Decimal or t is int
     ):  # the common case from workbooks and JSON, without text handling
         if kind in _NUMERIC:
-            value = Decimal(repr(raw)) if t is float else raw if t is Decimal else Decimal(raw)
-            if not value.is_finite():
-                return None, f"应填有限的数值，这里是 “{raw}”"
-            if kind == "integer":
-                if value != value.to_integral_value():
-                    return None, f"应填整数，这里是 {raw}"
-                value = _whole(value)
-            if minimum is not None and value < minimum:
-                return None, f"不能小于 {minimum}，这里是 {value}"
-            if maximum is not None and value > maximum:
-                return None, f"不能大于 {maximum}，这里是 {value}"
-            return value, None
+            return _bounded(*_typed_number(kind, raw), minimum, maximum)
     elif t is bool:
         if kind == "boolean":
             return raw, None
@@ -60,35 +49,59 @@ def coerce(
         return raw, None
     if raw is None or (isinstance(raw, str) and not normalize_text(raw)):
         return None, None
-    if kind in ("number", "integer", "percent"):
-        value, why = _number(kind, raw)
-        if why is None and minimum is not None and value < minimum:
-            return None, f"不能小于 {minimum}，这里是 {value}"
-        if why is None and maximum is not None and value > maximum:
-            return None, f"不能大于 {maximum}，这里是 {value}"
-        return value, why
+    if kind in _NUMERIC:
+        return _bounded(*_number(kind, raw), minimum, maximum)
     if kind == "boolean":
-        if isinstance(raw, bool):
-            return raw, None
-        if isinstance(raw, int | Decimal | float) and raw in (0, 1):
-            return bool(raw), None
-        text = normalize_text(str(raw)).lower()
-        if text in _TRUE:
-            return True, None
-        if text in _FALSE:
-            return False, None
-        return None, f"应填 是/否（√/×、有/无），这里是 “{raw}”"
+        return _boolean(raw)
     if kind in ("choice", "level"):
-        text = normalize_text(str(raw))
-        if not choices:
-            return text, None
-        canonical = {normalize_text(c): c for c in choices}  # Ⅲ and III, 全角 and 半角 are the same choice
-        if text not in canonical:
-            return None, f"“{raw}” 不是可选值（{'、'.join(choices)}）"
-        return canonical[text], None
+        return _choice(raw, choices)
     if kind == "date":
         return parse_date(raw)
     return str(raw).strip(), None
+
+
+def _typed_number(kind: str, raw: float | Decimal | int) -> tuple[Any, str | None]:
+    value = Decimal(repr(raw)) if type(raw) is float else raw if type(raw) is Decimal else Decimal(raw)
+    if not value.is_finite():
+        return None, f"应填有限的数值，这里是 “{raw}”"
+    if kind == "integer":
+        if value != value.to_integral_value():
+            return None, f"应填整数，这里是 {raw}"
+        value = _whole(value)
+    return value, None
+
+
+def _bounded(
+    value: Any, why: str | None, minimum: Decimal | None, maximum: Decimal | None
+) -> tuple[Any, str | None]:
+    if why is None and minimum is not None and value < minimum:
+        return None, f"不能小于 {minimum}，这里是 {value}"
+    if why is None and maximum is not None and value > maximum:
+        return None, f"不能大于 {maximum}，这里是 {value}"
+    return value, why
+
+
+def _boolean(raw: Any) -> tuple[bool | None, str | None]:
+    if isinstance(raw, bool):
+        return raw, None
+    if isinstance(raw, int | Decimal | float) and raw in (0, 1):
+        return bool(raw), None
+    text = normalize_text(str(raw)).lower()
+    if text in _TRUE:
+        return True, None
+    if text in _FALSE:
+        return False, None
+    return None, f"应填 是/否（√/×、有/无），这里是 “{raw}”"
+
+
+def _choice(raw: Any, choices: tuple[str, ...] | None) -> tuple[str | None, str | None]:
+    text = normalize_text(str(raw))
+    if not choices:
+        return text, None
+    canonical = {normalize_text(c): c for c in choices}  # Ⅲ and III, 全角 and 半角 are the same choice
+    if text not in canonical:
+        return None, f"“{raw}” 不是可选值（{'、'.join(choices)}）"
+    return canonical[text], None
 
 
 def _number(kind: str, raw: Any) -> tuple[Any, str | None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -216,184 +217,236 @@ def _validation(spec: InputSpec, lists: _Lists) -> DataValidation | None:
     return dv
 
 
+_WIDTHS = {
+    COL_ID: 14,
+    COL_NO: 6,
+    COL_GROUP: 30,
+    COL_LABEL: 36,
+    COL_UNIT: 9,
+    COL_SELF: 18,
+    COL_EVAL: 18,
+    COL_HELP: 48,
+}
+_NUMBER_FORMATS = {
+    "number": "General",
+    "percent": "General",
+    "integer": "0",
+    "date": "yyyy-mm-dd",
+}  # else text
+
+
 def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> Workbook:
     """The template as an openpyxl workbook (not yet saved)."""
-    fw = plan.framework
     wb = Workbook()
-    ws = wb.worksheets[0]  # the sheet a new workbook starts with
-    ws.title = SHEET
-    lists = _Lists(wb)
-    font = Font(name=FONT, size=11)
-    bold = Font(name=FONT, size=11, bold=True)
-    last_col = COL_HELP if evaluator else COL_HELP - 1
-    widths = {
-        COL_ID: 14,
-        COL_NO: 6,
-        COL_GROUP: 30,
-        COL_LABEL: 36,
-        COL_UNIT: 9,
-        COL_SELF: 18,
-        COL_EVAL: 18,
-        COL_HELP: 48,
-    }
-    if not evaluator:
-        widths[COL_EVAL] = widths.pop(COL_HELP)
-
-    def col(c: int) -> int:
-        return c if evaluator or c < COL_EVAL else (c - 1 if c == COL_HELP else c)
-
-    for c, w in widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = w
-    ws.column_dimensions["A"].hidden = True
-
-    ws.cell(1, COL_NO, f"{fw.name} · 自评表").font = Font(name=FONT, size=16, bold=True)
-    ws.merge_cells(start_row=1, start_column=COL_NO, end_row=1, end_column=last_col)
-    ws.cell(
-        2,
-        COL_NO,
-        f"框架 {fw.id} 版本 {fw.version}（{plan.hash}）。只在黄色单元格填写，请勿增删行列或修改其他内容。",
-    ).font = Font(name=FONT, size=9, color="595959")
-    ws.merge_cells(start_row=2, start_column=COL_NO, end_row=2, end_column=last_col)
-
-    row = 4
-    ws.cell(row, COL_NO, "单位信息").font = bold
-    row += 1
-    types = tuple(fw.applies_to or ())
-    validations: list[DataValidation] = []
-    for uid, label, hint in UNIT_FIELDS:
-        ws.cell(row, COL_ID, uid)
-        ws.cell(row, COL_LABEL, label).font = font
-        cell = cell_at(ws, row, col(COL_SELF))
-        cell.fill, cell.protection, cell.border, cell.font = _FILL_INPUT, _UNLOCKED, _BORDER, font
-        if uid == "unit.type":
-            if unit_type:
-                cell.value = unit_type
-            if types:
-                dv = DataValidation(type="list", formula1=f"={lists.ref(types)}", allow_blank=True)
-                dv.error = f"请从下拉列表中选择：{'、'.join(types)}"
-                dv.showErrorMessage = True
-                dv.add(cell)
-                validations.append(dv)
-        if uid == "unit.date":
-            cell.number_format = "yyyy-mm-dd"
-        ws.cell(row, col(COL_HELP), hint).font = Font(name=FONT, size=9, color="595959")
-        row += 1
-
-    row += 1
-    header_row = row
-    for c, text in HEADERS.items():
-        if c == COL_EVAL and not evaluator:
-            continue
-        cell = ws.cell(row, col(c), text)
-        cell.font, cell.fill, cell.border = bold, _FILL_HEAD, _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    row += 1
-
-    grouped: dict[str, DataValidation] = {}
+    sheet = _Sheet(wb, plan, evaluator)
+    sheet.title()
+    sheet.unit_fields(unit_type)
+    header_row = sheet.header()
     heading = None
     for number, item in enumerate(rows(plan, unit_type, evaluator), start=1):
         if item.heading != heading:
             heading = item.heading
-            cell = ws.cell(row, COL_GROUP, heading)
-            cell.font, cell.fill = bold, _FILL_GROUP
-            for c in range(COL_NO, last_col + 1):
-                ws.cell(row, c).fill = _FILL_GROUP
-            ws.merge_cells(start_row=row, start_column=COL_GROUP, end_row=row, end_column=last_col)
-            row += 1
-        ws.cell(row, COL_NO, number).font = font
+            sheet.heading(heading)
+        sheet.item(number, item)
+    sheet.checks()
+    sheet.finish(header_row)
+    _meta_sheet(wb, plan, unit_type, evaluator)
+    return wb
+
+
+class _Sheet:
+    """The 自评表 sheet, written row by row; without 督评 columns the help column moves one to the left."""
+
+    def __init__(self, wb: Workbook, plan: Plan, evaluator: bool):
+        self.plan = plan
+        self.evaluator = evaluator
+        self.ws = wb.worksheets[0]  # the sheet a new workbook starts with
+        self.ws.title = SHEET
+        self.lists = _Lists(wb)
+        self.font = Font(name=FONT, size=11)
+        self.bold = Font(name=FONT, size=11, bold=True)
+        self.small = Font(name=FONT, size=9, color="595959")
+        self.last_col = COL_HELP if evaluator else COL_HELP - 1
+        self.validations: list[DataValidation] = []
+        self.grouped: dict[str, DataValidation] = {}  # one validation for all inputs alike
+        self.row = 1
+        widths = dict(_WIDTHS)
+        if not evaluator:
+            widths[COL_EVAL] = widths.pop(COL_HELP)
+        for c, w in widths.items():
+            self.ws.column_dimensions[get_column_letter(c)].width = w
+        self.ws.column_dimensions["A"].hidden = True
+
+    def col(self, c: int) -> int:
+        return c if self.evaluator or c < COL_EVAL else (c - 1 if c == COL_HELP else c)
+
+    def merged(self, row: int) -> None:
+        self.ws.merge_cells(start_row=row, start_column=COL_NO, end_row=row, end_column=self.last_col)
+
+    def title(self) -> None:
+        fw, ws = self.plan.framework, self.ws
+        ws.cell(1, COL_NO, f"{fw.name} · 自评表").font = Font(name=FONT, size=16, bold=True)
+        self.merged(1)
+        ws.cell(
+            2,
+            COL_NO,
+            f"框架 {fw.id} 版本 {fw.version}（{self.plan.hash}）。只在黄色单元格填写，请勿增删行列或修改其他内容。",
+        ).font = self.small
+        self.merged(2)
+        self.row = 4
+
+    def unit_fields(self, unit_type: str | None) -> None:
+        ws = self.ws
+        ws.cell(self.row, COL_NO, "单位信息").font = self.bold
+        self.row += 1
+        types = tuple(self.plan.framework.applies_to or ())
+        for uid, label, hint in UNIT_FIELDS:
+            ws.cell(self.row, COL_ID, uid)
+            ws.cell(self.row, COL_LABEL, label).font = self.font
+            cell = cell_at(ws, self.row, self.col(COL_SELF))
+            cell.fill, cell.protection, cell.border, cell.font = _FILL_INPUT, _UNLOCKED, _BORDER, self.font
+            if uid == "unit.type":
+                if unit_type:
+                    cell.value = unit_type
+                if types:
+                    self.dropdown(cell, types, f"请从下拉列表中选择：{'、'.join(types)}")
+            if uid == "unit.date":
+                cell.number_format = "yyyy-mm-dd"
+            ws.cell(self.row, self.col(COL_HELP), hint).font = self.small
+            self.row += 1
+        self.row += 1
+
+    def dropdown(self, cell: Cell, options: tuple[str, ...], error: str | None = None) -> None:
+        dv = DataValidation(type="list", formula1=f"={self.lists.ref(options)}", allow_blank=True)
+        if error:
+            dv.error = error
+        dv.showErrorMessage = True
+        dv.add(cell)
+        self.validations.append(dv)
+
+    def header(self) -> int:
+        for c, text in HEADERS.items():
+            if c == COL_EVAL and not self.evaluator:
+                continue
+            cell = self.ws.cell(self.row, self.col(c), text)
+            cell.font, cell.fill, cell.border = self.bold, _FILL_HEAD, _BORDER
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self.row += 1
+        return self.row - 1
+
+    def heading(self, text: str) -> None:
+        cell = self.ws.cell(self.row, COL_GROUP, text)
+        cell.font, cell.fill = self.bold, _FILL_GROUP
+        for c in range(COL_NO, self.last_col + 1):
+            self.ws.cell(self.row, c).fill = _FILL_GROUP
+        self.ws.merge_cells(
+            start_row=self.row, start_column=COL_GROUP, end_row=self.row, end_column=self.last_col
+        )
+        self.row += 1
+
+    def item(self, number: int, item: TemplateRow) -> None:
+        ws = self.ws
+        ws.cell(self.row, COL_NO, number).font = self.font
         if item.spec is not None:
-            spec = item.spec
-            ws.cell(row, COL_ID, spec.name)
-            ws.cell(row, COL_LABEL, spec.label).font = font
-            ws.cell(row, COL_UNIT, spec.unit or "").font = font
-            ws.cell(row, col(COL_HELP), _help(spec)).font = Font(name=FONT, size=9, color="595959")
-            targets = []
-            if spec.by == "self":
-                targets.append(cell_at(ws, row, col(COL_SELF)))
-            if evaluator:
-                targets.append(cell_at(ws, row, COL_EVAL))
-            dv_key = f"{spec.kind}|{spec.choices}|{spec.min}|{spec.max}|{spec.required}"
-            for cell in targets:
-                cell.protection, cell.border, cell.font = _UNLOCKED, _BORDER, font
-                cell.fill = _FILL_EVAL if cell.column == COL_EVAL and evaluator else _FILL_INPUT
-                if spec.kind in ("number", "percent"):
-                    cell.number_format = "General"
-                elif spec.kind == "integer":
-                    cell.number_format = "0"
-                elif spec.kind == "date":
-                    cell.number_format = "yyyy-mm-dd"
-                else:
-                    cell.number_format = "@"  # text: no accidental number or formula conversion
-                if dv_key not in grouped:
-                    new = _validation(spec, lists)
-                    if new is not None:
-                        grouped[dv_key] = new
-                if dv_key in grouped:
-                    grouped[dv_key].add(cell)
+            self.input_row(item.spec)
         else:
-            node = item.manual
-            assert node is not None and node.rule is not None
-            ws.cell(row, COL_ID, f"manual:{node.code}")
-            ws.cell(row, COL_LABEL, f"督学评定：{node.name}").font = font
-            rule = node.indicator.rule
-            # a 督学评定 row is made for manual rules only
-            assert rule is not None and rule.manual is not None
-            levels = rule.manual.levels
-            cell = cell_at(ws, row, COL_EVAL)
-            cell.protection, cell.border, cell.font, cell.fill, cell.number_format = (
-                _UNLOCKED,
-                _BORDER,
-                font,
-                _FILL_EVAL,
-                "@",
-            )
-            if levels:
-                options = tuple(levels)
-                dv = DataValidation(type="list", formula1=f"={lists.ref(options)}", allow_blank=True)
-                dv.showErrorMessage = True
-                dv.add(cell)
-                validations.append(dv)
-                hint = "；".join(f"{k}：{fmt(v)} 分" for k, v in levels.items())
-            else:
-                hint = f"填写 0 ~ {fmt(node.points)} 分"
-            if rule.manual.guidance:
-                hint = f"{rule.manual.guidance}（{hint}）"
-            ws.cell(row, COL_HELP, hint).font = Font(name=FONT, size=9, color="595959")
-        for c in range(COL_NO, last_col + 1):
-            ws.cell(row, c).border = _BORDER
-            if ws.cell(row, c).alignment.wrap_text is not True and c in (COL_LABEL, col(COL_HELP)):
-                ws.cell(row, c).alignment = Alignment(wrap_text=True, vertical="center")
-        row += 1
+            assert item.manual is not None
+            self.manual_row(item.manual)
+        for c in range(COL_NO, self.last_col + 1):
+            ws.cell(self.row, c).border = _BORDER
+            if ws.cell(self.row, c).alignment.wrap_text is not True and c in (COL_LABEL, self.col(COL_HELP)):
+                ws.cell(self.row, c).alignment = Alignment(wrap_text=True, vertical="center")
+        self.row += 1
 
-    if fw.checks:  # 数据核查: the school can check its values before sending them
-        row += 1
-        ws.cell(row, COL_NO, "提交前请自查（数据核查）").font = bold
-        ws.merge_cells(start_row=row, start_column=COL_NO, end_row=row, end_column=last_col)
-        for check in fw.checks:
-            row += 1
+    def input_row(self, spec: InputSpec) -> None:
+        ws, row = self.ws, self.row
+        ws.cell(row, COL_ID, spec.name)
+        ws.cell(row, COL_LABEL, spec.label).font = self.font
+        ws.cell(row, COL_UNIT, spec.unit or "").font = self.font
+        ws.cell(row, self.col(COL_HELP), _help(spec)).font = self.small
+        targets = []
+        if spec.by == "self":
+            targets.append(cell_at(ws, row, self.col(COL_SELF)))
+        if self.evaluator:
+            targets.append(cell_at(ws, row, COL_EVAL))
+        dv_key = f"{spec.kind}|{spec.choices}|{spec.min}|{spec.max}|{spec.required}"
+        for cell in targets:
+            cell.protection, cell.border, cell.font = _UNLOCKED, _BORDER, self.font
+            cell.fill = _FILL_EVAL if cell.column == COL_EVAL and self.evaluator else _FILL_INPUT
+            # text: no accidental number or formula conversion
+            cell.number_format = _NUMBER_FORMATS.get(spec.kind, "@")
+            if dv_key not in self.grouped:
+                new = _validation(spec, self.lists)
+                if new is not None:
+                    self.grouped[dv_key] = new
+            if dv_key in self.grouped:
+                self.grouped[dv_key].add(cell)
+
+    def manual_row(self, node: Node) -> None:
+        """A 督学评定 row (made for manual rules only): the rating in the 督评 column, its levels and guidance."""
+        ws, row = self.ws, self.row
+        rule = node.indicator.rule
+        assert rule is not None and rule.manual is not None
+        ws.cell(row, COL_ID, f"manual:{node.code}")
+        ws.cell(row, COL_LABEL, f"督学评定：{node.name}").font = self.font
+        levels = rule.manual.levels
+        cell = cell_at(ws, row, COL_EVAL)
+        cell.protection, cell.border, cell.font, cell.fill, cell.number_format = (
+            _UNLOCKED,
+            _BORDER,
+            self.font,
+            _FILL_EVAL,
+            "@",
+        )
+        if levels:
+            self.dropdown(cell, tuple(levels))
+            hint = "；".join(f"{k}：{fmt(v)} 分" for k, v in levels.items())
+        else:
+            hint = f"填写 0 ~ {fmt(node.points)} 分"
+        if rule.manual.guidance:
+            hint = f"{rule.manual.guidance}（{hint}）"
+        ws.cell(row, COL_HELP, hint).font = self.small
+
+    def checks(self) -> None:
+        """数据核查, listed below the table: the school can check its values before sending them."""
+        checks = self.plan.framework.checks
+        if not checks:
+            return
+        self.row += 1
+        self.ws.cell(self.row, COL_NO, "提交前请自查（数据核查）").font = self.bold
+        self.merged(self.row)
+        for check in checks:
+            self.row += 1
             effect = "不符合将被退回" if check.severity == "error" else "不符合时请核实"
-            cell = ws.cell(row, COL_NO, f"{check.code}　{check.message}（{effect}）")
-            cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="top")
-            ws.merge_cells(start_row=row, start_column=COL_NO, end_row=row, end_column=last_col)
-        row += 1
+            cell = self.ws.cell(self.row, COL_NO, f"{check.code}　{check.message}（{effect}）")
+            cell.font, cell.alignment = self.font, Alignment(wrap_text=True, vertical="top")
+            self.merged(self.row)
+        self.row += 1
 
-    for dv in [*grouped.values(), *validations]:
-        ws.add_data_validation(dv)
-    ws.freeze_panes = cell_at(ws, header_row + 1, COL_NO)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    fit = ws.sheet_properties.pageSetUpPr
-    assert fit is not None  # every sheet has one (openpyxl creates it)
-    fit.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.protection.sheet = True  # no password: the structure is protected, the yellow cells stay editable
-    ws.protection.formatCells = False
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
+    def finish(self, header_row: int) -> None:
+        """Validations, frozen header, A4 landscape printing, and protection of everything but the input cells."""
+        ws = self.ws
+        for dv in [*self.grouped.values(), *self.validations]:
+            ws.add_data_validation(dv)
+        ws.freeze_panes = cell_at(ws, header_row + 1, COL_NO)
+        ws.print_title_rows = f"{header_row}:{header_row}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        fit = ws.sheet_properties.pageSetUpPr
+        assert fit is not None  # every sheet has one (openpyxl creates it)
+        fit.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        ws.protection.sheet = True  # no password: the structure is protected, the yellow cells stay editable
+        ws.protection.formatCells = False
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
 
+
+def _meta_sheet(wb: Workbook, plan: Plan, unit_type: str | None, evaluator: bool) -> None:
+    """The hidden sheet the reader checks: which framework, version and content hash the template belongs to."""
+    fw = plan.framework
     meta = wb.create_sheet(META)
     meta.sheet_state = "hidden"
     for i, (k, v) in enumerate(
@@ -413,7 +466,6 @@ def build(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> 
         cell = meta.cell(i, 2, v)
         cell.data_type = "s"
     meta.protection.sheet = True
-    return wb
 
 
 def write_template(
