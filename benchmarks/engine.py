@@ -25,10 +25,14 @@ What it does, in one run:
    e. (information) the same scoring with the result objects then read (``.indicators``), and with every text
       written: ``scoring.score(...).to_json()`` over ``--texts`` submissions, since the indicator results,
       their explanations and inputs, and the 整改清单 are built when first read;
+   f. (information) a plan travelling to another process: its pickled size, and ``pickle.loads`` (which
+      compiles it again, see ``Plan.__reduce__``) against a fresh load + ``compile_plan`` and against the
+      framework alone pickled and compiled (checked again), best of 5, for this framework and demo-school;
 4. prints a table with PASS/FAIL against the targets and, with ``--json``, the figures as JSON at the end.
 
 Nothing here changes the engine; the script only uses the public API (``scoring.load_text``,
-``scoring.compile_plan``, ``scoring.score``, ``scoring.Submission``) and ``scoring.framework.check.check``.
+``scoring.load_framework``, ``scoring.compile_plan``, ``scoring.score``, ``scoring.Submission``),
+``scoring.framework.check.check`` and ``scoring.framework.registry.find`` (demo-school's file).
 """
 
 from __future__ import annotations
@@ -39,17 +43,20 @@ import gc
 import io
 import json
 import os
+import pickle
 import platform
 import pstats
 import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
 import scoring
 from scoring.framework.check import check as check_framework
+from scoring.framework.registry import find as find_framework
 
 UNIT_TYPES = ("小学", "初中")
 SCALE = ("优秀", "良好", "合格", "不合格")
@@ -891,6 +898,51 @@ def best_of(n: int, fn: Any) -> float:
     return best
 
 
+def travel(load: Callable[[], Any], repeats: int = 5) -> dict[str, Any]:
+    """What sending a compiled plan to another process costs (pickle's default protocol, as multiprocessing
+    uses): the pickled size, and unpickling (a real compile on arrival, without checking or hashing again)
+    against the two ways a worker gets a plan without it: a fresh load + compile_plan, and the framework alone
+    pickled, then compiled (which checks it again: a pickled framework leaves its kept check behind)."""
+    plan = scoring.compile_plan(load())
+    blob = pickle.dumps(plan)
+    fw_blob = pickle.dumps(plan.framework)
+    return {
+        "protocol": pickle.DEFAULT_PROTOCOL,
+        "plan_bytes": len(blob),
+        "framework_bytes": len(fw_blob),
+        "unpickle_s": best_of(repeats, lambda: pickle.loads(blob)),
+        "fresh_s": best_of(repeats, lambda: scoring.compile_plan(load())),
+        "framework_unpickle_compile_s": best_of(repeats, lambda: scoring.compile_plan(pickle.loads(fw_blob))),
+        "plan": pickle.loads(blob),  # for the harness to check it scores alike (dropped from the JSON)
+    }
+
+
+def travel_rows(what: str, trip: dict[str, Any], loader: str) -> list[tuple[str, str, str, str]]:
+    """The table's rows for one framework's trip: unpickling, and the two ways round it with their ratios."""
+    t = trip["unpickle_s"]
+    again = trip["framework_unpickle_compile_s"]
+    return [
+        (f"info: plan unpickled (compiled on arrival), {what}, best of 5", f"{t:.4f} s", "", "info"),
+        (
+            f"  fresh {loader} + compile_plan / ratio",
+            f"{trip['fresh_s']:.4f} s / {trip['fresh_s'] / t:,.1f}×",
+            "",
+            "",
+        ),
+        (
+            "  framework unpickled + compile_plan (checked again) / ratio",
+            f"{again:.4f} s / {again / t:,.1f}×",
+            "",
+            "",
+        ),
+    ]
+
+
+def rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    """Seconds to the microsecond for the JSON; counts as they are."""
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in figures.items()}
+
+
 def verify(
     plan: scoring.Plan, floor_score: Any, floor_detail: Any, spec: Spec, subs: list, idx: list[int]
 ) -> dict[str, Any]:
@@ -988,6 +1040,13 @@ def main(argv: list[str] | None = None) -> int:
     log("compile: load_text + compile_plan, best of 5 …")
     t_load_compile = best_of(5, lambda: scoring.compile_plan(scoring.load_text(text, "bench-generated.yaml")))
     t_compile = best_of(5, lambda: scoring.compile_plan(fw))
+    log(
+        "travel: pickled plan size, unpickle vs fresh load + compile, best of 5 (this framework, demo-school) …"
+    )
+    trip = travel(lambda: scoring.load_text(text, "bench-generated.yaml"))
+    demo_path = find_framework("demo-school")
+    assert demo_path is not None, "demo-school is not among the shipped frameworks"
+    demo_trip = travel(lambda: scoring.load_framework(demo_path))
 
     # 2. submissions, before any timing of scoring
     log(f"generating {n:,} submissions …")
@@ -1048,6 +1107,12 @@ def main(argv: list[str] | None = None) -> int:
     idx = sorted(random.Random(args.seed + 1).sample(range(n), n_verify))
     log(f"verify: floor == engine on {n_verify:,} submissions (total, grade, every indicator) …")
     verified = verify(plan, floor_score, floor_detail, spec, subs, idx)
+    travelled = trip.pop("plan")
+    demo_trip.pop("plan")
+    checked_travel = idx[:200]
+    assert all(score(travelled, subs[i]) == score(plan, subs[i]) for i in checked_travel), (
+        "unpickled plan differs"
+    )
 
     engine_rate = n / t_engine
     floor_rate = n / t_floor
@@ -1130,6 +1195,14 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "info",
         ),
+        (
+            f"info: plan pickled (protocol {trip['protocol']}), {args.leaves} leaves / demo-school",
+            f"{trip['plan_bytes']:,} B / {demo_trip['plan_bytes']:,} B",
+            "",
+            "info",
+        ),
+        *travel_rows(f"{args.leaves} leaves", trip, "load_text"),
+        *travel_rows("demo-school", demo_trip, "load_framework(file)"),
         (f"peak RSS after {mark:,} / {n:,}", f"{mib(rss_mark[0])} / {mib(rss_end[0])}", "", ""),
         (f"current RSS after {mark:,} / {n:,}", f"{mib(rss_mark[1])} / {mib(rss_end[1])}", "", ""),
         (
@@ -1202,6 +1275,11 @@ def main(argv: list[str] | None = None) -> int:
                     "texts_submissions": m_texts,
                     "texts_subs_per_s": round(texts_rate, 1),
                     "objects_subs_per_s": round(objects_rate, 1),
+                    "travel": {
+                        "generated": rounded(trip),
+                        "demo_school": rounded(demo_trip),
+                        "unpickled_plan_scored_equal_on": len(checked_travel),
+                    },
                     "peak_rss_kib": {"start": rss_start[0], "after_mark": rss_mark[0], "end": rss_end[0]},
                     "current_rss_kib": {"start": rss_start[1], "after_mark": rss_mark[1], "end": rss_end[1]},
                     "mark": mark,

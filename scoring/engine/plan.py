@@ -1,6 +1,7 @@
 """Compiling a checked framework into a plan: expressions compiled, dependency order fixed, rules bound.
 
-A plan is immutable after compilation and shared by every scoring call, in any number of threads.
+A plan is immutable after compilation and shared by every scoring call, in any number of threads. It pickles
+(for a process pool or a cluster) as its framework, content hash and check, and is compiled again on arrival.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..framework import expr as ex
-from ..framework.check import checked, kept
+from ..framework.check import Checker, checked, keep, kept
 from ..framework.collector import collector_paused
 from ..framework.model import DataCheck, Framework, Grade, Indicator, Rectify, Veto
 from ..framework.rules.base import DerivedSpec, LeafRule, RuleContext
 from ..framework.rules.kinds import build_rule
 from ..framework.text import Template
-from ..problems import FrameworkError
+from ..problems import FrameworkError, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,8 @@ class Plan:
     _required: dict[tuple[str | None, bool], tuple[list[str], frozenset[str]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )  # required_for, by (unit type, own)
+    # the clean check the plan was compiled from: what a pickled plan carries so that it is not checked again
+    checker: Checker | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.index = {n.code: n for n in self.nodes}
@@ -176,6 +179,17 @@ class Plan:
     def node(self, code: str) -> Node:
         return self.index[code]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as what compiling needs, compiled again on arrival (:func:`_arrive`).
+
+        Rules are closures and expressions generated code, which pickle cannot carry; recompiling is cheaper
+        than loading (measured in benchmarks/engine.py). The framework travels whole (its source positions
+        too, so problems found later still point at the file), with the content hash and the check it passed,
+        so the receiving side neither hashes nor checks it again."""
+        if self.checker is None:  # not from compile_plan: nothing vouches for the framework
+            raise TypeError("only a plan made by compile_plan pickles")
+        return (_arrive, (self.framework, self.hash, Carried.of(self.checker)))
+
     def required_for(self, unit_type: str | None, own: bool) -> tuple[list[str], frozenset[str]]:
         """The inputs a unit of this type must fill (in framework order, and as a set); ``own``: the 自评 only."""
         key = (unit_type, own)
@@ -210,16 +224,55 @@ def _merge_rectify(defaults: Rectify, own: Rectify | None) -> Rectify:
 def compile_plan(fw: Framework) -> Plan:
     """Compile a framework (already loaded and checked) into a plan; raise FrameworkError if it has errors."""
     with collector_paused():
-        return _compile_plan(fw)
+        checker = kept(fw)
+        if checker is None:  # built in code or changed since loading: check it now
+            checker = checked(fw)
+            problems = [p for p in checker.problems if p.severity == "error"]
+            if problems:
+                raise FrameworkError(problems)
+        return _compile_plan(fw, checker, framework_hash(fw))
 
 
-def _compile_plan(fw: Framework) -> Plan:
-    checker = kept(fw)
-    if checker is None:  # built in code or changed since loading: check it now
-        checker = checked(fw)
-        problems = [p for p in checker.problems if p.severity == "error"]
-        if problems:
-            raise FrameworkError(problems)
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """The parts of a framework's clean check that compiling reads (and the loader keeps), as plain data that
+    pickles: the typed names, the derived values' order, the expressions compiled while checking (they pickle
+    as source and type), the warnings and the names used."""
+
+    env: dict[str, ex.VarInfo]
+    derived_order: list[str]
+    compiled: dict[str, ex.Expression]
+    problems: list[Problem]
+    used: set[str]
+
+    @classmethod
+    def of(cls, checker: Checker) -> Carried:
+        return cls(checker.env, checker.derived_order, checker.compiled, checker.problems, checker.used)
+
+    def checker(self, fw: Framework) -> Checker:
+        """A Checker over ``fw`` holding this check's findings, without running it again."""
+        checker = Checker(fw)
+        checker.env = self.env
+        checker.derived_order = self.derived_order
+        checker.compiled = self.compiled
+        checker.problems = self.problems
+        checker.used = self.used
+        return checker
+
+
+def _arrive(fw: Framework, digest: str, carried: Carried) -> Plan:
+    """A pickled plan compiled again from its framework, with the check and hash that came with it.
+
+    The framework (just unpickled: a copy of its own) keeps that check as if just loaded, so
+    compile_plan(plan.framework) or a cohort on the receiving side reuses it too."""
+    checker = carried.checker(fw)
+    if kept(fw) is None:  # a framework shared with a live plan (copy.copy) keeps the check it has
+        keep(fw, checker)
+    with collector_paused():
+        return _compile_plan(fw, checker, digest)
+
+
+def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
     env = checker.env
     settings = fw.settings
     defaults = fw.rectify or Rectify()
@@ -342,7 +395,7 @@ def _compile_plan(fw: Framework) -> Plan:
         total = Decimal(100)
     return Plan(
         framework=fw,
-        hash=framework_hash(fw),
+        hash=digest,
         method=settings.method,
         precision=settings.precision,
         compare_rounded=settings.compare == "rounded",
@@ -359,6 +412,7 @@ def _compile_plan(fw: Framework) -> Plan:
         defaults=defaults,
         split_when=[compile_(u.when) for u in fw.units.split] if fw.units else [],
         checks=[CheckSpec(c, compile_(c.when), _labelled(fw, Template(c.when).names)) for c in fw.checks],
+        checker=checker,
     )
 
 

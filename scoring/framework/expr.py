@@ -332,108 +332,128 @@ class _Whitelist:
         return ExprError(self.p.source, [ExprIssue(self.p.column(node), zh, en, code)])
 
     def visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool | str | int | float) and not isinstance(node.value, complex):
-                return
+        """Check one node by its type (the table below); a node type not in the table is not in the language."""
+        check = _ALLOWED.get(type(node))
+        if check is None:
+            raise self.refused(node)
+        check(self, node)
+
+    def constant(self, node: ast.Constant) -> None:
+        if not isinstance(node.value, bool | str | int | float):
             raise self.fail(node, f"不支持的常量 {node.value!r}", f"constant {node.value!r} is not allowed")
-        if isinstance(node, ast.Name):
-            if node.id in ("True", "False"):
-                return
-            if node.id in FUNCTIONS:
-                raise self.fail(node, f"函数 {node.id} 需要带括号调用", f"function {node.id} must be called")
-            self.p.names.add(node.id)
-            if not self.lenient_depth:
-                self.p.strict_names.add(node.id)
+
+    def name(self, node: ast.Name) -> None:
+        if node.id in ("True", "False"):
             return
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            if isinstance(node.op, ast.Pow):
-                exp = node.right
-                val = exp.operand if isinstance(exp, ast.UnaryOp) and isinstance(exp.op, ast.USub) else exp
-                if not (isinstance(val, ast.Constant) and type(val.value) is int and val.value <= MAX_POWER):
-                    raise self.fail(
-                        node.right,
-                        f"乘方的指数必须是不超过 {MAX_POWER} 的整数常量",
-                        f"the exponent of ** must be an integer constant of at most {MAX_POWER}",
-                    )
-            self.visit(node.left)
-            self.visit(node.right)
-            return
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
-            self.visit(node.operand)
-            return
-        if isinstance(node, ast.BoolOp):
-            for v in node.values:
-                self.visit(v)
-            return
-        if isinstance(node, ast.Compare):
-            for op in node.ops:
-                if not isinstance(op, _CMPOPS):
-                    raise self.fail(
-                        node, "不支持的比较运算（is / is not）", "comparison operator not allowed"
-                    )
-            self.visit(node.left)
-            for op, comp in zip(node.ops, node.comparators, strict=True):
-                if isinstance(op, ast.In | ast.NotIn):
-                    if not isinstance(comp, ast.List | ast.Tuple) or not all(
-                        isinstance(e, ast.Constant) for e in comp.elts
-                    ):
-                        raise self.fail(
-                            comp,
-                            'in 后面必须是常量列表，如 ["小学", "初中"]',
-                            "'in' needs a list of constants",
-                        )
-                    for e in comp.elts:  # the constants themselves must be allowed ones (no None, bytes …)
-                        self.visit(e)
-                else:
-                    self.visit(comp)
-            return
-        if isinstance(node, ast.IfExp):
-            self.visit(node.test)
-            # A branch's names are needed only when that branch is taken: missing there → the result is missing.
-            self.lenient_depth += 1
-            self.visit(node.body)
-            self.visit(node.orelse)
-            self.lenient_depth -= 1
-            return
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                known = "、".join(FUNCTIONS)
+        if node.id in FUNCTIONS:
+            raise self.fail(node, f"函数 {node.id} 需要带括号调用", f"function {node.id} must be called")
+        self.p.names.add(node.id)
+        if not self.lenient_depth:
+            self.p.strict_names.add(node.id)
+
+    def binop(self, node: ast.BinOp) -> None:
+        if type(node.op) not in _BINOPS:
+            raise self.refused(node)
+        if isinstance(node.op, ast.Pow):
+            exp = node.right
+            val = exp.operand if isinstance(exp, ast.UnaryOp) and isinstance(exp.op, ast.USub) else exp
+            if not (isinstance(val, ast.Constant) and type(val.value) is int and val.value <= MAX_POWER):
                 raise self.fail(
-                    node,
-                    f"未知函数 {name}（可用：{known}）",
-                    f"unknown function {name} (available: {', '.join(FUNCTIONS)})",
-                    "expr-unknown-function",
+                    node.right,
+                    f"乘方的指数必须是不超过 {MAX_POWER} 的整数常量",
+                    f"the exponent of ** must be an integer constant of at most {MAX_POWER}",
                 )
-            if node.keywords:
-                raise self.fail(node, "函数不接受关键字参数", "functions take no keyword arguments")
-            fn = FUNCTIONS[node.func.id]
-            if fn.lenient:
-                self.lenient_depth += 1
-            for arg in node.args:
-                if isinstance(arg, ast.List | ast.Tuple):
-                    for e in arg.elts:
-                        self.visit(e)
-                elif isinstance(arg, ast.Starred):
-                    raise self.fail(arg, "不支持 * 展开参数", "starred arguments are not allowed")
-                else:
-                    self.visit(arg)
-            if fn.lenient:
-                self.lenient_depth -= 1
-            return
+        self.visit(node.left)
+        self.visit(node.right)
+
+    def unaryop(self, node: ast.UnaryOp) -> None:
+        if not isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+            raise self.refused(node)
+        self.visit(node.operand)
+
+    def boolop(self, node: ast.BoolOp) -> None:
+        for v in node.values:
+            self.visit(v)
+
+    def compare(self, node: ast.Compare) -> None:
+        for op in node.ops:
+            if not isinstance(op, _CMPOPS):
+                raise self.fail(node, "不支持的比较运算（is / is not）", "comparison operator not allowed")
+        self.visit(node.left)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                self.constant_list(comp)
+            else:
+                self.visit(comp)
+
+    def constant_list(self, comp: ast.expr) -> None:
+        """The right of ``in``: a list of constants, each an allowed one (no None, bytes …)."""
+        if not isinstance(comp, ast.List | ast.Tuple) or not all(
+            isinstance(e, ast.Constant) for e in comp.elts
+        ):
+            raise self.fail(
+                comp, 'in 后面必须是常量列表，如 ["小学", "初中"]', "'in' needs a list of constants"
+            )
+        for e in comp.elts:
+            self.visit(e)
+
+    def ifexp(self, node: ast.IfExp) -> None:
+        self.visit(node.test)
+        # A branch's names are needed only when that branch is taken: missing there → the result is missing.
+        self.lenient_depth += 1
+        self.visit(node.body)
+        self.visit(node.orelse)
+        self.lenient_depth -= 1
+
+    def call(self, node: ast.Call) -> None:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            known = "、".join(FUNCTIONS)
+            raise self.fail(
+                node,
+                f"未知函数 {name}（可用：{known}）",
+                f"unknown function {name} (available: {', '.join(FUNCTIONS)})",
+                "expr-unknown-function",
+            )
+        if node.keywords:
+            raise self.fail(node, "函数不接受关键字参数", "functions take no keyword arguments")
+        lenient = FUNCTIONS[node.func.id].lenient
+        self.lenient_depth += lenient
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.fail(arg, "不支持 * 展开参数", "starred arguments are not allowed")
+            for e in arg.elts if isinstance(arg, ast.List | ast.Tuple) else (arg,):
+                self.visit(e)
+        self.lenient_depth -= lenient
+
+    def refused(self, node: ast.AST) -> ExprError:
         what = type(node).__name__
-        hint = {
-            "Attribute": "不允许访问属性（“.”）",
-            "Subscript": "不允许下标访问（“[]”）",
-            "Lambda": "不允许 lambda",
-            "ListComp": "不允许推导式",
-            "GeneratorExp": "不允许生成器表达式",
-            "JoinedStr": "不允许 f-字符串",
-            "NamedExpr": "不允许赋值表达式",
-            "List": "列表只能作为 sum/count/min/max 的参数",
-            "Tuple": "元组只能作为 sum/count/min/max 的参数",
-        }.get(what, f"不允许的语法 {what}")
-        raise self.fail(node, hint, f"{what} is not allowed in expressions")
+        hint = _REFUSED_ZH.get(what, f"不允许的语法 {what}")
+        return self.fail(node, hint, f"{what} is not allowed in expressions")
+
+
+# The language, one entry per node type: a node type that is not here is refused (with _REFUSED_ZH's reason).
+_ALLOWED: dict[type, Callable[[_Whitelist, Any], None]] = {
+    ast.Constant: _Whitelist.constant,
+    ast.Name: _Whitelist.name,
+    ast.BinOp: _Whitelist.binop,
+    ast.UnaryOp: _Whitelist.unaryop,
+    ast.BoolOp: _Whitelist.boolop,
+    ast.Compare: _Whitelist.compare,
+    ast.IfExp: _Whitelist.ifexp,
+    ast.Call: _Whitelist.call,
+}
+_REFUSED_ZH = {
+    "Attribute": "不允许访问属性（“.”）",
+    "Subscript": "不允许下标访问（“[]”）",
+    "Lambda": "不允许 lambda",
+    "ListComp": "不允许推导式",
+    "GeneratorExp": "不允许生成器表达式",
+    "JoinedStr": "不允许 f-字符串",
+    "NamedExpr": "不允许赋值表达式",
+    "List": "列表只能作为 sum/count/min/max 的参数",
+    "Tuple": "元组只能作为 sum/count/min/max 的参数",
+}
 
 
 # ---------------------------------------------------------------------------------------------- types
@@ -725,6 +745,18 @@ class Expression:
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The value, or ``None`` when a needed name is missing; :class:`EvalError` on arithmetic faults."""
         return at_precision(self.run, values)
+
+    def __reduce__(self) -> tuple[Callable[[str, str], Expression], tuple[str, str]]:
+        """Pickled as its source and type, compiled again on arrival: the function is generated code (a lambda
+        from ``eval``) that pickle cannot carry. The type was checked where the expression was first compiled,
+        against names the receiving side may not have (a grade's or a derived value's own environment), so it
+        travels with the source instead of being checked again."""
+        return (_recompile, (self.source, self.type))
+
+
+def _recompile(source: str, rtype: str) -> Expression:
+    """An expression compiled again from its source, with the type it was checked to have (unpickling)."""
+    return _compile(parse(source), rtype)
 
 
 def _runner(

@@ -304,3 +304,14 @@ indicators:
         ("H", "met"),
     ]
     assert res.total == D("10.00") and res.rectification == []
+
+
+def test_every_rule_kind_of_the_language_has_its_check_and_builder_in_the_table():
+    """A kind added to the model without its module (or the reverse) is caught here, not by a KeyError at load."""
+    from scoring.framework.model import RULE_KINDS
+    from scoring.framework.rules import kinds
+
+    assert list(kinds.KINDS) == list(RULE_KINDS)
+    for name, kind in kinds.KINDS.items():
+        module = getattr(kinds, name)
+        assert (kind.check, kind.build) == (module.check, module.build)
