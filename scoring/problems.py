@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 Lang = Literal["zh", "en"]
@@ -66,7 +66,7 @@ class Problem:
             text += "\n" + "\n".join("    " + line for line in self.detail.splitlines())
         return text
 
-    def to_dict(self, lang: Lang = "zh") -> dict:
+    def to_dict(self, lang: Lang = "zh") -> dict[str, Any]:
         return {
             "file": self.file,
             "line": self.line,

@@ -123,6 +123,8 @@ class Plan:
     sources: list[str] = field(default_factory=list)
     grade_names: frozenset[str] = frozenset()  # the names the grades' conditions read
     limited: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # inputs for some unit types only
+    # per node, in plan order: the decimals its value is compared and reported at, where the framework says
+    value_places: tuple[int | None, ...] = ()
     leaf_indexes: list[int] = field(default_factory=list)  # positions of the leaves in ``nodes``
     other_codes: frozenset[str] = frozenset()  # veto and bonus item codes
     # derived values in order: (spec, name, evaluate, rounding quantum when compared rounded)
@@ -175,6 +177,23 @@ class Plan:
         self.sources = [s.cite() for s in self.framework.source]
         self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
+        self.value_places = self._value_places()
+
+    def _value_places(self) -> tuple[int | None, ...]:
+        """The rule's own ``precision`` first (threshold, bands), else that of the derived value or input its
+        ``value`` names; None otherwise (a level, a count, an expression's value, a group): reports show such
+        values as given. Reports format by this, never by a Decimal's exponent."""
+        declared = {d.name: d.precision for d in self.derived}
+        declared.update({n: i.precision for n, i in self.inputs.items()})
+        found = []
+        for node in self.nodes:
+            rule = node.indicator.rule
+            spec = rule.spec if rule is not None else None
+            own = getattr(spec, "precision", None)
+            source = getattr(spec, "value", None)
+            named = declared.get(source.strip()) if isinstance(source, str) else None
+            found.append(own if own is not None else named)
+        return tuple(found)
 
     def node(self, code: str) -> Node:
         return self.index[code]

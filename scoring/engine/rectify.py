@@ -8,7 +8,6 @@ from the evaluation date. Templates may use {name} {code} {value} {standard} {ga
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +16,6 @@ from ..framework.rules.base import STATUS_ZH
 from ..framework.text import fmt
 from .plan import Plan
 from .result import IndicatorResult, RectificationItem, Result
-
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class _Fields(dict[str, Any]):
@@ -62,7 +59,7 @@ def rectification_list(
     plan: Plan, result: Result, ctx: dict[str, Any], date: dt.date | None
 ) -> list[RectificationItem]:
     """Build the 整改清单 for one result."""
-    items: list[tuple[tuple, RectificationItem]] = []
+    items: list[tuple[tuple[Any, ...], RectificationItem]] = []
     values = ctx
     by_code = {r.code: r for r in result.indicators}
     veto_specs = {v.veto.code: v for v in plan.vetoes}
@@ -98,12 +95,11 @@ def rectification_list(
         rect = node.rectify
         if r.status in ("unmet", "partial"):
             lost = (r.possible - r.points) if r.possible is not None and r.points is not None else None
-            bare = _NUMBER.search(r.standard or "")
             fields = {
                 "name": r.name,
                 "code": r.code,
                 "value": fmt(r.value) if r.value is not None else "—",
-                "standard": bare.group(0) if bare else (r.standard or ""),
+                "standard": fmt(r.target) if r.target is not None else (r.standard or ""),
                 "gap": fmt(r.gap) if r.gap is not None else "—",
                 "unit": r.unit or "",
                 "points": fmt(r.points),

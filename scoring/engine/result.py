@@ -88,6 +88,9 @@ class IndicatorResult:
     possible: Decimal | None = None
     value: Scalar = None
     standard: str | None = None
+    target: Decimal | None = (
+        None  # the standard as a number: the bound missed (by most), else the first; a target
+    )
     ratio: Decimal | None = None  # value ÷ standard, for thresholds with a lower bound
     gap: Decimal | None = None
     exact: Decimal | None = None  # the value before rounding, where rounding changed it (差异系数 use it)
@@ -97,6 +100,10 @@ class IndicatorResult:
     note: str | None = None
     verified: bool = True  # false: wording or number not confirmed in a source (待核)
     local: bool = False  # a local, not national, indicator
+    # the decimals ``value`` was compared and is reported at, where the framework declares them (the rule's
+    # precision, else the derived value's or input's); None: shown as given. Reports format by it, never by the
+    # Decimal's exponent (a derived 5 at precision 1 reads 5.0).
+    precision: int | None = None
 
     @property
     def status_zh(self) -> str:
@@ -108,19 +115,24 @@ _put_explanation = vars(IndicatorResult)["explanation"].slot.__set__  # the slot
 _put_inputs = vars(IndicatorResult)["inputs"].slot.__set__
 
 
-def indicator_result(node: Any, out: Any, possible: Any, explanation: Any, inputs: Any) -> IndicatorResult:
+def indicator_result(
+    node: Any, out: Any, possible: Any, explanation: Any, inputs: Any, precision: int | None = None
+) -> IndicatorResult:
     """An IndicatorResult from its plan node and outcome (reading a result builds hundreds at once).
 
     ``node.fixed``: the fields that do not depend on the submission (code, name, depth, parent, kind, unit, note,
-    verified, local), built once per plan; ``explanation`` and ``inputs`` may be :class:`Later`.
+    verified, local), built once per plan; ``explanation`` and ``inputs`` may be :class:`Later`; ``precision``:
+    the value's declared decimals (IndicatorResult.precision).
     """
     r = _new(IndicatorResult)
     r.code, r.name, r.depth, r.parent, r.kind, r.unit, r.note, r.verified, r.local = node.fixed
+    r.precision = precision
     r.status = out.status
     r.points = out.points
     r.possible = possible
     r.value = out.value
     r.standard = out.standard
+    r.target = out.target
     r.ratio = out.ratio
     r.gap = out.gap
     r.exact = out.exact
@@ -255,6 +267,9 @@ class Result:
     evidence: dict[str, list[str]] = field(
         default_factory=dict
     )  # 佐证材料 as submitted, by indicator or input
+    # the decimals points are reported at (the framework's scoring.precision): totals, earned, bonus and
+    # recoverable points. None in results written before it was recorded: their points are shown as written.
+    precision: int | None = None
 
     def indicator(self, code: str) -> IndicatorResult:
         for ind in self.indicators:

@@ -204,8 +204,9 @@ class _Scorer:
         plain = plan.plain
         for group, given in sources:
             for name, raw in given.items():
-                # Most values are plain: a number in range, yes/no, one of the choices as written. They are taken
-                # here; anything else (text to read, out of range, wrong type) goes through coerce and its reasons.
+                # Most values are plain: a number in range, yes/no, one of the choices as written — and every value
+                # a reader typed (a Decimal, whole for an integer input). They are taken as they come; anything
+                # else (text to read, out of range, wrong type) goes through coerce and its reasons.
                 fast = plain.get(name)
                 if fast is not None:
                     kind, low, high, choices = fast
@@ -214,8 +215,12 @@ class _Scorer:
                         if (kind == "b" and t is bool) or (choices is not None and raw in choices):
                             out[name] = raw
                             continue
-                    elif (t is float and kind == "n") or (t is int and (kind == "n" or kind == "i")):
-                        value = Decimal(repr(raw)) if t is float else Decimal(raw)
+                    elif (
+                        (t is Decimal and (kind == "n" or (kind == "i" and raw.as_tuple().exponent == 0)))
+                        or (t is float and kind == "n")
+                        or (t is int and (kind == "n" or kind == "i"))
+                    ):
+                        value = raw if t is Decimal else Decimal(repr(raw)) if t is float else Decimal(raw)
                         if (
                             value.is_finite()
                             and (low is None or value >= low)
@@ -370,6 +375,7 @@ class _Scorer:
             source=sub.source,
             evidence={code: list(refs) for code, refs in sub.evidence.items() if refs},
             data_warnings=warnings,
+            precision=plan.precision,
         )
         if sub.evaluator_values and self.options.values == "final":
             result.gap_flags = self.gap_flags()
@@ -487,13 +493,13 @@ class _Scorer:
         out = []
         notes = self.notes
         written = _Scorer.written
-        for node, o in zip(self.plan.nodes, self.out, strict=True):
+        for node, o, p in zip(self.plan.nodes, self.out, self.plan.value_places, strict=True):
             note = notes.get(node.index)
             if node.rule is not None:
                 later = Later((written, self, node, None))
                 possible = node.leaf_possible if o.status not in OUT_OF_DENOMINATOR else None
                 text = later if note is None else self.note_text(node, note)
-                out.append(indicator_result(node, o, possible, text, later))
+                out.append(indicator_result(node, o, possible, text, later, p))
             else:
                 text = Later((_Scorer.group_text, self, node)) if note is None else self.note_text(node, note)
                 out.append(indicator_result(node, o, o.possible, text, {}))

@@ -90,7 +90,7 @@ class Checker:
     def expression(
         self,
         owner: Model,
-        sub: tuple,
+        sub: tuple[Any, ...],
         source: Any,
         want: str | None,
         env: dict[str, ex.VarInfo] | None = None,
@@ -318,7 +318,7 @@ class Checker:
                 seen[item.code] = item
         return set(seen)
 
-    def unit_types(self, obj: Model, types: list[str] | None, sub: tuple = ("applies_to",)) -> None:
+    def unit_types(self, obj: Model, types: list[str] | None, sub: tuple[Any, ...] = ("applies_to",)) -> None:
         allowed = self.fw.applies_to
         if not types:
             return
@@ -381,7 +381,7 @@ class Checker:
     def applicable_types(self, ind: Indicator) -> list[str]:
         return list(ind.applies_to or self.fw.applies_to or [])
 
-    def bound(self, ind: Indicator, sub: tuple, value: Any) -> None:
+    def bound(self, ind: Indicator, sub: tuple[Any, ...], value: Any) -> None:
         assert ind.rule is not None  # bounds belong to a leaf's rule
         owner = ind.rule.spec
         if isinstance(value, dict):
@@ -528,7 +528,7 @@ class Checker:
                                 f"indicator {k.code} has no weight",
                             )
                     continue
-                total = sum(ws, Decimal(0))
+                total = sum((w for w in ws if w is not None), Decimal(0))
                 if s.check_sums and total not in (Decimal(1), Decimal(100)):
                     code = getattr(owner, "code", "一级指标")
                     self.at(

@@ -108,13 +108,13 @@ def _floor(x: Decimal) -> Decimal:
     return x.to_integral_value(rounding=ROUND_FLOOR)
 
 
-def _flatten(args: tuple) -> tuple | list:
+def _flatten(args: tuple[Any, ...]) -> tuple[Any, ...] | list[Any]:
     for a in args:
         if type(a) is tuple or type(a) is list:
             break
     else:
         return args  # no list among them: the usual min(a, b)
-    out: list = []
+    out: list[Any] = []
     for a in args:
         if isinstance(a, list | tuple):
             out.extend(a)

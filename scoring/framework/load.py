@@ -57,7 +57,9 @@ def load_text(text: str, file: str = "<input>", *, limits: Limits = DEFAULT_LIMI
 Chain = tuple[tuple[str, str | None], ...]  # the frameworks being loaded: (id, resolved file or None)
 
 
-def _load(name: str | Path, limits: Limits, chain: Chain, relative_to: Path | None = None):
+def _load(
+    name: str | Path, limits: Limits, chain: Chain, relative_to: Path | None = None
+) -> tuple[Framework | None, list[Problem]]:
     path = registry.resolve(name, relative_to)
     if path is None:
         known = ", ".join(e.id for e in registry.entries())
@@ -87,7 +89,7 @@ def _display(path: Path) -> str:
 
 def _from_text(
     text: str, file: str, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None = None
-):
+) -> tuple[Framework | None, list[Problem]]:
     """``key``: the resolved file, when the text is one (a cycle is the same file met again, not the same id)."""
     with collector_paused():
         return _from_text_unpaused(text, file, limits, base_dir, chain, key)
@@ -95,7 +97,7 @@ def _from_text(
 
 def _from_text_unpaused(
     text: str, file: str, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None
-):
+) -> tuple[Framework | None, list[Problem]]:
     from . import check, tailor
 
     try:
@@ -243,7 +245,7 @@ _ZH = {
 }
 
 
-def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
+def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed at the mapping that holds ``loc[-1]``, for a did-you-mean hint."""
     current: Any = model
     for part in loc[:-1]:
@@ -283,7 +285,7 @@ def _unwrap(tp: Any, part: Any) -> Any:
     return None
 
 
-def _data_path(data: Any, loc: tuple) -> tuple[PathPart, ...]:
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[PathPart, ...]:
     """Drop the parts of a pydantic location that are not keys of the data (union and validator tags)."""
     path: list[PathPart] = []
     current = data
@@ -354,7 +356,7 @@ def repair(model: type[BaseModel], data: Any, rounds: int = 6) -> Any:
     return None
 
 
-def _get(data: Any, path: tuple) -> Any:
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
     for part in path:
         try:
             data = data[part]
@@ -363,13 +365,13 @@ def _get(data: Any, path: tuple) -> Any:
     return data
 
 
-def _expected(ctx: dict) -> str:
+def _expected(ctx: dict[str, Any]) -> str:
     return str(ctx.get("expected", "")).replace("'", "")
 
 
 def _translate(model: type[BaseModel], exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
     out: list[Problem] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, ...]] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         etype = err["type"]

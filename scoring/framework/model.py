@@ -7,6 +7,7 @@ expression types) is checked in :mod:`scoring.framework.check`. Every model reme
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -354,7 +355,7 @@ class Indicator(Model):
             raise PydanticCustomError("indicator_require", "require (group condition) needs children")
         return self
 
-    def walk(self):
+    def walk(self) -> Iterator[Indicator]:
         yield self
         for child in self.children or ():
             yield from child.walk()
@@ -631,7 +632,7 @@ class Framework(Model):
     def _version_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int | Decimal) and not isinstance(v, bool) else v
 
-    def walk(self):
+    def walk(self) -> Iterator[Indicator]:
         """Every indicator, depth first."""
         for ind in self.indicators:
             yield from ind.walk()
@@ -641,12 +642,12 @@ class Framework(Model):
         return self.scoring or Scoring()
 
 
-def source_of(obj: Model) -> tuple[Any, tuple]:
+def source_of(obj: Model) -> tuple[Any, tuple[Any, ...]]:
     """The (SourceMap, path) an object was loaded from, or (None, ())."""
     return obj._src or (None, ())
 
 
-def attach_sources(obj: Any, smap: Any, path: tuple) -> None:
+def attach_sources(obj: Any, smap: Any, path: tuple[Any, ...]) -> None:
     """Record on every model where it was written, so later checks can point at it."""
     if isinstance(obj, Model):
         obj._src = (smap, path)

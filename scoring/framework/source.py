@@ -158,7 +158,7 @@ def _zh_yaml(what: str) -> str:
     return what
 
 
-def _fail(file: str, node: Node | Any, code: str, zh: str, en: str, path: tuple) -> _Fail:
+def _fail(file: str, node: Node | Any, code: str, zh: str, en: str, path: tuple[Any, ...]) -> _Fail:
     m = getattr(node, "start_mark", None)
     return _Fail(
         Problem(
@@ -180,7 +180,7 @@ class _Builder:
         self.count = 0
         self.smap = SourceMap(file)
 
-    def build(self, node: Node, path: tuple, depth: int) -> Any:
+    def build(self, node: Node, path: tuple[Any, ...], depth: int) -> Any:
         self.count += 1
         if self.count > self.limits.max_nodes:
             raise _fail(
@@ -220,8 +220,8 @@ class _Builder:
             return self.mapping(node, path, depth)
         raise _fail(self.file, node, "yaml-node", "无法识别的 YAML 节点", "unrecognised YAML node", path)
 
-    def mapping(self, node: MappingNode, path: tuple, depth: int) -> dict:
-        out: dict = {}
+    def mapping(self, node: MappingNode, path: tuple[Any, ...], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
                 raise _fail(
@@ -259,7 +259,7 @@ class _Builder:
             out[key] = self.build(vnode, at, depth + 1)
         return out
 
-    def scalar(self, node: ScalarNode, path: tuple) -> Any:
+    def scalar(self, node: ScalarNode, path: tuple[Any, ...]) -> Any:
         tag, text = node.tag, node.value
         if tag == "tag:yaml.org,2002:str" or tag == "tag:yaml.org,2002:timestamp":
             return text

@@ -11,14 +11,15 @@ from typing import Any
 
 from ..problems import Problem
 from . import expr as ex
-from .model import Framework, Indicator, Param, Tailoring
+from .model import Framework, Indicator, Model, Param, Tailoring
 
 
-def _err(obj, sub: tuple, code: str, zh: str, en: str, *, key: bool = False) -> Problem:
+def _err(obj: Model, sub: tuple[Any, ...], code: str, zh: str, en: str, *, key: bool = False) -> Problem:
     smap, path = obj._src or (None, ())
     if smap is None:
         return Problem(code, zh, en)
-    return smap.problem((*path, *sub), code, zh, en, key=key)
+    problem: Problem = smap.problem((*path, *sub), code, zh, en, key=key)
+    return problem
 
 
 def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]]:
@@ -275,7 +276,7 @@ def _strings(data: Any) -> list[str]:
     return []
 
 
-def _copy_sources(src, dst) -> None:
+def _copy_sources(src: Framework, dst: Framework) -> None:
     """``model_copy(deep=True)`` copies private state too, but keep it explicit for lists of models."""
     dst._src = src._src
 

@@ -291,9 +291,9 @@ def _resolve_percents(
     data: bytes,
     kind: WorkbookFormat,
     file: str,
-    cells: list,
-    values: dict,
-    evaluator_values: dict,
+    cells: list[Any],
+    values: dict[str, Any],
+    evaluator_values: dict[str, Any],
     evaluator: bool,
 ) -> list[Problem]:
     """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel, Calc or WPS (stored 0.95 as

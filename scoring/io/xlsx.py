@@ -1,8 +1,8 @@
-"""Excel reports: one workbook per unit (汇总, 指标得分, 整改清单) and the district summary of a batch.
+"""Excel helpers the report workbooks share: typed cells, bordered tables, widths, print setup, atomic saving.
 
-The unit workbook carries what the Markdown report carries (``scoring.report.markdown``), with real numbers and
-dates in its cells, a native bar chart of the first-level indicators, conditional fills on the statuses, filters,
-frozen headers and an A4 landscape print setup.
+The reports' content (titles, labels, every number's precision) comes from their views (``scoring.report``); this
+module only writes cells. A number's format is given explicitly (:func:`places_format`, :func:`percent_format`,
+through :class:`Fmt`); :func:`decimal_format` — the Decimal's own digits — is only for values shown as given.
 
 Everything that can come from a submission (unit name, code, type, file names, explanations, problems, reasons)
 is written through :func:`safe_text`: a cell that is text and stays text, never a formula, whatever it starts with.
@@ -34,7 +34,6 @@ from .files import atomic_write
 
 FONT_NAME = "等线"  # the zh-CN default of Excel 2016+; WPS substitutes a CJK font if it lacks it
 DATE_FORMAT = "yyyy-mm-dd"
-PERCENT_FORMAT = "0.0%"
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 DASH = "—"
 
@@ -97,14 +96,26 @@ class Fmt(NamedTuple):
     number_format: str
 
 
+def places_format(places: int) -> str:
+    """The number format showing exactly ``places`` decimals: 2 → ``0.00``, 0 → ``0``."""
+    return "0." + "0" * places if places > 0 else "0"
+
+
+def percent_format(places: int) -> str:
+    """A ratio shown as a percentage with ``places`` decimals: 1 → ``0.0%``."""
+    return places_format(places) + "%"
+
+
 def decimal_format(value: Decimal) -> str:
-    """A number format showing the decimal's own precision: ``Decimal("4.20")`` → ``0.00``, ``100`` → ``0``."""
+    """A number format showing the decimal's own digits, for a value shown as given (as typed, as written in the
+    framework): ``Decimal("4.20")`` → ``0.00``, ``100`` → ``0``. A computed value has a declared precision: use
+    :func:`places_format` with it instead."""
     exponent = value.as_tuple().exponent
-    places = min(-exponent, 10) if isinstance(exponent, int) and exponent < 0 else 0
-    return "0." + "0" * places if places else "0"
+    return places_format(min(-exponent, 10) if isinstance(exponent, int) and exponent < 0 else 0)
 
 
 def with_unit(number_format: str, unit: str | None) -> str:
+    """The format with the unit shown after the number (``0.00" 人"``); a unit the format cannot quote is left off."""
     if not unit or '"' in unit or "\\" in unit:
         return number_format
     return f'{number_format}"{"" if unit == "%" else " "}{unit}"'
@@ -344,13 +355,3 @@ def status_rules(ws: Worksheet, ref: str) -> None:
                 font=Font(color=font),
             ),
         )
-
-
-# ------------------------------------------------------------------------------------------ unit report
-
-
-def cols(*titles: str) -> list[Col]:
-    return [Col(title, wrap=True) for title in titles]
-
-
-# ---------------------------------------------------------------------------------------- batch summary

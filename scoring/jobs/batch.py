@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..engine.plan import Plan, compile_plan
 from ..engine.rows import FailureRow, UnitRow
@@ -157,7 +158,7 @@ def _parallel(
     window = workers * 4  # bounded in-flight work keeps memory flat
     todo = iter(jobs)
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(framework,)) as pool:
-        running: set[Future] = set()
+        running: set[Future[Any]] = set()
 
         def submit() -> bool:
             job = next(todo, None)
@@ -213,6 +214,10 @@ def score_batch(
         from ..report.summary_xlsx import write_batch_summary
 
         batch.summary = write_batch_summary(
-            batch.rows, batch.failures, out / SUMMARY_NAME, framework_name=framework.name
+            batch.rows,
+            batch.failures,
+            out / SUMMARY_NAME,
+            framework_name=framework.name,
+            precision=framework.settings.precision,
         )
     return batch

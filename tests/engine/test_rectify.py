@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import scoring
+
 from ..helpers import D, plan_of, run
 
 BODY = """
@@ -54,3 +56,28 @@ def test_missing_data_gives_a_low_priority_item():
         ("L5", "missing", "低"),
         ("N", "missing", "低"),
     ]
+
+
+def test_the_standard_in_a_rectification_text_is_the_rules_own_number():
+    """{standard} is the number the rule compared with, kept beside its text (never read back out of it)."""
+    body = """
+inputs:
+  minutes: {label: 书面作业平均完成时间, type: number, unit: 分钟}
+  base: {label: 基准, type: number}
+indicators:
+  - code: H
+    name: 书面作业时间
+    points: 5
+    rule: {threshold: {value: minutes, at_most: {小学: "base * 1.5", 初中: 90}, above: 0}}
+    rectify: {problem: "{name}{value}分钟，超过{standard}分钟"}
+"""
+    plan = plan_of(body)
+    primary = run(plan, {"minutes": 75, "base": 40}, type="小学")
+    item = primary.rectification[0]
+    assert item.problem == "书面作业时间75分钟，超过60.0分钟"
+    assert primary.indicator("H").target == D("60.0")
+    assert primary.indicator("H").standard == "> 0 且 ≤ 60.0"
+    back = scoring.result_from_json(primary.to_json())
+    assert back.indicator("H").target == D("60.0")
+    junior = run(plan, {"minutes": 95, "base": 40}, type="初中")
+    assert junior.rectification[0].problem == "书面作业时间95分钟，超过90分钟"

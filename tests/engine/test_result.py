@@ -143,15 +143,23 @@ def test_indicator_result_sets_every_field():
     """The engine's fast constructor gives what the dataclass's own gives, field for field."""
     plan = plan_of(BODY)
     node = plan.node("A1")
-    out = Outcome("unmet", D("0.00"), D("3.9"), "≥ 4.2", D("0.93"), D("0.3"), "", D("4.2"), D("3.912"))
+    out = Outcome(
+        "unmet", D("0.00"), D("3.9"), "≥ 4.2", D("0.93"), D("0.3"), "", D("4.2"), D("3.912"), target=D("4.2")
+    )
     fast = indicator_result(node, out, node.points, "文字", {"teachers": 19})
     code, name, depth, parent, kind, unit, note, verified, local = node.fixed
     slow = IndicatorResult(
-        code, name, depth, parent, kind, "unmet", D("0.00"), node.points, D("3.9"), "≥ 4.2", D("0.93"),
+        code, name, depth, parent, kind, "unmet", D("0.00"), node.points, D("3.9"), "≥ 4.2", D("4.2"), D("0.93"),
         D("0.3"), D("3.912"), unit, "文字", {"teachers": 19}, note, verified, local,
     )  # fmt: skip
     assert all(getattr(fast, f.name) == getattr(slow, f.name) for f in dataclasses.fields(IndicatorResult))
-    assert (fast.code, fast.kind, fast.unit, fast.possible) == ("A1", "threshold", None, D(10))
+    assert (fast.code, fast.kind, fast.unit, fast.possible, fast.target) == (
+        "A1",
+        "threshold",
+        None,
+        D(10),
+        D("4.2"),
+    )
 
 
 def test_scoring_leaves_no_reference_cycles():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -348,3 +349,48 @@ def test_data_checks_refuse_inconsistent_values_and_flag_doubtful_ones():
     )
     missing = run(plan, {"students": 500, "qualified": 6})  # teachers 缺报: K1 and K2 cannot be judged
     assert missing.data_warnings == [] and missing.indicator("A").status == "met"
+
+
+def test_values_typed_by_a_reader_are_taken_as_they_come(monkeypatch):
+    """A workbook's values are typed once, by the reader; the engine converts none of them again."""
+    import scoring.engine.score as engine
+
+    plan = scoring.compile_plan(scoring.load_framework("demo-school"))
+    sub = scoring.read_submission("examples/demo-school/strong.xlsx", plan=plan)
+    assert any(type(v) is Decimal for v in sub.values.values())  # typed by the reader
+    calls: list[object] = []
+    real = engine.coerce
+
+    def counting(kind: str, raw: object, **kw: object) -> tuple[object, str | None]:
+        calls.append(raw)
+        return real(kind, raw, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "coerce", counting)
+    before = scoring.score(plan, sub)
+    assert calls == []
+    monkeypatch.setattr(engine, "coerce", real)
+    assert before == scoring.score(plan, sub)
+
+
+def test_a_decimal_for_an_integer_input_must_be_written_whole():
+    """5.0 for an integer input is read as 5 (by coerce), not taken as it comes with its decimals."""
+    plan = plan_of(BODY)
+    whole = scoring.score(
+        plan,
+        scoring.Submission(
+            unit={"name": "甲校", "type": "小学"}, values={**CLEAN, "s": D("95"), "award": D("1")}
+        ),
+    )
+    written = scoring.score(
+        plan,
+        scoring.Submission(
+            unit={"name": "甲校", "type": "小学"}, values={**CLEAN, "s": D("95"), "award": D("1.0")}
+        ),
+    )
+    assert whole == written
+    assert written.indicator("A").points == D("95.00")
+    bad = scoring.Submission(
+        unit={"name": "甲校", "type": "小学"}, values={**CLEAN, "s": D("95"), "award": D("1.5")}
+    )
+    with pytest.raises(scoring.SubmissionError, match="应填整数"):
+        scoring.score(plan, bad)

@@ -87,14 +87,14 @@ class CheckContext(Protocol):
     def expression(
         self,
         owner: Model,
-        sub: tuple,
+        sub: tuple[Any, ...],
         source: Any,
         want: str | None,
         env: dict[str, ex.VarInfo] | None = None,
     ) -> ex.Expression | None:
         """Compile and type-check an expression written at ``owner``/``sub``; None when it has errors."""
 
-    def bound(self, ind: Indicator, sub: tuple, value: Any) -> None:
+    def bound(self, ind: Indicator, sub: tuple[Any, ...], value: Any) -> None:
         """Check a standard: a number, an expression, or one per unit type covering the applicable types."""
 
 
@@ -113,6 +113,9 @@ class Outcome:
     lower: Decimal | None = None  # the lower standard, for group-condition ratios
     exact: Any = None  # the value before rounding, where rounding changed it
     possible: Decimal | None = None  # a group's full points (a leaf's are its node's)
+    target: Decimal | None = (
+        None  # the standard as a number, beside its text: the bound missed (by most), else the first
+    )
 
 
 @dataclass(slots=True)
@@ -286,7 +289,12 @@ class RuleContext:
 
 
 def check_level_map(
-    c: CheckContext, ind: Indicator, rule: Any, scale: tuple[str, ...] | None, points: dict, met: list | None
+    c: CheckContext,
+    ind: Indicator,
+    rule: Any,
+    scale: tuple[str, ...] | None,
+    points: dict[str, Any],
+    met: list[Any] | None,
 ) -> None:
     if scale is not None:
         unknown = [k for k in points if k not in scale]

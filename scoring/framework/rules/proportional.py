@@ -62,7 +62,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         why = ""
         if text:
             why = f"{value.explain(values, v)}；{fmt(possible)} × min({fmt(v)} ÷ {fmt(t)}, 1) = {fmt(pts)} → {STATUS_TEXT[status]}"
-        return Outcome(status, pts, v, standard, ratio, None if v >= t else t - v, why)
+        return Outcome(status, pts, v, standard, ratio, None if v >= t else t - v, why, target=t)
 
     return LeafRule("proportional", evaluate, tuple(value.expr.names), value.unit)
 

@@ -57,12 +57,13 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
                 tests, standard, lower = at
                 met = True
                 gap = ZERO
+                target = tests[0][1]
                 for test, b in tests:
                     if not test(v, b):
-                        met = False
                         g = abs(b - v)
-                        if g > gap:
-                            gap = g
+                        if met or g > gap:
+                            gap, target = g, b
+                        met = False
                 exact = values.get(EXACT)
                 raw = exact.get(name, v) if exact else v
                 return Outcome(
@@ -75,6 +76,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
                     "",
                     lower,
                     None if raw == v else raw,
+                    target=target,
                 )
         v, raw = value.get(values, precision)
         if v is None:
@@ -84,6 +86,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         got = []
         lower = None
         gap = ZERO
+        missed: Any = None  # the standard missed by most
         for key, get in bounds:
             b = get(values, unit_type)
             if b is NO_STANDARD:
@@ -91,12 +94,12 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             if b is None:
                 return Outcome("missing", value=v, explanation="标准所需的数据未填 → 缺报")
             ok = TEST[key](v, b)
-            met = met and ok
             got.append(b)
             if key == lower_key:
                 lower = b
-            if not ok:
-                gap = max(gap, abs(b - v))
+            if not ok and (met or abs(b - v) > gap):
+                gap, missed = abs(b - v), b  # the one a 整改 text cites
+            met = met and ok
         at = tuple(got)
         written = standards.get(at)
         if written is None:
@@ -128,6 +131,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             explanation,
             lower,
             None if raw == v else raw,
+            target=got[0] if met else missed,
         )
 
     return LeafRule("threshold", evaluate, tuple(value.expr.names), unit or None, lower_key is not None)

@@ -1,0 +1,157 @@
+"""The batch summary's content, built once from the batch's rows: one row per unit with ranks, the grade
+distribution, the indicators that fail most, and the files that could not be read.
+
+:func:`summary_view` decides the words and number formats; ``report.summary_xlsx`` (and ``report.markdown``)
+lay them out. Totals are shown at the framework's points precision when the caller gives it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..engine.rows import FailureRow, UnitRow
+from .blocks import Cell, Column, Lines, Row, Table, percent, points, share
+
+NO_GRADE = "未评等级"
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryView:
+    title: str  # the summary's name (a page header)
+    caption: str  # its name with what it covers: how many units scored, how many files unread
+    units: Table
+    grades: Table
+    shortfalls: Table
+    failures: Table
+
+
+def summary_view(
+    rows: Sequence[UnitRow],
+    failures: Sequence[FailureRow],
+    framework_name: str = "",
+    *,
+    precision: int | None = None,
+) -> SummaryView:
+    """The batch summary of ``rows`` (units scored) and ``failures`` (files unread).
+
+    ``precision``: the framework's points precision (``scoring.precision``); without it totals are shown as the
+    results wrote them.
+    """
+    title = f"{framework_name} 评估结果汇总" if framework_name else "评估结果汇总"
+    return SummaryView(
+        title=title,
+        caption=f"{title}（已评 {len(rows)} 个单位，无法读取 {len(failures)} 个文件）",
+        units=_units(rows, precision, title),
+        grades=_grades(rows, title),
+        shortfalls=_shortfalls(rows, title),
+        failures=_failures(failures, title),
+    )
+
+
+def competition_ranks(totals: Sequence[Decimal | None]) -> list[int | None]:
+    """Ranks by total, highest first; equal totals share a rank (1, 2, 2, 4); no total, no rank."""
+    scored = sorted((t for t in totals if t is not None), reverse=True)
+    first: dict[Decimal, int] = {}
+    for i, total in enumerate(scored, start=1):
+        first.setdefault(total, i)
+    return [None if t is None else first[t] for t in totals]
+
+
+def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
+    """One row per unit; 认定 and 数据核查 only when some unit has them."""
+    with_pass = any(row.passed is not None for row in rows)
+    with_checks = any(row.data_warnings for row in rows)
+    columns = [
+        Column("no", "序号"),
+        Column("name", "单位名称"),
+        Column("code", "代码"),
+        Column("type", "类型"),
+        Column("total", "总分"),
+        Column("rank", "排名"),
+        Column("grade", "等级"),
+        *([Column("passed", "认定")] if with_pass else []),
+        Column("vetoes", "一票否决"),
+        Column("provisional", "暂定"),
+        Column("completeness", "完整度"),
+        Column("rectification", "整改项数"),
+        *([Column("checks", "数据核查（请核实）")] if with_checks else []),
+        Column("file", "文件"),
+    ]
+    ranks = competition_ranks([row.total for row in rows])
+    body = []
+    for i, (row, rank) in enumerate(zip(rows, ranks, strict=True), start=1):
+        passed: list[Cell] = [None if row.passed is None else ("通过" if row.passed else "不通过")]
+        cells: list[Cell] = [
+            i,
+            row.name,
+            row.code,
+            row.type,
+            points(row.total, places),
+            rank,
+            row.grade,
+            *(passed if with_pass else []),
+            Lines(tuple(row.vetoes)) if row.vetoes else "无",
+            "是" if row.provisional else "否",
+            percent(row.completeness),
+            row.rectification_items,
+            *([Lines(tuple(row.data_warnings)) if row.data_warnings else "无"] if with_checks else []),
+            row.file,
+        ]
+        body.append(Row(tuple(cells)))
+    return Table("units", "各单位评估结果", tuple(columns), tuple(body), caption=title)
+
+
+def _grades(rows: Sequence[UnitRow], title: str) -> Table:
+    """等级分布: grades ordered by their units' mean total (highest first), units without a grade last."""
+    groups: dict[str, list[Decimal | None]] = {}
+    for row in rows:
+        groups.setdefault(row.grade or NO_GRADE, []).append(row.total)
+
+    def mean(totals: list[Decimal | None]) -> Decimal:
+        known = [t for t in totals if t is not None]
+        return sum(known, Decimal(0)) / len(known) if known else Decimal("-Infinity")
+
+    order = sorted(groups, key=lambda g: (g == NO_GRADE, -mean(groups[g]), g))
+    body = [Row((grade, len(groups[grade]), share(len(groups[grade]), len(rows)))) for grade in order]
+    body.append(Row(("合计", len(rows), share(len(rows), len(rows))), strong=True))
+    columns = (Column("grade", "等级"), Column("units", "单位数"), Column("share", "占比"))
+    return Table("grades", "等级分布", columns, tuple(body), caption=title)
+
+
+def _natural(code: str) -> list[Any]:
+    """A sort key reading the numbers in a code as numbers: A2 before A10."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", code) if part
+    ]
+
+
+def _shortfalls(rows: Sequence[UnitRow], title: str) -> Table:
+    """失分最多的指标: leaves 未达标 or 部分达标, by the number of units."""
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for row in rows:
+        for code, name in dict(row.shortfalls).items():
+            counts[code] += 1
+            names.setdefault(code, name)
+    ranked = sorted(counts, key=lambda code: (-counts[code], _natural(code)))
+    columns = (
+        Column("code", "指标编码"),
+        Column("name", "指标"),
+        Column("units", "未达标或部分达标单位数"),
+        Column("share", "占已评单位"),
+    )
+    body = tuple(Row((code, names[code], counts[code], share(counts[code], len(rows)))) for code in ranked)
+    return Table(
+        "shortfalls", "失分最多的指标", columns, body, empty="没有未达标或部分达标的指标。", caption=title
+    )
+
+
+def _failures(failures: Sequence[FailureRow], title: str) -> Table:
+    body = tuple(Row((f.file, Lines(tuple(f.reasons)) if f.reasons else None)) for f in failures)
+    columns = (Column("file", "文件"), Column("reason", "原因"))
+    return Table("failures", "无法读取", columns, body, empty="全部文件均已读取。", caption=title)
