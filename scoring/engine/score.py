@@ -143,7 +143,8 @@ def _shown(out: Outcome) -> str:
 
 
 def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str:
-    return text(owner, field) + after
+    written: str = text(owner, field)
+    return written + after
 
 
 def _total_text(
@@ -174,6 +175,10 @@ def _rectification(plan: Plan, ctx: dict[str, Any], date: Any, result: Result, f
     from .rectify import rectification_list
 
     return rectification_list(plan, result, ctx, date)
+
+
+# A group's tally of its children that count: how many, points earned, full points, their statuses.
+_Tally = tuple[int, Decimal, Decimal, set[str]]
 
 
 class _Scorer:
@@ -604,37 +609,59 @@ class _Scorer:
             self.skip(node.children, pre)  # a 不适用 / 已豁免 parent takes its whole subtree out
             self.notes[node.index] = pre
             return pre
-        statuses = set()
-        results = self.out
-        counted = 0
-        earned = full = ZERO
         if self.waivers or self.overrides:
-            rest = node.children
-        else:  # the leaves that always apply, without leaf()'s calls: most leaves of most submissions
-            rest = node.other_children
-            ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
-            full = node.plain_full
-            for i, evaluate, code, possible in node.plain_leaves:
-                try:
-                    o = evaluate(ctx, unit_type, manual.get(code) if code else None, False)
-                except ex.EvalError:
-                    o = self.outcome(self.plan.nodes[i], False)  # says why
-                else:
-                    if o.status == "missing" and errors:  # a derived value it reads could not be computed?
-                        o = self.outcome(self.plan.nodes[i], False)
-                    elif o.points is not None and possible is None:
-                        o = replace(o, points=None)
-                results[i] = o
-                st = o.status
-                if st in OUT_OF_DENOMINATOR:  # a rule with no standard for this unit type
-                    if possible is not None:
-                        full -= possible
-                    continue
-                counted += 1
-                statuses.add(st)
-                if o.points is not None:
-                    earned += o.points
-        for c in rest:
+            tally = self.children(node.children, 0, ZERO, ZERO, set())
+        else:  # the leaves that always apply first, without leaf()'s calls: most leaves of most submissions
+            tally = self.children(node.other_children, *self.plain_leaves(node))
+        counted, earned, full, statuses = tally
+        if not counted:
+            self.notes[node.index] = f"{node.code} {node.name}：下级指标均不适用"
+            return Outcome("not_applicable")
+        points = possible = None
+        if self.plan.method != "pass_fail":
+            possible = node.points if node.points is not None else full
+            rescaled = counted != len(node.children) and full > 0
+            points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
+        req = node.indicator.require
+        status = self.require(node, req)[0] if req is not None else self.group_status(statuses, points)
+        return Outcome(status, points, possible=possible)
+
+    def plain_leaves(self, node: Node) -> _Tally:
+        """Score a group's leaves that always apply in one tight loop (a hypothesis test holds it equal to leaf())."""
+        results = self.out
+        ctx, unit_type, manual, errors = self.ctx, self.unit_type, self.sub.manual, self.errors
+        statuses: set[str] = set()
+        counted = 0
+        earned = ZERO
+        full = node.plain_full
+        for i, evaluate, code, possible in node.plain_leaves:
+            try:
+                o = evaluate(ctx, unit_type, manual.get(code) if code else None, False)
+            except ex.EvalError:
+                o = self.outcome(self.plan.nodes[i], False)  # says why
+            else:
+                if o.status == "missing" and errors:  # a derived value it reads could not be computed?
+                    o = self.outcome(self.plan.nodes[i], False)
+                elif o.points is not None and possible is None:
+                    o = replace(o, points=None)
+            results[i] = o
+            st = o.status
+            if st in OUT_OF_DENOMINATOR:  # a rule with no standard for this unit type
+                if possible is not None:
+                    full -= possible
+                continue
+            counted += 1
+            statuses.add(st)
+            if o.points is not None:
+                earned += o.points
+        return counted, earned, full, statuses
+
+    def children(
+        self, nodes: list[Node], counted: int, earned: Decimal, full: Decimal, statuses: set[str]
+    ) -> _Tally:
+        """Score ``nodes`` (groups recursively, leaves by leaf()) and add them to a group's tally."""
+        results = self.out
+        for c in nodes:
             if c.rule is None:
                 o = self.parent(c)
                 possible = o.possible
@@ -650,17 +677,7 @@ class _Scorer:
                     earned += o.points
                 if possible is not None:
                     full += possible
-        if not counted:
-            self.notes[node.index] = f"{node.code} {node.name}：下级指标均不适用"
-            return Outcome("not_applicable")
-        points = possible = None
-        if self.plan.method != "pass_fail":
-            possible = node.points if node.points is not None else full
-            rescaled = counted != len(node.children) and full > 0
-            points = half_up(earned * possible / full, self.plan.precision) if rescaled else earned
-        req = node.indicator.require
-        status = self.require(node, req)[0] if req is not None else self.group_status(statuses, points)
-        return Outcome(status, points, possible=possible)
+        return counted, earned, full, statuses
 
     def counted(self, nodes: list[Node]) -> list[tuple[Node, Outcome]]:
         """The nodes that count (not 不适用 / 已豁免), with their outcomes."""

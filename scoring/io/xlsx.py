@@ -202,7 +202,7 @@ def write_table(ws: Worksheet, top: int, cols: Sequence[Col], rows: Iterable[Seq
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     last = top
-    styles: dict[tuple, Any] = {}
+    styles: dict[tuple[Any, ...], Any] = {}
     for i, row in enumerate(rows, start=top + 1):
         last = i
         for j, (col, value) in enumerate(zip(cols, row, strict=True), start=1):

@@ -29,7 +29,7 @@ def _verdict(r: CohortResult) -> str:
     return "通过认定" if r.passed else ("不予认定" if r.passed is False else "暂定（有缺报或待评项）")
 
 
-def _units_rows(r: CohortResult, codes: list[str]) -> list[list]:
+def _units_rows(r: CohortResult, codes: list[str]) -> list[list[Any]]:
     rows = []
     for ln in r.units:
         note = "、".join(f"{c}达到标准的85%以上" for c in ln.floor_only)
@@ -49,13 +49,13 @@ def _units_rows(r: CohortResult, codes: list[str]) -> list[list]:
     return rows
 
 
-def _stats_rows(r: CohortResult) -> list[list]:
+def _stats_rows(r: CohortResult) -> list[list[Any]]:
     groups = list(dict.fromkeys(s.group for s in r.stats))
     by = {(s.indicator, s.group): s for s in r.stats}
     rows = []
     for code in dict.fromkeys(s.indicator for s in r.stats):
         name = next(s.name for s in r.stats if s.indicator == code)
-        row: list = [code, name]
+        row: list[Any] = [code, name]
         for g in groups:
             s = by[(code, g)]
             row += [s.mean, s.cv, s.units, f"{s.met}/{s.units}" if s.units else "—"]

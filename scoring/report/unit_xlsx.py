@@ -99,7 +99,8 @@ def _title_paragraphs(title: Title | None) -> list[Paragraph]:
     """The paragraphs of a chart or axis title set from text (openpyxl makes them rich text)."""
     if title is None or title.tx is None or title.tx.rich is None:
         return []
-    return title.tx.rich.p
+    paragraphs: list[Paragraph] = title.tx.rich.p
+    return paragraphs
 
 
 def _cjk_chart(chart: BarChart) -> None:

@@ -78,36 +78,23 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
                     None if raw == v else raw,
                     target=target,
                 )
+        return general(values, unit_type, text)
+
+    def general(values: Mapping[str, Any], unit_type: str | None, text: bool) -> Outcome:
+        """Any standard (an expression, a parameter, per unit type), and the explanation when asked."""
         v, raw = value.get(values, precision)
         if v is None:
             why = f"{value.explain(values, None)} → 缺报（数据未填，不计为 0）" if text else ""
             return Outcome("missing", value=None, explanation=why)
-        met = True
-        got = []
-        lower = None
-        gap = ZERO
-        missed: Any = None  # the standard missed by most
-        for key, get in bounds:
-            b = get(values, unit_type)
-            if b is NO_STANDARD:
-                return not_applicable(unit_type, text)
-            if b is None:
-                return Outcome("missing", value=v, explanation="标准所需的数据未填 → 缺报")
-            ok = TEST[key](v, b)
-            got.append(b)
-            if key == lower_key:
-                lower = b
-            if not ok and (met or abs(b - v) > gap):
-                gap, missed = abs(b - v), b  # the one a 整改 text cites
-            met = met and ok
-        at = tuple(got)
-        written = standards.get(at)
-        if written is None:
-            written = " 且 ".join(f"{SYMBOL[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True))
+        compared = _compare(bounds, values, unit_type, v, lower_key, text)
+        if isinstance(compared, Outcome):
+            return compared
+        at, lower, met, gap, missed = compared
+        standard = standards.get(at)
+        if standard is None:
+            standard = " 且 ".join(f"{SYMBOL[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True))
             if len(standards) < 16:
-                standards[at] = written
-        standard = written
-        ratio = (v / lower) if lower not in (None, ZERO) else None
+                standards[at] = standard
         status = "met" if met else "unmet"
         points = (full if met else zero) if full is not None else None
         explanation = ""
@@ -126,15 +113,46 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             points,
             v,
             standard,
-            ratio,
+            (v / lower) if lower not in (None, ZERO) else None,
             None if met else gap,
             explanation,
             lower,
             None if raw == v else raw,
-            target=got[0] if met else missed,
+            target=at[0] if met else missed,
         )
 
     return LeafRule("threshold", evaluate, tuple(value.expr.names), unit or None, lower_key is not None)
+
+
+def _compare(
+    bounds: list[tuple[str, Any]],
+    values: Mapping[str, Any],
+    unit_type: str | None,
+    v: Any,
+    lower_key: str | None,
+    text: bool,
+) -> Outcome | tuple[tuple[Any, ...], Any, bool, Decimal, Any]:
+    """The value against each bound: (bounds as resolved, the lower one, met, the largest gap, the bound missed by
+    most — the one a 整改 text cites), or the outcome when a bound has no standard or lacks its data."""
+    met = True
+    got = []
+    lower = None
+    gap = ZERO
+    missed: Any = None
+    for key, get in bounds:
+        b = get(values, unit_type)
+        if b is NO_STANDARD:
+            return not_applicable(unit_type, text)
+        if b is None:
+            return Outcome("missing", value=v, explanation="标准所需的数据未填 → 缺报")
+        ok = TEST[key](v, b)
+        got.append(b)
+        if key == lower_key:
+            lower = b
+        if not ok and (met or abs(b - v) > gap):
+            gap, missed = abs(b - v), b
+        met = met and ok
+    return tuple(got), lower, met, gap, missed
 
 
 def check(c: CheckContext, ind: Indicator, rule: ThresholdRule) -> None:
