@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ..problems import Problem, Severity
 from . import expr as ex
-from .model import Framework, Indicator, Model, source_of
+from .model import Framework, Indicator, Model, TestCase, source_of
 from .rules.kinds import KINDS
 
 BUILTIN_NAMES = {"unit_type": "单位类型", "school_type": "拆分前学校的类型"}
@@ -641,86 +641,114 @@ class Checker:
                 )
 
     def tests(self, codes: set[str]) -> None:
+        grades = {g.name for g in self.fw.grades}
+        for case in self.fw.tests:
+            self.case_context(case)
+            self.case_inputs(case)
+            self.case_unit(case)
+            self.case_expected_codes(case, codes)
+            self.case_grade(case, grades)
+            self.case_manual(case, codes)
+
+    def case_context(self, case: TestCase) -> None:
+        """A case's context stands in for what comes from outside the unit (cohort statistics, say); inputs
+        come from the case's values and derived values from the framework, never from the context."""
         fw = self.fw
-        grades = {g.name for g in fw.grades}
-        for case in fw.tests:
-            for name in case.context:
-                if name not in self.env or name in fw.inputs or name in fw.derived:
-                    self.at(
-                        case,
-                        ("context", name),
-                        "test-unknown-name",
-                        f"测试用例的 context 中 “{name}” 不是可由外部提供的名称（如县域汇总统计）",
-                        f"context name '{name}' is not an external name such as a cohort statistic",
-                        key=True,
-                    )
-            for name in [*case.values, *case.evaluator_values]:
-                if name not in fw.inputs:
-                    near = _near(name, fw.inputs)
-                    self.at(
-                        case,
-                        ("values", name),
-                        "test-unknown-input",
-                        f"测试用例 “{case.name}” 填了未知的输入项 “{name}”{near[0]}",
-                        f"test '{case.name}' fills unknown input '{name}'{near[1]}",
-                        key=True,
-                    )
-            allowed = [*(fw.applies_to or []), *(fw.units.types if fw.units else [])]
-            if case.unit.type and allowed and case.unit.type not in allowed:
+        for name in case.context:
+            if name not in self.env or name in fw.inputs or name in fw.derived:
                 self.at(
                     case,
-                    ("unit", "type"),
-                    "unknown-unit-type",
-                    f"未知的单位类型 “{case.unit.type}”",
-                    f"unknown unit type '{case.unit.type}'",
+                    ("context", name),
+                    "test-unknown-name",
+                    f"测试用例的 context 中 “{name}” 不是可由外部提供的名称（如县域汇总统计）",
+                    f"context name '{name}' is not an external name such as a cohort statistic",
+                    key=True,
                 )
-            for group in ("status", "points"):
-                for code in getattr(case.expect, group):
-                    if code not in codes:
-                        self.at(
-                            case,
-                            ("expect", group, code),
-                            "test-unknown-code",
-                            f"测试用例引用了不存在的指标 “{code}”",
-                            f"test refers to unknown indicator '{code}'",
-                            key=True,
-                        )
-            for code in case.expect.vetoes or []:
-                if code not in {v.code for v in fw.vetoes}:
-                    self.at(
-                        case,
-                        ("expect", "vetoes"),
-                        "test-unknown-code",
-                        f"测试用例引用了不存在的否决项 “{code}”",
-                        f"test refers to unknown veto '{code}'",
-                    )
-            for code in case.expect.checks or []:
-                if code not in {c.code for c in fw.checks}:
-                    self.at(
-                        case,
-                        ("expect", "checks"),
-                        "test-unknown-code",
-                        f"测试用例引用了不存在的数据核查 “{code}”",
-                        f"test refers to unknown check '{code}'",
-                    )
-            if case.expect.grade and case.expect.grade not in grades:
+
+    def case_inputs(self, case: TestCase) -> None:
+        """A value for an input the framework lacks is most likely a mistyped id: name the nearest one."""
+        fw = self.fw
+        for name in [*case.values, *case.evaluator_values]:
+            if name not in fw.inputs:
+                near = _near(name, fw.inputs)
                 self.at(
                     case,
-                    ("expect", "grade"),
-                    "test-unknown-grade",
-                    f"测试用例期望的等级 “{case.expect.grade}” 未定义",
-                    f"expected grade '{case.expect.grade}' is not defined",
+                    ("values", name),
+                    "test-unknown-input",
+                    f"测试用例 “{case.name}” 填了未知的输入项 “{name}”{near[0]}",
+                    f"test '{case.name}' fills unknown input '{name}'{near[1]}",
+                    key=True,
                 )
-            for code in case.manual:
+
+    def case_unit(self, case: TestCase) -> None:
+        """A case's unit type must be one a submission could declare, or the case tests nothing real."""
+        fw = self.fw
+        allowed = [*(fw.applies_to or []), *(fw.units.types if fw.units else [])]
+        if case.unit.type and allowed and case.unit.type not in allowed:
+            self.at(
+                case,
+                ("unit", "type"),
+                "unknown-unit-type",
+                f"未知的单位类型 “{case.unit.type}”",
+                f"unknown unit type '{case.unit.type}'",
+            )
+
+    def case_expected_codes(self, case: TestCase, codes: set[str]) -> None:
+        """An expectation about an indicator, veto or check that does not exist could never be compared."""
+        fw = self.fw
+        for group in ("status", "points"):
+            for code in getattr(case.expect, group):
                 if code not in codes:
                     self.at(
                         case,
-                        ("manual", code),
+                        ("expect", group, code),
                         "test-unknown-code",
-                        f"测试用例给不存在的指标 “{code}” 评分",
-                        f"test rates unknown indicator '{code}'",
+                        f"测试用例引用了不存在的指标 “{code}”",
+                        f"test refers to unknown indicator '{code}'",
                         key=True,
                     )
+        for code in case.expect.vetoes or []:
+            if code not in {v.code for v in fw.vetoes}:
+                self.at(
+                    case,
+                    ("expect", "vetoes"),
+                    "test-unknown-code",
+                    f"测试用例引用了不存在的否决项 “{code}”",
+                    f"test refers to unknown veto '{code}'",
+                )
+        for code in case.expect.checks or []:
+            if code not in {c.code for c in fw.checks}:
+                self.at(
+                    case,
+                    ("expect", "checks"),
+                    "test-unknown-code",
+                    f"测试用例引用了不存在的数据核查 “{code}”",
+                    f"test refers to unknown check '{code}'",
+                )
+
+    def case_grade(self, case: TestCase, grades: set[str]) -> None:
+        """An expected grade the framework does not define could never be met."""
+        if case.expect.grade and case.expect.grade not in grades:
+            self.at(
+                case,
+                ("expect", "grade"),
+                "test-unknown-grade",
+                f"测试用例期望的等级 “{case.expect.grade}” 未定义",
+                f"expected grade '{case.expect.grade}' is not defined",
+            )
+
+    def case_manual(self, case: TestCase, codes: set[str]) -> None:
+        """A rating for an indicator the framework lacks is most likely a mistyped code."""
+        for code in case.manual:
+            if code not in codes:
+                self.at(
+                    case,
+                    ("manual", code),
+                    "test-unknown-code",
+                    f"测试用例给不存在的指标 “{code}” 评分",
+                    f"test rates unknown indicator '{code}'",
+                    key=True,
+                )
 
     def unused(self) -> None:
         for name, inp in self.fw.inputs.items():

@@ -463,6 +463,8 @@ _CMP_SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt
 
 
 class _Typer:
+    """Give every node its type and collect every type issue, so one run reports them all."""
+
     def __init__(self, parsed: Parsed, env: Mapping[str, VarInfo], names_hint: str):
         self.p = parsed
         self.env = env
@@ -482,74 +484,86 @@ class _Typer:
             )
 
     def type(self, node: ast.AST) -> str:
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool):
-                return BOOL
-            if isinstance(node.value, int | float):
-                return NUMBER
-            return TEXT
-        if isinstance(node, ast.Name):
-            if node.id in ("True", "False"):
-                return BOOL
-            info = self.env.get(node.id)
-            if info is None:
-                import difflib
+        """Type one node by its node type (the table below, the shape of the whitelist's): a reader finds the
+        rule for a node in one short method. The whitelist lets no other node type through; ANY is a guard."""
+        typer = _TYPES.get(type(node))
+        return ANY if typer is None else typer(self, node)
 
-                near = difflib.get_close_matches(node.id, list(self.env), n=1)
-                tip_zh = f"；是不是 “{near[0]}”？" if near else ""
-                tip_en = f"; did you mean '{near[0]}'?" if near else ""
-                return self.issue(
-                    node,
-                    f"未知名称 “{node.id}”{tip_zh}（{self.hint}）",
-                    f"unknown name '{node.id}'{tip_en}",
-                    "expr-unknown-name",
-                )
-            return info.type
-        if isinstance(node, ast.BinOp):
-            lt, rt = self.type(node.left), self.type(node.right)
-            sym = _BINOPS[type(node.op)]
-            self.want(node.left, lt, NUMBER, f"运算 {sym} ", f"operator {sym}")
-            self.want(node.right, rt, NUMBER, f"运算 {sym} ", f"operator {sym}")
-            return NUMBER
-        if isinstance(node, ast.UnaryOp):
-            t = self.type(node.operand)
-            if isinstance(node.op, ast.Not):
-                self.want(node.operand, t, BOOL, "not ", "not")
-                return BOOL
-            self.want(node.operand, t, NUMBER, "正负号", "unary sign")
-            return NUMBER
-        if isinstance(node, ast.BoolOp):
-            word = "and" if isinstance(node.op, ast.And) else "or"
-            for v in node.values:
-                self.want(v, self.type(v), BOOL, f"{word} ", word)
+    def constant(self, node: ast.Constant) -> str:
+        if isinstance(node.value, bool):
             return BOOL
-        if isinstance(node, ast.Compare):
-            left = node.left
-            lt = self.type(left)
-            for op, comp in zip(node.ops, node.comparators, strict=True):
-                if isinstance(op, ast.In | ast.NotIn):
-                    assert isinstance(comp, ast.List | ast.Tuple)  # the parser allows only a list after in
-                    for e in comp.elts:
-                        self._compare(left, lt, e, self.type(e), op)
-                    continue
-                ct = self.type(comp)
-                self._compare(left, lt, comp, ct, op)
-                left, lt = comp, ct
+        if isinstance(node.value, int | float):
+            return NUMBER
+        return TEXT
+
+    def name(self, node: ast.Name) -> str:
+        if node.id in ("True", "False"):
             return BOOL
-        if isinstance(node, ast.IfExp):
-            self.want(node.test, self.type(node.test), BOOL, "条件（if 后）", "condition")
-            bt, ot = self.type(node.body), self.type(node.orelse)
-            if ANY not in (bt, ot) and bt != ot:
-                self.issue(
-                    node,
-                    f"条件表达式两个分支类型不同（{_TYPE_ZH[bt]} 与 {_TYPE_ZH[ot]}）",
-                    f"branches of the conditional differ ({bt} vs {ot})",
-                )
-                return ANY
-            return bt if bt != ANY else ot
-        if isinstance(node, ast.Call):
-            return self._call(node)
-        return ANY
+        info = self.env.get(node.id)
+        if info is None:
+            return self.unknown_name(node)
+        return info.type
+
+    def unknown_name(self, node: ast.Name) -> str:
+        """Report a name the environment lacks, with the nearest known one: usually a typo of an id."""
+        import difflib
+
+        near = difflib.get_close_matches(node.id, list(self.env), n=1)
+        tip_zh = f"；是不是 “{near[0]}”？" if near else ""
+        tip_en = f"; did you mean '{near[0]}'?" if near else ""
+        return self.issue(
+            node,
+            f"未知名称 “{node.id}”{tip_zh}（{self.hint}）",
+            f"unknown name '{node.id}'{tip_en}",
+            "expr-unknown-name",
+        )
+
+    def binop(self, node: ast.BinOp) -> str:
+        lt, rt = self.type(node.left), self.type(node.right)
+        sym = _BINOPS[type(node.op)]
+        self.want(node.left, lt, NUMBER, f"运算 {sym} ", f"operator {sym}")
+        self.want(node.right, rt, NUMBER, f"运算 {sym} ", f"operator {sym}")
+        return NUMBER
+
+    def unaryop(self, node: ast.UnaryOp) -> str:
+        t = self.type(node.operand)
+        if isinstance(node.op, ast.Not):
+            self.want(node.operand, t, BOOL, "not ", "not")
+            return BOOL
+        self.want(node.operand, t, NUMBER, "正负号", "unary sign")
+        return NUMBER
+
+    def boolop(self, node: ast.BoolOp) -> str:
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        for v in node.values:
+            self.want(v, self.type(v), BOOL, f"{word} ", word)
+        return BOOL
+
+    def compare(self, node: ast.Compare) -> str:
+        left = node.left
+        lt = self.type(left)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                assert isinstance(comp, ast.List | ast.Tuple)  # the parser allows only a list after in
+                for e in comp.elts:
+                    self._compare(left, lt, e, self.type(e), op)
+                continue
+            ct = self.type(comp)
+            self._compare(left, lt, comp, ct, op)
+            left, lt = comp, ct
+        return BOOL
+
+    def ifexp(self, node: ast.IfExp) -> str:
+        self.want(node.test, self.type(node.test), BOOL, "条件（if 后）", "condition")
+        bt, ot = self.type(node.body), self.type(node.orelse)
+        if ANY not in (bt, ot) and bt != ot:
+            self.issue(
+                node,
+                f"条件表达式两个分支类型不同（{_TYPE_ZH[bt]} 与 {_TYPE_ZH[ot]}）",
+                f"branches of the conditional differ ({bt} vs {ot})",
+            )
+            return ANY
+        return bt if bt != ANY else ot
 
     def _compare(self, left: ast.AST, lt: str, right: ast.AST, rt: str, op: ast.cmpop) -> None:
         if ANY in (lt, rt):
@@ -582,7 +596,7 @@ class _Typer:
                         "expr-choice",
                     )
 
-    def _call(self, node: ast.Call) -> str:
+    def call(self, node: ast.Call) -> str:
         assert isinstance(node.func, ast.Name)  # the parser allows only calls of named functions
         name = node.func.id
         fn = FUNCTIONS[name]
@@ -625,6 +639,17 @@ class _Typer:
         return fn.returns
 
 
+# The typing rules, one entry per node type the whitelist allows (the same keys as _ALLOWED).
+_TYPES: dict[type, Callable[[_Typer, Any], str]] = {
+    ast.Constant: _Typer.constant,
+    ast.Name: _Typer.name,
+    ast.BinOp: _Typer.binop,
+    ast.UnaryOp: _Typer.unaryop,
+    ast.BoolOp: _Typer.boolop,
+    ast.Compare: _Typer.compare,
+    ast.IfExp: _Typer.ifexp,
+    ast.Call: _Typer.call,
+}
 _TYPE_ZH = {NUMBER: "数值", BOOL: "是/否", TEXT: "文本", DATE: "日期", ANY: "任意值"}
 
 

@@ -98,8 +98,6 @@ def _from_text(
 def _from_text_unpaused(
     text: str, file: str, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None
 ) -> tuple[Framework | None, list[Problem]]:
-    from . import check, tailor
-
     try:
         data, smap = load_yaml_text(text, file, limits)
     except FrameworkError as exc:
@@ -114,66 +112,17 @@ def _from_text_unpaused(
                 line=1,
             )
         ]
-    try:
-        fw = Framework.model_validate(
-            data
-        )  # validated once; the errors are translated only when there are any
-        problems: list[Problem] = []
-    except ValidationError as exc:
-        fw = None
-        problems = _translate(Framework, exc, data, smap)
+    fw, problems = _validated(data, smap)
     if problems:
-        # Report the semantic problems too, where the data can be repaired to a valid shape.
-        repaired = repair(Framework, data)
-        if repaired is None:
-            return None, problems
-        fw = Framework.model_validate(repaired)
-        attach_sources(fw, smap, ())
-        if fw.extends:
-            return None, problems
-        return None, problems + [p for p in check.check(fw) if p.code != "unused-input"]
+        return None, problems
     assert fw is not None
     attach_sources(fw, smap, ())
     fw._dir = str(base_dir) if base_dir else None
     if fw.extends:
-        ids = [i for i, _ in chain]
-        if (key is not None and key in [k for _, k in chain]) or len(chain) >= MAX_EXTENDS_DEPTH:
-            return None, [
-                smap.problem(
-                    ("extends",),
-                    "extends-cycle",
-                    f"extends 形成循环：{' → '.join((*ids, fw.id))}",
-                    f"extends forms a cycle: {' -> '.join((*ids, fw.id))}",
-                )
-            ]
-        parent, parent_problems = _load(fw.extends, limits, (*chain, (fw.id, key)), relative_to=base_dir)
-        if parent is None:
-            if any(p.code == "extends-cycle" for p in parent_problems):
-                return None, parent_problems  # already located at the extends that closes the cycle
-            located = [
-                smap.problem(
-                    ("extends",),
-                    "extends-invalid",
-                    f"extends 引用的框架 “{fw.extends}” 无法加载：{p.message_zh}",
-                    f"the framework named by extends, '{fw.extends}', cannot be loaded: {p.message_en}",
-                )
-                for p in parent_problems
-                if p.severity == "error"
-            ][:1]
-            return None, located + [p for p in parent_problems if p.file not in (None, str(fw.extends))]
-        if parent.id == fw.id:
-            return None, [
-                smap.problem(
-                    ("id",),
-                    "extends-same-id",
-                    f"框架 id “{fw.id}” 与它 extends 的框架相同：本地化的框架需要自己的 id（如 {fw.id}-local）",
-                    f"id '{fw.id}' is the id of the framework it extends: a tailored framework needs its own id",
-                )
-            ]
-        fw, tailor_problems = tailor.apply(parent, fw)
-        if any(p.severity == "error" for p in tailor_problems):
-            return None, tailor_problems
-        problems.extend(tailor_problems)
+        fw, tailored = _extended(fw, smap, limits, base_dir, chain, key)
+        if fw is None:
+            return None, tailored
+        problems.extend(tailored)
     elif fw.tailor is not None:
         problems.append(
             smap.problem(
@@ -184,13 +133,103 @@ def _from_text_unpaused(
             )
         )
         return None, problems
+    _add_semantic_problems(fw, smap, problems)
+    return fw, problems
+
+
+def _validated(data: dict[Any, Any], smap: SourceMap) -> tuple[Framework | None, list[Problem]]:
+    """The framework, or None and the problems of data that does not fit the model. Validated once: the
+    errors are translated only when there are any."""
+    try:
+        fw = Framework.model_validate(data)
+    except ValidationError as exc:
+        problems = _translate(Framework, exc, data, smap)
+        return None, _with_repaired_problems(data, smap, problems) if problems else problems
+    return fw, []
+
+
+def _with_repaired_problems(data: dict[Any, Any], smap: SourceMap, problems: list[Problem]) -> list[Problem]:
+    """``problems`` and, where the data can be repaired to a valid shape, its semantic problems too: one run
+    then reports them all, not the shape first and the meaning on the next run."""
+    from . import check
+
+    repaired = repair(Framework, data)
+    if repaired is None:
+        return problems
+    fw = Framework.model_validate(repaired)
+    attach_sources(fw, smap, ())
+    if fw.extends:
+        return problems
+    return problems + [p for p in check.check(fw) if p.code != "unused-input"]
+
+
+def _extended(
+    fw: Framework, smap: SourceMap, limits: Limits, base_dir: Path | None, chain: Chain, key: str | None
+) -> tuple[Framework | None, list[Problem]]:
+    """``fw`` applied to the framework it extends, with the tailoring's warnings; or None and the problems.
+
+    ``chain`` is the frameworks already being loaded, so a cycle (or a runaway depth) stops at the extends
+    that closes it instead of recursing for ever."""
+    from . import tailor
+
+    assert fw.extends is not None  # only called for a framework that extends another
+    ids = [i for i, _ in chain]
+    if (key is not None and key in [k for _, k in chain]) or len(chain) >= MAX_EXTENDS_DEPTH:
+        return None, [
+            smap.problem(
+                ("extends",),
+                "extends-cycle",
+                f"extends 形成循环：{' → '.join((*ids, fw.id))}",
+                f"extends forms a cycle: {' -> '.join((*ids, fw.id))}",
+            )
+        ]
+    parent, parent_problems = _load(fw.extends, limits, (*chain, (fw.id, key)), relative_to=base_dir)
+    if parent is None:
+        return None, _parent_problems(fw, smap, parent_problems)
+    if parent.id == fw.id:
+        return None, [
+            smap.problem(
+                ("id",),
+                "extends-same-id",
+                f"框架 id “{fw.id}” 与它 extends 的框架相同：本地化的框架需要自己的 id（如 {fw.id}-local）",
+                f"id '{fw.id}' is the id of the framework it extends: a tailored framework needs its own id",
+            )
+        ]
+    tailored, tailor_problems = tailor.apply(parent, fw)
+    if any(p.severity == "error" for p in tailor_problems):
+        return None, tailor_problems
+    return tailored, tailor_problems
+
+
+def _parent_problems(fw: Framework, smap: SourceMap, parent_problems: list[Problem]) -> list[Problem]:
+    """Why the framework named by extends could not be loaded, told at this file's extends; then the parent's
+    problems that are located in a file of their own, since that is where the fix is."""
+    if any(p.code == "extends-cycle" for p in parent_problems):
+        return parent_problems  # already located at the extends that closes the cycle
+    located = [
+        smap.problem(
+            ("extends",),
+            "extends-invalid",
+            f"extends 引用的框架 “{fw.extends}” 无法加载：{p.message_zh}",
+            f"the framework named by extends, '{fw.extends}', cannot be loaded: {p.message_en}",
+        )
+        for p in parent_problems
+        if p.severity == "error"
+    ][:1]
+    return located + [p for p in parent_problems if p.file not in (None, str(fw.extends))]
+
+
+def _add_semantic_problems(fw: Framework, smap: SourceMap, problems: list[Problem]) -> None:
+    """Add the semantic check's problems (and the cohort's) to ``problems``. A framework without errors keeps
+    its check: compile_plan reuses the checked names and order instead of checking again."""
+    from . import check
+
     checker = check.checked(fw)
     problems.extend(checker.problems)
     if not any(p.severity == "error" for p in problems):
-        check.keep(fw, checker)  # compile_plan reuses the checked names and order instead of checking again
+        check.keep(fw, checker)
     if fw.cohort is not None and not any(p.severity == "error" for p in problems):
         problems.extend(_cohort_problems(fw, smap))
-    return fw, problems
 
 
 def _cohort_problems(fw: Framework, smap: SourceMap) -> list[Problem]:

@@ -95,6 +95,26 @@ def read_table(
     """Submissions from the rows; a row with bad cells becomes a failure (with every cell's reason), not an error."""
     p = Path(path)
     file = str(p)
+    _check_safe(p, limits, file)
+    sheet, rows = _rows(p)
+    header_at = _header_at(rows, file)
+    mapping = _columns(rows[header_at], plan, file, f"{sheet}!{header_at + 1}")
+    subs: list[Submission] = []
+    failures: list[FailureRow] = []
+    for r, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not any(c not in (None, "") for c in row):
+            continue
+        unit, values, problems = _read_row(row, r, mapping, plan, sheet, file)
+        if problems:
+            name = unit.get("name") or f"第 {r} 行"
+            failures.append(FailureRow(f"{file} 第 {r} 行（{name}）", [p.format("zh") for p in problems]))
+            continue
+        subs.append(Submission(unit=UnitInfo(**unit), values=values, source=f"{file}#{r}"))
+    return subs, failures
+
+
+def _check_safe(p: Path, limits: FileLimits, file: str) -> None:
+    """Refuse a file no parser should open (too large, a zip bomb …) before any parser sees it."""
     try:
         check_file(p, limits)
     except UnsafeFile as exc:
@@ -103,11 +123,20 @@ def read_table(
         raise SubmissionError(
             [Problem("io", f"无法读取文件：{exc.strerror or exc}", f"cannot read: {exc}", file=file)]
         ) from None
-    sheet, rows = _rows(p)
+
+
+def _header_at(rows: list[list[Any]], file: str) -> int:
+    """The index of the header: the first row with anything in it, since exports often start with blank rows."""
     header_at = next((i for i, r in enumerate(rows) if any(c not in (None, "") for c in r)), None)
     if header_at is None:
         raise SubmissionError([Problem("table-empty", "表格是空的", "the table is empty", file=file)])
-    mapping, unknown = _header_map(rows[header_at], plan)
+    return header_at
+
+
+def _columns(header: list[Any], plan: Plan, file: str, cell: str) -> dict[int, str]:
+    """What each column holds, by the header. A table without a name column, or with a column that matches
+    nothing, is refused as a whole: its rows cannot be read right, so none is read. ``cell`` is the header row."""
+    mapping, unknown = _header_map(header, plan)
     if "unit.name" not in mapping.values():
         raise SubmissionError(
             [
@@ -116,7 +145,7 @@ def read_table(
                     "找不到学校名称列（表头应有 学校名称 / 单位名称 / unit_name）",
                     "no unit name column",
                     file=file,
-                    cell=f"{sheet}!{header_at + 1}",
+                    cell=cell,
                 )
             ]
         )
@@ -128,43 +157,41 @@ def read_table(
                     f"表头 “{u}” 既不是填报项的 id，也不是其中文名称",
                     f"column '{u}' is neither an input id nor an input label",
                     file=file,
-                    cell=f"{sheet}!{header_at + 1}",
+                    cell=cell,
                 )
                 for u in unknown
             ]
         )
-    subs: list[Submission] = []
-    failures: list[FailureRow] = []
-    for r, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not any(c not in (None, "") for c in row):
+    return mapping
+
+
+def _read_row(
+    row: list[Any], r: int, mapping: dict[int, str], plan: Plan, sheet: str, file: str
+) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+    """The unit's fields, the typed values and the problems of row ``r`` (1-based, as the sheet shows it).
+    Every cell is read even after a bad one, so the failure lists all of the row's problems at once."""
+    unit: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for c, key in mapping.items():
+        raw = row[c] if c < len(row) else None
+        if key.startswith("unit."):
+            if raw not in (None, ""):
+                unit[key[5:]] = normalize_text(
+                    str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw)
+                )
             continue
-        unit: dict[str, Any] = {}
-        values: dict[str, Any] = {}
-        problems: list[Problem] = []
-        for c, key in mapping.items():
-            raw = row[c] if c < len(row) else None
-            if key.startswith("unit."):
-                if raw not in (None, ""):
-                    unit[key[5:]] = normalize_text(
-                        str(int(raw) if isinstance(raw, float) and raw.is_integer() else raw)
-                    )
-                continue
-            spec = plan.inputs[key]
-            if isinstance(raw, float) and raw.is_integer():
-                raw = int(raw)
-            value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
-            if why:
-                where = f"{sheet}!{get_column_letter(c + 1)}{r} ({key} · {spec.label})"
-                problems.append(Problem("bad-value", why, why, file=file, cell=where))
-            elif value is not None:
-                values[key] = value
-        name = unit.get("name") or f"第 {r} 行"
-        if "name" not in unit:
-            problems.append(
-                Problem("bad-value", "没有填写学校名称", "unit name is empty", file=file, cell=f"{sheet}!{r}")
-            )
-        if problems:
-            failures.append(FailureRow(f"{file} 第 {r} 行（{name}）", [p.format("zh") for p in problems]))
-            continue
-        subs.append(Submission(unit=UnitInfo(**unit), values=values, source=f"{file}#{r}"))
-    return subs, failures
+        spec = plan.inputs[key]
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        if why:
+            where = f"{sheet}!{get_column_letter(c + 1)}{r} ({key} · {spec.label})"
+            problems.append(Problem("bad-value", why, why, file=file, cell=where))
+        elif value is not None:
+            values[key] = value
+    if "name" not in unit:
+        problems.append(
+            Problem("bad-value", "没有填写学校名称", "unit name is empty", file=file, cell=f"{sheet}!{r}")
+        )
+    return unit, values, problems

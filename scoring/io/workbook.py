@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from openpyxl.utils import get_column_letter
 
-from ..engine.plan import Plan
+from ..engine.plan import InputSpec, Plan
 from ..engine.submission import Submission, UnitInfo
 from ..framework.text import fmt
 from ..framework.values import coerce, normalize_text
@@ -180,80 +180,116 @@ def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str
     :func:`workbook_format` found and ``file`` the name every problem carries."""
     meta, rows = _sheets(data, plan, file)
     evaluator = meta.get("evaluator_columns") == "yes"
-    self_col = COL_SELF
-    problems: list[Problem] = []
-    values: dict[str, Any] = {}
-    evaluator_values: dict[str, Any] = {}
-    manual: dict[str, Any] = {}
-    unit: dict[str, Any] = {}
-    ambiguous: list[tuple[str, str, int, int, Decimal]] = []  # percent values that may be Excel percentages
-    found: set[str] = set()
-    header_seen = False
-    for r, row in enumerate(rows):
-        key = row[COL_ID - 1] if len(row) >= COL_ID else None
-        if key in (None, ""):
-            continue
-        key = str(key).strip()
-        if key == ID_HEADER:
-            header_seen = True
-            continue
-        cols = [(self_col, values, False)]
-        if evaluator:
-            cols.append((COL_EVAL, evaluator_values, True))
-        if key.startswith("unit."):
-            unit[key[5:]] = row[self_col - 1] if len(row) >= self_col else None
-            continue
-        if key.startswith("manual:"):
-            raw = row[COL_EVAL - 1] if evaluator and len(row) >= COL_EVAL else None
-            if raw not in (None, ""):
-                manual[key[7:]] = normalize_text(str(raw)) if isinstance(raw, str) else raw
-            continue
-        spec = plan.inputs.get(key)
-        if spec is None:
-            problems.append(
-                _problem(
-                    file,
-                    f"表格中有框架里不存在的填报项 “{key}”（是否改动了模板？）",
-                    f"unknown input id '{key}'",
-                    f"{SHEET}!A{r + 1}",
-                )
-            )
-            continue
-        found.add(key)
-        for c, target, is_eval in cols:
-            raw = row[c - 1] if len(row) >= c else None
-            if raw in (None, ""):
-                continue
-            where = f"{SHEET}!{get_column_letter(c)}{r + 1} ({_column_name(c, is_eval)} · {spec.label})"
-            if isinstance(raw, float) and raw.is_integer() and spec.kind in ("number", "integer", "percent"):
-                raw = int(raw)
-            value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
-            if why:
-                problems.append(_problem(file, why, why, where, code="bad-value"))
-                continue
-            if spec.kind == "percent" and isinstance(raw, float) and Decimal(0) < value <= Decimal(1):
-                ambiguous.append((key, where, r + 1, c, value))
-            target[key] = value
-    if not header_seen:
+    sheet = _SheetReader(plan, file, evaluator)
+    sheet.read(rows)
+    problems = sheet.problems
+    if not sheet.header_seen:
         problems.append(
             _problem(
                 file, f"工作表 “{SHEET}” 中找不到表头（A 列的 id 标记被删除了？）", "header row not found"
             )
         )
-    if ambiguous:
-        problems += _resolve_percents(data, kind, file, ambiguous, values, evaluator_values, evaluator)
-    info = _unit(unit, file, problems)
+    if sheet.ambiguous:
+        problems += _resolve_percents(
+            data, kind, file, sheet.ambiguous, sheet.values, sheet.evaluator_values, evaluator
+        )
+    info = _unit(sheet.unit, file, problems)
     if problems:
         raise SubmissionError(problems)
     return Submission(
         framework=plan.framework.id,
         framework_version=plan.framework.version,
         unit=info,
-        values=values,
-        evaluator_values=evaluator_values,
-        manual=manual,
+        values=sheet.values,
+        evaluator_values=sheet.evaluator_values,
+        manual=sheet.manual,
         source=file,
     )
+
+
+class _SheetReader:
+    """The 自评表's rows read one by one, each by the id in its hidden column A. Every problem is kept, not
+    only the first, so one reading tells the filler all that must be fixed."""
+
+    def __init__(self, plan: Plan, file: str, evaluator: bool):
+        self.plan = plan
+        self.file = file
+        self.evaluator = evaluator
+        self.values: dict[str, Any] = {}
+        self.evaluator_values: dict[str, Any] = {}
+        self.manual: dict[str, Any] = {}
+        self.unit: dict[str, Any] = {}
+        self.problems: list[Problem] = []
+        # Percent values that may be Excel percentages: (input id, where, 1-based row, column, value).
+        self.ambiguous: list[tuple[str, str, int, int, Decimal]] = []
+        self.header_seen = False
+        # The columns an input's values are read from: (column, where its values go, is the evaluator's).
+        self.columns: list[tuple[int, dict[str, Any], bool]] = [(COL_SELF, self.values, False)]
+        if evaluator:
+            self.columns.append((COL_EVAL, self.evaluator_values, True))
+
+    def read(self, rows: list[list[Any]]) -> None:
+        for r, row in enumerate(rows):
+            key = row[COL_ID - 1] if len(row) >= COL_ID else None
+            if key in (None, ""):
+                continue
+            self.row(str(key).strip(), r, row)
+
+    def row(self, key: str, r: int, row: list[Any]) -> None:
+        """``r`` is 0-based. A unit field is in the self-assessment column and a manual rating in the
+        evaluator's; the header row only marks that the template's layout is still there."""
+        if key == ID_HEADER:
+            self.header_seen = True
+        elif key.startswith("unit."):
+            self.unit[key[5:]] = row[COL_SELF - 1] if len(row) >= COL_SELF else None
+        elif key.startswith("manual:"):
+            raw = row[COL_EVAL - 1] if self.evaluator and len(row) >= COL_EVAL else None
+            if raw not in (None, ""):
+                self.manual[key[7:]] = normalize_text(str(raw)) if isinstance(raw, str) else raw
+        else:
+            self.input(key, r, row)
+
+    def input(self, key: str, r: int, row: list[Any]) -> None:
+        """An id the framework lacks means the template was edited: report it rather than guess the input."""
+        spec = self.plan.inputs.get(key)
+        if spec is None:
+            self.problems.append(
+                _problem(
+                    self.file,
+                    f"表格中有框架里不存在的填报项 “{key}”（是否改动了模板？）",
+                    f"unknown input id '{key}'",
+                    f"{SHEET}!A{r + 1}",
+                )
+            )
+            return
+        for c, target, is_eval in self.columns:
+            self.cell(key, spec, r, row, c, target, is_eval)
+
+    def cell(
+        self,
+        key: str,
+        spec: InputSpec,
+        r: int,
+        row: list[Any],
+        c: int,
+        target: dict[str, Any],
+        is_eval: bool,
+    ) -> None:
+        """Type one cell as JSON/YAML values are typed. Excel stores every number as a float, so a whole one is
+        made an int first; a percent of 0 < v ≤ 1 is kept aside, as only the cell's format tells what it means."""
+        raw = row[c - 1] if len(row) >= c else None
+        if raw in (None, ""):
+            return
+        where = f"{SHEET}!{get_column_letter(c)}{r + 1} ({_column_name(c, is_eval)} · {spec.label})"
+        if isinstance(raw, float) and raw.is_integer() and spec.kind in ("number", "integer", "percent"):
+            raw = int(raw)
+        value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        if why:
+            self.problems.append(_problem(self.file, why, why, where, code="bad-value"))
+            return
+        if spec.kind == "percent" and isinstance(raw, float) and Decimal(0) < value <= Decimal(1):
+            self.ambiguous.append((key, where, r + 1, c, value))
+        target[key] = value
 
 
 def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
