@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from .problems import Lang, Report
 from .version import __version__
 
+# Only click and the version are imported to build the command group (``scoring --help`` and ``--version`` stop
+# there); each command imports what it uses when it runs.
 if TYPE_CHECKING:
     from .engine.plan import Plan
     from .engine.result import Result
     from .engine.rows import UnitRow
     from .jobs.batch import FileOutcome
+    from .problems import Lang, Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 IO_CODES = {"not-found", "io"}
@@ -110,12 +112,12 @@ def schema(name: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def frameworks(fmt: str) -> None:
     """列出内置框架（id、名称、版本、来源）。 List shipped frameworks."""
-    import json
-
     from .framework.registry import entries
 
     rows = entries()
     if fmt == "json":
+        import json
+
         click.echo(
             json.dumps(
                 [
