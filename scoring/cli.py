@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 findings (validation errors, failed tests, unreadable submis
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,9 +18,9 @@ from .version import __version__
 # there); each command imports what it uses when it runs.
 if TYPE_CHECKING:
     from .engine.plan import Plan
-    from .engine.result import Result
     from .engine.rows import UnitRow
-    from .jobs.batch import FileOutcome
+    from .engine.score import Options
+    from .jobs.batch import BatchResult, FileOutcome
     from .problems import Lang, Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -191,77 +192,16 @@ def score(
     A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
     """
     from .engine.score import Options
-    from .jobs.batch import FORMATS, expand, score_batch
 
-    formats = [f.strip() for f in fmt.split(",") if f.strip()]
-    unknown = set(formats) - set(FORMATS)
+    formats = _formats(fmt, lang)
+    plan = _load(framework, lang)
+    files = _submission_files(submissions, outdir, lang)
+    unknown = [c for c in explain_codes if c not in plan.index]
     if unknown:
         raise click.UsageError(
-            _t(
-                lang,
-                f"未知的输出格式：{', '.join(sorted(unknown))}",
-                f"unknown format: {', '.join(sorted(unknown))}",
-            )
+            _t(lang, f"没有编码为 “{'、'.join(unknown)}” 的指标", f"no indicator {', '.join(unknown)}")
         )
-    missing = [p for p in submissions if not Path(p).exists()]
-    if missing:
-        click.echo(_t(lang, f"找不到：{'、'.join(missing)}", f"not found: {', '.join(missing)}"), err=True)
-        sys.exit(EXIT_USAGE)
-    plan = _load(framework, lang)
-    files = expand(submissions, exclude=Path(outdir) if outdir else None)
-    if not files:
-        click.echo(
-            _t(lang, "没有找到可评分的文件（.xlsx .xls .ods .json .yaml）", "no submission files found"),
-            err=True,
-        )
-        sys.exit(EXIT_USAGE)
-    options = Options(values=which)
-    interactive = sys.stderr.isatty() and len(files) > 1
-
-    def report(outcome: FileOutcome) -> None:
-        if interactive:
-            return
-        for row in outcome.rows:
-            click.echo(f"✓ {outcome.file}：{_row_line(row)}")
-        if not outcome.rows:
-            click.echo(f"✗ {outcome.file}", err=True)
-
-    if interactive:
-        with click.progressbar(
-            length=len(files), label=_t(lang, "评分中", "scoring"), file=sys.stderr
-        ) as bar:
-            result = score_batch(
-                plan.framework,
-                files,
-                outdir,
-                formats=formats,
-                workers=workers,
-                options=options,
-                on_file=lambda o: bar.update(1),
-            )
-        for row in result.rows:
-            click.echo(f"✓ {row.file}：{_row_line(row)}")
-    else:
-        result = score_batch(
-            plan.framework, files, outdir, formats=formats, workers=workers, options=options, on_file=report
-        )
-    if explain_codes:
-        from .engine.rows import UnitRow
-        from .engine.score import score as run
-        from .engine.score import split
-        from .jobs.batch import read_any
-        from .problems import ScoringError
-
-        for f in files:
-            try:  # files that cannot be read are reported with the failures below
-                units = split(plan, read_any(f, plan))
-            except ScoringError:
-                continue
-            for unit in units:
-                res = run(plan, unit, options)
-                click.echo(_row_line(UnitRow.of(str(f), res)))
-                for code in explain_codes:
-                    _explain(res, code, lang)
+    result = _run_batch(plan, files, outdir, formats, workers, Options(values=which), explain_codes, lang)
     for failure in result.failures:
         click.echo(_t(lang, f"✗ {failure.file}：无法评分", f"✗ {failure.file}: cannot score"), err=True)
         for reason in failure.reasons:
@@ -278,6 +218,83 @@ def score(
     )
     if result.failures:
         sys.exit(EXIT_FINDINGS)
+
+
+def _formats(fmt: str, lang: Lang) -> list[str]:
+    from .jobs.batch import FORMATS
+
+    formats = [f.strip() for f in fmt.split(",") if f.strip()]
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise click.UsageError(
+            _t(
+                lang,
+                f"未知的输出格式：{', '.join(sorted(unknown))}",
+                f"unknown format: {', '.join(sorted(unknown))}",
+            )
+        )
+    return formats
+
+
+def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: Lang) -> list[Path]:
+    """The files named or found in the folders named; a path that does not exist, or none found, is exit 2."""
+    from .jobs.batch import expand
+
+    missing = [p for p in submissions if not Path(p).exists()]
+    if missing:
+        click.echo(_t(lang, f"找不到：{'、'.join(missing)}", f"not found: {', '.join(missing)}"), err=True)
+        sys.exit(EXIT_USAGE)
+    files = expand(submissions, exclude=Path(outdir) if outdir else None)
+    if not files:
+        click.echo(
+            _t(lang, "没有找到可评分的文件（.xlsx .xls .ods .json .yaml）", "no submission files found"),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    return files
+
+
+def _run_batch(
+    plan: Plan,
+    files: list[Path],
+    outdir: str | None,
+    formats: list[str],
+    workers: int | None,
+    options: Options,
+    explain: tuple[str, ...],
+    lang: Lang,
+) -> BatchResult:
+    """The batch, with a progress bar on a terminal (each unit's line after it) or a line per file as it ends."""
+    from .jobs.batch import score_batch
+
+    run = partial(
+        score_batch, plan.framework, files, outdir, formats=formats, workers=workers, options=options
+    )
+    if not (sys.stderr.isatty() and len(files) > 1):
+        return run(on_file=_print_outcome, explain=explain)
+    done: list[FileOutcome] = []
+    with click.progressbar(length=len(files), label=_t(lang, "评分中", "scoring"), file=sys.stderr) as bar:
+
+        def on_file(outcome: FileOutcome) -> None:
+            bar.update(1)
+            done.append(outcome)
+
+        result = run(on_file=on_file, explain=explain)
+    order = {str(f): i for i, f in enumerate(files)}
+    for outcome in sorted(done, key=lambda o: order.get(o.file, 0)):
+        if outcome.rows:
+            _print_outcome(outcome)
+    return result
+
+
+def _print_outcome(outcome: FileOutcome) -> None:
+    """A file's units, each with the arithmetic asked for; a file that failed is named (its reasons come last)."""
+    for i, row in enumerate(outcome.rows):
+        click.echo(f"✓ {outcome.file}：{_row_line(row)}")
+        for line in outcome.explained[i] if outcome.explained else ():
+            click.echo("  " + line)
+    if not outcome.rows:
+        click.echo(f"✗ {outcome.file}", err=True)
 
 
 def _row_line(row: UnitRow) -> str:
@@ -324,7 +341,7 @@ def cohort(
     from .framework.text import fmt as show
     from .io.read import read_submission
     from .io.table import read_table
-    from .jobs.batch import expand, read_any
+    from .jobs.batch import expand
     from .problems import ScoringError
     from .report.cohort import write_all
 
@@ -348,7 +365,7 @@ def cohort(
             submissions = []
             for f in expand([src], exclude=Path(outdir) if outdir else None):
                 try:
-                    submissions.append(read_any(f, unit_plan))
+                    submissions.append(read_submission(f, plan=unit_plan))
                 except ScoringError as err:
                     failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))
         else:
@@ -406,23 +423,6 @@ def template(framework: str, out: str, unit_type: str | None, evaluator: bool, l
     click.echo(_t(lang, f"已生成 {path}", f"wrote {path}"))
 
 
-def _explain(result: Result, code: str, lang: Lang) -> None:
-    codes = [i.code for i in result.indicators]
-    if code not in codes:
-        click.echo(_t(lang, f"没有编码为 “{code}” 的指标", f"no indicator '{code}'"), err=True)
-        sys.exit(EXIT_USAGE)
-    start = codes.index(code)
-    root = result.indicators[start]
-    for ind in result.indicators[start:]:
-        if ind is not root and ind.depth <= root.depth:
-            break
-        click.echo("  " * (ind.depth - root.depth) + ind.explanation)
-        for name, value in ind.inputs.items():
-            from .framework.text import fmt as show
-
-            click.echo("  " * (ind.depth - root.depth) + f"    · {name} = {show(value)}")
-
-
 @main.command()
 @click.argument("framework")
 @click.argument("submission")
@@ -431,18 +431,24 @@ def _explain(result: Result, code: str, lang: Lang) -> None:
 def explain(framework: str, submission: str, codes: tuple[str, ...], lang: Lang) -> None:
     """打印指定指标（及其下级）的计算过程。 Print the trace of chosen indicators."""
     from .engine.score import score as run
-    from .jobs.batch import read_any
+    from .io.read import read_submission
     from .problems import ScoringError
+    from .report.explain import explanation_lines
 
     plan = _load(framework, lang)
+    unknown = [c for c in codes if c not in plan.index]
+    if unknown:
+        click.echo(_t(lang, f"没有编码为 “{unknown[0]}” 的指标", f"no indicator '{unknown[0]}'"), err=True)
+        sys.exit(EXIT_USAGE)
     try:
-        result = run(plan, read_any(Path(submission), plan))
+        result = run(plan, read_submission(submission, plan=plan))
     except ScoringError as err:
         for p in err.problems:
             click.echo(p.format(lang), err=True)
         sys.exit(EXIT_FINDINGS)
     for code in codes:
-        _explain(result, code, lang)
+        for line in explanation_lines(result, code):
+            click.echo(line)
 
 
 @main.command("test")

@@ -77,3 +77,35 @@ def test_diff_command(tmp_path):
     )
     assert r.exit_code == 0
     assert "已销号（2 项）" in r.output and "A3 学校管理：22.00 → 25.00（+3.00）" in r.output
+
+
+def test_score_explain_prints_each_units_trace_from_the_batch_without_scoring_again(monkeypatch):
+    import scoring.engine.score as engine
+
+    calls: list[str] = []
+    real = engine.score
+
+    def counting(plan, submission, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(submission.unit.name)
+        return real(plan, submission, *args, **kwargs)
+
+    monkeypatch.setattr("scoring.jobs.batch.score", counting)
+    files = [str(EX / "strong.yaml"), str(EX / "weak.json")]
+    r = CliRunner().invoke(main, ["score", "demo-school", *files, "--workers", "1", "--explain", "A1"])
+    assert r.exit_code == 0, r.output
+    assert sorted(calls) == ["北山中学", "滨江实验小学"]  # once each: the batch wrote the traces
+    lines = r.output.splitlines()
+    strong = lines.index(next(line for line in lines if "滨江实验小学：97.85 分，优秀" in line))
+    assert lines[strong + 1].startswith("  A1 办学条件：")
+    assert lines[strong + 2] == "    A1.1 每百名学生拥有高于规定学历教师数：" + (
+        "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15 分）"
+    )
+    assert lines[strong + 3] == "        · L1 = 4.20"
+
+
+def test_explain_of_an_unknown_code_is_a_usage_error_before_any_scoring():
+    r = CliRunner().invoke(main, ["score", "demo-school", str(EX / "strong.yaml"), "--explain", "Z9"])
+    assert r.exit_code == 2
+    assert "没有编码为 “Z9” 的指标" in r.output
+    r = CliRunner().invoke(main, ["explain", "demo-school", str(EX / "strong.yaml"), "Z9"])
+    assert r.exit_code == 2 and "没有编码为 “Z9” 的指标" in r.output

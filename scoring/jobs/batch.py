@@ -17,12 +17,12 @@ from typing import Any
 from ..engine.plan import Plan, compile_plan
 from ..engine.rows import FailureRow, UnitRow
 from ..engine.score import Options, score, split
-from ..engine.submission import Submission
 from ..framework.model import Framework
 from ..io.files import atomic_write
 from ..io.read import read_submission
 from ..io.workbook import WORKBOOK_SUFFIXES
 from ..problems import ScoringError
+from ..report.explain import explanation_lines
 from ..report.markdown import markdown
 
 SUBMISSION_SUFFIXES = (*WORKBOOK_SUFFIXES, ".json", ".yaml", ".yml")
@@ -37,6 +37,7 @@ class FileOutcome:
     rows: list[UnitRow] = field(default_factory=list)  # one per evaluated unit (a 九年一贯制 row gives two)
     failure: FailureRow | None = None
     outputs: list[str] = field(default_factory=list)
+    explained: list[list[str]] = field(default_factory=list)  # per row: the lines of the indicators asked for
 
     @property
     def row(self) -> UnitRow | None:
@@ -76,11 +77,6 @@ def expand(paths: Iterable[str | Path], exclude: Path | None = None) -> list[Pat
     return out
 
 
-def read_any(path: Path, plan: Plan) -> Submission:
-    """A submission from a workbook, JSON or YAML file; read_submission tells which by the content."""
-    return read_submission(path, plan=plan)
-
-
 def output_stems(files: list[Path]) -> list[str]:
     """A distinct output name per file: its stem, with -2, -3 … where two folders hold the same name."""
     seen: dict[str, int] = {}
@@ -100,11 +96,15 @@ def score_file(
     stem: str,
     formats: tuple[str, ...],
     options: Options = DEFAULT_OPTIONS,
+    explain: tuple[str, ...] = (),
 ) -> FileOutcome:
-    """Read, score and write one file; user mistakes become a failure row, never an exception."""
+    """Read, score and write one file; user mistakes become a failure row, never an exception.
+
+    ``explain``: indicator codes whose arithmetic the outcome carries (the plan has them), written while the
+    result is at hand rather than by scoring the file again."""
     file = str(path)
     try:
-        units = split(plan, read_any(path, plan))
+        units = split(plan, read_submission(path, plan=plan))
         results = [score(plan, unit, options) for unit in units]
     except ScoringError as err:
         return FileOutcome(file, failure=FailureRow(file, [p.format("zh") for p in err.problems]))
@@ -129,7 +129,10 @@ def score_file(
                 from ..report.unit_xlsx import write_unit_report
 
                 outputs.append(str(write_unit_report(result, outdir / f"{name}.report.xlsx")))
-    return FileOutcome(file, rows=[UnitRow.of(file, r) for r in results], outputs=outputs)
+    explained = [[line for code in explain for line in explanation_lines(r, code)] for r in results]
+    return FileOutcome(
+        file, [UnitRow.of(file, r) for r in results], None, outputs, explained if explain else []
+    )
 
 
 _WORKER_PLAN: Plan | None = None
@@ -141,10 +144,16 @@ def _init_worker(framework: Framework) -> None:
 
 
 def _work(
-    path: str, outdir: str | None, stem: str, formats: tuple[str, ...], options: Options
+    path: str,
+    outdir: str | None,
+    stem: str,
+    formats: tuple[str, ...],
+    options: Options,
+    explain: tuple[str, ...],
 ) -> FileOutcome:
     assert _WORKER_PLAN is not None
-    return score_file(_WORKER_PLAN, Path(path), Path(outdir) if outdir else None, stem, formats, options)
+    out = Path(outdir) if outdir else None
+    return score_file(_WORKER_PLAN, Path(path), out, stem, formats, options, explain)
 
 
 def _parallel(
@@ -154,6 +163,7 @@ def _parallel(
     formats: tuple[str, ...],
     options: Options,
     workers: int,
+    explain: tuple[str, ...],
 ) -> Iterator[FileOutcome]:
     window = workers * 4  # bounded in-flight work keeps memory flat
     todo = iter(jobs)
@@ -165,7 +175,9 @@ def _parallel(
             if job is None:
                 return False
             running.add(
-                pool.submit(_work, str(job[0]), str(outdir) if outdir else None, job[1], formats, options)
+                pool.submit(
+                    _work, str(job[0]), str(outdir) if outdir else None, job[1], formats, options, explain
+                )
             )
             return True
 
@@ -188,9 +200,11 @@ def score_batch(
     workers: int | None = None,
     options: Options = DEFAULT_OPTIONS,
     on_file: Callable[[FileOutcome], None] | None = None,
+    explain: Iterable[str] = (),
 ) -> BatchResult:
     """Score every submission under ``paths``; write per-unit reports and the summary workbook into ``outdir``."""
     fmts = tuple(formats)
+    codes = tuple(explain)
     out = Path(outdir) if outdir is not None else None
     files = expand(paths, exclude=out)
     jobs = list(zip(files, output_stems(files), strict=True))
@@ -198,9 +212,11 @@ def score_batch(
     batch = BatchResult()
     if n <= 1 or len(jobs) <= 1:
         plan = compile_plan(framework)
-        outcomes: Iterable[FileOutcome] = (score_file(plan, f, out, stem, fmts, options) for f, stem in jobs)
+        outcomes: Iterable[FileOutcome] = (
+            score_file(plan, f, out, stem, fmts, options, codes) for f, stem in jobs
+        )
     else:
-        outcomes = _parallel(framework, jobs, out, fmts, options, n)
+        outcomes = _parallel(framework, jobs, out, fmts, options, n, codes)
     order = {str(f): i for i, (f, _) in enumerate(jobs)}
     for outcome in outcomes:
         batch.rows.extend(outcome.rows)
