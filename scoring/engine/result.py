@@ -179,11 +179,12 @@ class RectificationItem:
 
 @dataclass(slots=True)
 class DataWarning:
-    """A 数据核查 condition of the framework (severity warning) the submitted values do not meet."""
+    """A doubt about the submitted data, for the 督学 to verify (not scored): a 数据核查 condition of the framework
+    (severity warning) the values do not meet, or a doubt found while reading them (Submission.notes)."""
 
     code: str
     message: str
-    detail: str  # the values it read, e.g. "专职宿管 是，寄宿制 否"
+    detail: str  # the values it read, e.g. "专职宿管 是，寄宿制 否", or where the doubt is (自评表!F12)
 
 
 @dataclass(slots=True)

@@ -379,7 +379,7 @@ class _Scorer:
             changes=self.changes,
             source=sub.source,
             evidence={code: list(refs) for code, refs in sub.evidence.items() if refs},
-            data_warnings=warnings,
+            data_warnings=[*warnings, *(DataWarning(n.code, n.message, n.place or "") for n in sub.notes)],
             precision=plan.precision,
         )
         if sub.evaluator_values and self.options.values == "final":

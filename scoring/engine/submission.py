@@ -50,6 +50,17 @@ class Override(_Model):
     reason: str
 
 
+class DataNote(_Model):
+    """A doubt about a submitted value, found while reading it (not a refusal): where, and what to check.
+
+    The engine reports each one with the result, beside the framework's 数据核查 warnings, so a 督学 sees it."""
+
+    code: str = Field(description="e.g. percent-unformatted, formula-without-value, implausible")
+    message: str = Field(description="in Chinese: what was read, and what may have been meant")
+    place: str | None = Field(None, description="where: a file's sheet and cell, e.g. 自评表!F12")
+    input: str | None = Field(None, description="the input id it concerns")
+
+
 class Submission(_Model):
     """What a unit submitted: values by input id, plus the evaluator's values, ratings, waivers and overrides."""
 
@@ -63,6 +74,10 @@ class Submission(_Model):
     overrides: list[Override] = Field(default_factory=list)
     evidence: dict[str, list[str]] = Field(default_factory=dict, description="evidence references by code")
     source: str | None = Field(None, description="where the submission was read from")
+    notes: list[DataNote] = Field(
+        default_factory=list,
+        description="doubts about values found while reading them (reported, not refused)",
+    )
 
 
 # ----------------------------------------------------------------------------------- typed values

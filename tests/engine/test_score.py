@@ -394,3 +394,14 @@ def test_a_decimal_for_an_integer_input_must_be_written_whole():
     )
     with pytest.raises(scoring.SubmissionError, match="应填整数"):
         scoring.score(plan, bad)
+
+
+def test_doubts_found_while_reading_are_reported_with_the_result():
+    plan = plan_of(BODY)
+    note = {"code": "percent-unformatted", "message": "得分率填 0.93：是否应为 93？", "place": "自评表!F12"}
+    sub = scoring.Submission(unit={"name": "甲校", "type": "小学"}, values={**CLEAN, "s": 93}, notes=[note])
+    res = scoring.score(plan, sub)
+    assert [(w.code, w.message, w.detail) for w in res.data_warnings] == [
+        ("percent-unformatted", "得分率填 0.93：是否应为 93？", "自评表!F12")
+    ]
+    assert scoring.result_from_json(res.to_json()) == res
