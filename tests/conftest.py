@@ -19,3 +19,4 @@ def write(tmp_path):
         return p
 
     return _write
+
