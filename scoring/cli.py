@@ -1,6 +1,9 @@
 """The ``scoring`` command: a thin layer that parses arguments, calls the library and prints.
 
-Exit codes: 0 ok; 1 findings (validation errors, failed tests, unreadable submissions); 2 usage or I/O error.
+Exit codes: 0 ok; 1 findings (validation errors, failed tests, unreadable submissions); 2 usage or I/O error
+(a path that does not exist, an output folder that cannot be written or is in use, an output of the wrong kind).
+Text from submissions and results (names, files, reasons) is printed through ``problems.printable``: a control
+character in it is shown as an escape, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from .version import __version__
 # Only click and the version are imported to build the command group (``scoring --help`` and ``--version`` stop
 # there); each command imports what it uses when it runs.
 if TYPE_CHECKING:
+    from .engine.cohort import CohortResult
     from .engine.plan import Plan
+    from .engine.result import Result, UnitRef
     from .engine.rows import UnitRow
     from .engine.score import Options
-    from .jobs.batch import BatchResult, FileOutcome
-    from .problems import Lang, Report
+    from .jobs.batch import BatchResult, FileOutcome, Inputs
+    from .problems import Lang, Problem, Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 IO_CODES = {"not-found", "io"}
@@ -37,6 +42,28 @@ LANG = click.option(
 
 def _t(lang: Lang, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
+
+
+def _p(text: object) -> str:
+    """Untrusted text (a name, a file, a reason) for the terminal: control characters shown as escapes."""
+    from .problems import printable
+
+    return printable(str(text))
+
+
+def _problem_lines(p: Problem, lang: Lang) -> list[str]:
+    """A problem as printed: its message on one line, whatever it quotes; its detail (a caret line) below."""
+    from dataclasses import replace
+
+    head = replace(p, message_zh=_p(p.message_zh), message_en=_p(p.message_en), detail=None)
+    head = replace(head, file=_p(p.file) if p.file else None, cell=_p(p.cell) if p.cell else None)
+    return [head.format(lang), *("    " + _p(line) for line in (p.detail or "").splitlines())]
+
+
+def _echo_problems(problems: list[Problem], lang: Lang, err: bool = True) -> None:
+    for p in problems:
+        for line in _problem_lines(p, lang):
+            click.echo(line, err=err)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,8 +120,11 @@ def _print_report(report: Report, fmt: str, lang: Lang) -> None:
     if fmt == "json":
         click.echo(report.to_json(lang))
         return
-    for p in report.sorted():
-        click.echo(p.github(lang) if fmt == "github" else p.format(lang))
+    if fmt == "github":
+        for p in report.sorted():
+            click.echo(_p(p.github(lang)))
+        return
+    _echo_problems(report.sorted(), lang, err=False)
 
 
 @main.command()
@@ -137,8 +167,8 @@ def frameworks(fmt: str) -> None:
         )
         return
     for e in rows:
-        extra = f"  （扩展 {e.extends}）" if e.extends else ""
-        click.echo(f"{e.id}\t{e.name}\t{e.version}\t{e.source}{extra}")
+        extra = f"  （扩展 {_p(e.extends)}）" if e.extends else ""
+        click.echo(f"{_p(e.id)}\t{_p(e.name)}\t{_p(e.version)}\t{_p(e.source)}{extra}")
 
 
 def _load(framework: str, lang: Lang) -> Plan:
@@ -150,17 +180,14 @@ def _load(framework: str, lang: Lang) -> Plan:
     try:
         return compile_plan(load_framework(framework))
     except FrameworkError as err:
-        for p in err.problems:
-            click.echo(p.format(lang), err=True)
+        _echo_problems(err.problems, lang)
         sys.exit(EXIT_USAGE if any(p.code in IO_CODES for p in err.problems) else EXIT_FINDINGS)
 
 
 @main.command()
 @click.argument("framework")
 @click.argument("submissions", nargs=-1, required=True)
-@click.option(
-    "-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录：每个单位的报告和批次汇总表"
-)
+@click.option("-o", "--output", "outdir", help="输出目录：每个单位的报告和批次汇总表（不存在时新建）")
 @click.option(
     "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
 )
@@ -174,6 +201,9 @@ def _load(framework: str, lang: Lang) -> Plan:
     help="按哪一方的数据评分：final（督评优先）、self（自评）、evaluator（督评）",
 )
 @click.option("--workers", type=int, default=None, help="并行进程数（默认：CPU 核数，最多 2）")
+@click.option(
+    "--force", is_flag=True, help="输出目录已有之前的结果时，用本次结果覆盖同名文件（默认：拒绝，退出码 2）"
+)
 @LANG
 def score(
     framework: str,
@@ -183,6 +213,7 @@ def score(
     explain_codes: tuple[str, ...],
     which: Literal["final", "self", "evaluator"],
     workers: int | None,
+    force: bool,
     lang: Lang,
 ) -> None:
     """为填报数据评分：SUBMISSIONS 是自评表（.xlsx/.xls/.ods）、.json、.yaml 文件或文件夹。
@@ -190,32 +221,23 @@ def score(
     Score submissions (workbooks, JSON, YAML, or folders of them). With -o DIR, writes per unit
     <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch.
     A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
+    Files of other types in the folders are listed as skipped; a unit found in several files is ranked once.
+    The output folder is held by one run at a time; one holding earlier results is refused unless --force.
     """
     from .engine.score import Options
 
     formats = _formats(fmt, lang)
     plan = _load(framework, lang)
-    files = _submission_files(submissions, outdir, lang)
+    inputs = _submission_files(submissions, outdir, lang)
     unknown = [c for c in explain_codes if c not in plan.index]
     if unknown:
         raise click.UsageError(
             _t(lang, f"没有编码为 “{'、'.join(unknown)}” 的指标", f"no indicator {', '.join(unknown)}")
         )
-    result = _run_batch(plan, files, outdir, formats, workers, Options(values=which), explain_codes, lang)
-    for failure in result.failures:
-        click.echo(_t(lang, f"✗ {failure.file}：无法评分", f"✗ {failure.file}: cannot score"), err=True)
-        for reason in failure.reasons:
-            click.echo("    " + reason, err=True)
-    click.echo(
-        _t(
-            lang,
-            f"共 {len(files)} 份：评分 {len(result.rows)} 份，失败 {len(result.failures)} 份"
-            + (f"；汇总表 {result.summary}" if result.summary else ""),
-            f"{len(files)} file(s): {len(result.rows)} scored, {len(result.failures)} failed"
-            + (f"; summary {result.summary}" if result.summary else ""),
-        ),
-        err=True,
+    result = _run_batch(
+        plan, inputs, outdir, formats, workers, Options(values=which), explain_codes, force, lang
     )
+    _print_end(result, len(inputs.files), lang)
     if result.failures:
         sys.exit(EXIT_FINDINGS)
 
@@ -236,79 +258,200 @@ def _formats(fmt: str, lang: Lang) -> list[str]:
     return formats
 
 
-def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: Lang) -> list[Path]:
+def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: Lang) -> Inputs:
     """The files named or found in the folders named; a path that does not exist, or none found, is exit 2."""
-    from .jobs.batch import expand
+    from .jobs.batch import collect
 
     missing = [p for p in submissions if not Path(p).exists()]
     if missing:
-        click.echo(_t(lang, f"找不到：{'、'.join(missing)}", f"not found: {', '.join(missing)}"), err=True)
+        click.echo(
+            _t(lang, f"找不到：{_p('、'.join(missing))}", f"not found: {_p(', '.join(missing))}"), err=True
+        )
         sys.exit(EXIT_USAGE)
-    files = expand(submissions, exclude=Path(outdir) if outdir else None)
-    if not files:
+    inputs = collect(submissions, exclude=Path(outdir) if outdir else None)
+    if not inputs.files:
+        _print_skipped(inputs, lang)
         click.echo(
             _t(lang, "没有找到可评分的文件（.xlsx .xls .ods .json .yaml）", "no submission files found"),
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    return files
+    return inputs
 
 
 def _run_batch(
     plan: Plan,
-    files: list[Path],
+    inputs: Inputs,
     outdir: str | None,
     formats: list[str],
     workers: int | None,
     options: Options,
     explain: tuple[str, ...],
+    force: bool,
     lang: Lang,
 ) -> BatchResult:
-    """The batch, with a progress bar on a terminal (each unit's line after it) or a line per file as it ends."""
+    """The batch, with a progress bar on a terminal (each unit's line after it) or a line per file as it ends.
+
+    An output folder that cannot be made, written or held, or holds earlier results without ``--force``, is
+    exit 2 before any file is scored."""
+    from .io.files import OutputError
     from .jobs.batch import score_batch
 
     run = partial(
-        score_batch, plan.framework, files, outdir, formats=formats, workers=workers, options=options
+        score_batch,
+        plan.framework,
+        inputs,
+        outdir,
+        formats=formats,
+        workers=workers,
+        options=options,
+        explain=explain,
+        force=force,
+        on_start=partial(_print_start, folder=outdir or "", lang=lang),
     )
-    if not (sys.stderr.isatty() and len(files) > 1):
-        return run(on_file=_print_outcome, explain=explain)
-    done: list[FileOutcome] = []
-    with click.progressbar(length=len(files), label=_t(lang, "评分中", "scoring"), file=sys.stderr) as bar:
+    show = partial(_print_outcome, lang=lang)
+    try:
+        if not (sys.stderr.isatty() and len(inputs.files) > 1):
+            return run(on_file=show)
+        done: list[FileOutcome] = []
+        with click.progressbar(
+            length=len(inputs.files), label=_t(lang, "评分中", "scoring"), file=sys.stderr
+        ) as bar:
 
-        def on_file(outcome: FileOutcome) -> None:
-            bar.update(1)
-            done.append(outcome)
+            def on_file(outcome: FileOutcome) -> None:
+                bar.update(1)
+                done.append(outcome)
 
-        result = run(on_file=on_file, explain=explain)
-    order = {str(f): i for i, f in enumerate(files)}
+            result = run(on_file=on_file)
+    except OutputError as err:
+        for p in err.problems:
+            click.echo(_p(p.message(lang)), err=True)
+        sys.exit(EXIT_USAGE)
+    order = {str(f): i for i, f in enumerate(inputs.files)}
     for outcome in sorted(done, key=lambda o: order.get(o.file, 0)):
         if outcome.rows:
-            _print_outcome(outcome)
+            show(outcome)
     return result
 
 
-def _print_outcome(outcome: FileOutcome) -> None:
+def _print_start(batch: BatchResult, folder: str, lang: Lang) -> None:
+    """What the output folder held: a lock left by a run that died (taken over), earlier results (replaced)."""
+    if batch.taken_over is not None:
+        click.echo(
+            _t(
+                lang,
+                f"输出文件夹 {_p(folder)} 里有上次中断的评分留下的锁（{_p(batch.taken_over.text('zh'))}，"
+                "该进程已不存在），本次已接管",
+                f"the output folder {_p(folder)} held the lock of an interrupted run"
+                f" ({_p(batch.taken_over.text('en'))}, no longer running); taken over",
+            ),
+            err=True,
+        )
+    if batch.earlier:
+        click.echo(
+            _t(
+                lang,
+                f"输出文件夹 {_p(folder)} 已有之前评分的结果（{len(batch.earlier)} 个文件）：本次结果将覆盖同名"
+                "文件（--force）",
+                f"the output folder {_p(folder)} holds {len(batch.earlier)} result file(s) of an earlier run:"
+                " those of the same name will be replaced (--force)",
+            ),
+            err=True,
+        )
+
+
+def _print_outcome(outcome: FileOutcome, lang: Lang = "zh") -> None:
     """A file's units, each with the arithmetic asked for; a file that failed is named (its reasons come last)."""
     for i, row in enumerate(outcome.rows):
-        click.echo(f"✓ {outcome.file}：{_row_line(row)}")
+        sep = "：" if lang == "zh" else ": "
+        click.echo(f"✓ {_p(outcome.file)}{sep}{_row_line(row, lang)}")
         for line in outcome.explained[i] if outcome.explained else ():
-            click.echo("  " + line)
+            click.echo("  " + _p(line))
     if not outcome.rows:
-        click.echo(f"✗ {outcome.file}", err=True)
+        click.echo(f"✗ {_p(outcome.file)}", err=True)
 
 
-def _row_line(row: UnitRow) -> str:
+def _row_line(row: UnitRow, lang: Lang = "zh") -> str:
     from .framework.text import fmt as show
 
+    name = _p(row.name)
+    if lang == "en":
+        state = "passed" if row.passed else "not passed" if row.passed is False else "pending"
+        head = f"{name}: {show(row.total)} points" if row.total is not None else f"{name}: {state}"
+        grade = f", {_p(row.grade)}" if row.grade else ""
+        veto = f", veto: {_p('; '.join(row.vetoes))}" if row.vetoes else ""
+        prov = " (provisional: missing or pending items)" if row.provisional else ""
+        return f"{head}{grade}{veto}{prov}"
     head = (
-        f"{row.name}：{show(row.total)} 分"
+        f"{name}：{show(row.total)} 分"
         if row.total is not None
-        else f"{row.name}：{'通过' if row.passed else '未通过' if row.passed is False else '待定'}"
+        else f"{name}：{'通过' if row.passed else '未通过' if row.passed is False else '待定'}"
     )
-    grade = f"，{row.grade}" if row.grade else ""
-    veto = f"，一票否决：{'；'.join(row.vetoes)}" if row.vetoes else ""
+    grade = f"，{_p(row.grade)}" if row.grade else ""
+    veto = f"，一票否决：{_p('；'.join(row.vetoes))}" if row.vetoes else ""
     prov = "（暂定：有缺报或待评项）" if row.provisional else ""
     return f"{head}{grade}{veto}{prov}"
+
+
+def _print_skipped(inputs: Inputs | BatchResult, lang: Lang) -> None:
+    for s in inputs.skipped:
+        click.echo(
+            _t(lang, f"○ 跳过 {_p(s.file)}：{_p(s.reason)}", f"○ skipped {_p(s.file)}: {_p(s.reason_en)}"),
+            err=True,
+        )
+
+
+def _print_end(result: BatchResult, files: int, lang: Lang) -> None:
+    """After the batch: every failure with its reasons, the files skipped, the units found twice, the count."""
+    for failure in result.failures:
+        click.echo(
+            _t(lang, f"✗ {_p(failure.file)}：无法评分", f"✗ {_p(failure.file)}: cannot score"), err=True
+        )
+        for reason in failure.reasons_en if lang == "en" and failure.reasons_en else failure.reasons:
+            click.echo("    " + _p(reason), err=True)
+    _print_skipped(result, lang)
+    for d in result.duplicates:
+        code = d.code or d.type
+        unit_zh = _p(d.name) + (f"（{_p(code)}）" if code else "")
+        unit_en = _p(d.name) + (f" ({_p(code)})" if code else "")
+        click.echo(
+            _t(
+                lang,
+                f"⚠ 重复的单位：{unit_zh}见于 {len(d.files)} 个文件：{'、'.join(_p(f) for f in d.files)}；"
+                f"只有最近修改的 {_p(d.ranked)} 计入排名和统计",
+                f"⚠ duplicate unit: {unit_en} in {len(d.files)} files: {', '.join(_p(f) for f in d.files)};"
+                f" only the most recently modified, {_p(d.ranked)}, is ranked and counted",
+            ),
+            err=True,
+        )
+    if result.kept:
+        more = "…" if len(result.kept) > 10 else ""
+        click.echo(
+            _t(
+                lang,
+                f"注意：输出文件夹中之前评分留下的 {len(result.kept)} 个文件本次没有重写，不在本次汇总中："
+                f"{'、'.join(_p(f) for f in result.kept[:10])}{more}",
+                f"note: {len(result.kept)} file(s) of an earlier run in the output folder were not rewritten and"
+                f" are not in this summary: {', '.join(_p(f) for f in result.kept[:10])}{more}",
+            ),
+            err=True,
+        )
+    repeated = sum(1 for row in result.rows if not row.ranked)
+    summary = _p(result.summary) if result.summary else ""
+    click.echo(
+        _t(
+            lang,
+            f"共 {files} 份：评分 {len(result.rows)} 份，失败 {len(result.failures)} 份"
+            + (f"，跳过 {len(result.skipped)} 个文件" if result.skipped else "")
+            + (f"，重复 {repeated} 份（不计排名）" if repeated else "")
+            + (f"；汇总表 {summary}" if summary else ""),
+            f"{files} file(s): {len(result.rows)} scored, {len(result.failures)} failed"
+            + (f", {len(result.skipped)} skipped" if result.skipped else "")
+            + (f", {repeated} duplicate(s) not ranked" if repeated else "")
+            + (f"; summary {summary}" if summary else ""),
+        ),
+        err=True,
+    )
 
 
 @main.command()
@@ -332,20 +475,24 @@ def cohort(
 
     County evaluation over a table with one row per school, or a folder of school submissions. Writes
     县域评估.json / .xlsx / .md (表Ⅱ-2, 表Ⅲ, the verdict with reasons, 整改清单 per school and for the county).
-    Exit 0 when every row was read (whatever the verdict), 1 when some could not be, 2 on usage errors.
+    Every row becomes evaluated units, or is listed with its row and why: 不参评 by the framework's rules
+    (exit 0) or refused as a data error (exit 1; the verdict is then 暂定). A table the framework cannot be
+    read from (a missing or unknown column, no rows, too many rows) is refused whole: exit 1. Usage errors: 2.
     """
-    from .engine.cohort import score_cohort
+    import gc
+
+    from .engine.cohort import needed_inputs, score_cohort
     from .engine.plan import compile_plan
     from .engine.rows import FailureRow
     from .framework.load import unit_framework
-    from .framework.text import fmt as show
     from .io.read import read_submission
-    from .io.table import read_table
+    from .io.table import MAX_ROWS, read_table
     from .jobs.batch import expand
-    from .problems import ScoringError
-    from .report.cohort import write_all
+    from .problems import ScoringError, printable
+    from .report.cohort import MAX_WORKBOOK_ROWS, write_all
 
-    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    formats, src = _cohort_args(fmt, source, lang)
+    workbook = bool(outdir) and "xlsx" in formats
     plan = _load(framework, lang)
     fw = plan.framework
     if fw.cohort is None:
@@ -354,13 +501,9 @@ def cohort(
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    src = Path(source)
-    if not src.exists():
-        click.echo(_t(lang, f"找不到：{source}", f"not found: {source}"), err=True)
-        sys.exit(EXIT_USAGE)
-    unit_plan = compile_plan(unit_framework(fw))
     failures: list[FailureRow] = []
     try:
+        unit_plan = compile_plan(unit_framework(fw))
         if src.is_dir():
             submissions = []
             for f in expand([src], exclude=Path(outdir) if outdir else None):
@@ -369,58 +512,188 @@ def cohort(
                 except ScoringError as err:
                     failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))
         else:
-            submissions, failures = read_table(src, unit_plan)
+            needed = needed_inputs(fw, unit_plan)
+            limit = MAX_WORKBOOK_ROWS if workbook else MAX_ROWS
+            submissions, failures = read_table(src, unit_plan, needed=needed, lang=lang, max_rows=limit)
+            gc.freeze()  # the rows as read stay as they are: see below
         county_sub = read_submission(county_path) if county_path else None
-        result = score_cohort(fw, submissions, county_sub, failures=failures)
+        result = score_cohort(fw, submissions, county_sub, failures=failures, lang=lang)
     except ScoringError as err:
-        for p in err.problems:
-            click.echo(p.format(lang), err=True)
+        _cohort_refused(err.problems, workbook, lang)
         sys.exit(EXIT_FINDINGS)
-    verdict = (
-        "通过认定" if result.passed else ("不予认定" if result.passed is False else "暂定（有缺报或待评项）")
-    )
+    # The result is final: the cyclic collector need not walk it again and again while the reports are built
+    # (a 100,000-school county holds millions of objects; this saves about a tenth of the run).
+    gc.freeze()
+    _cohort_summary(result, lang)
+    if outdir:
+        try:
+            for path in write_all(result, outdir, formats):
+                click.echo(f"→ {path}")
+        except OSError as err:
+            click.echo(_t(lang, f"无法写出：{err}", f"cannot write: {err}"), err=True)
+            sys.exit(EXIT_USAGE)
+    for row in result.excluded:
+        click.echo(
+            _t(lang, f"不参评：{row.where(lang)}：", f"not evaluated: {row.where(lang)}: ") + row.reason(lang)
+        )
+    for failure in result.failures:
+        click.echo(f"✗ {printable(failure.file)}", err=True)
+        for reason in failure.reasons:
+            click.echo(f"    {printable(reason)}", err=True)
+    sys.exit(EXIT_FINDINGS if result.failures else EXIT_OK)
+
+
+def _cohort_args(fmt: str, source: str, lang: Lang) -> tuple[tuple[str, ...], Path]:
+    """The output formats and the source of ``scoring cohort``, or exit 2: an unknown format, a source that does
+    not exist or is neither a table nor a folder."""
+    from .io.table import TABLE_SUFFIXES
+    from .problems import printable
+    from .report.cohort import FORMATS
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        click.echo(
+            _t(
+                lang,
+                f"未知的输出格式：{'、'.join(printable(f) for f in unknown) or '（空）'}；可用：{', '.join(FORMATS)}",
+                f"unknown output format: {', '.join(printable(f) for f in unknown) or '(none)'}; "
+                f"use: {', '.join(FORMATS)}",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    src = Path(source)
+    if not src.exists():
+        click.echo(_t(lang, f"找不到：{printable(source)}", f"not found: {printable(source)}"), err=True)
+        sys.exit(EXIT_USAGE)
+    if not src.is_dir() and src.suffix.lower() not in TABLE_SUFFIXES:
+        click.echo(
+            _t(
+                lang,
+                f"{printable(source)}：应为统计表（{' / '.join(TABLE_SUFFIXES)}）或学校自评表所在的文件夹",
+                f"{printable(source)}: expected a table ({' / '.join(TABLE_SUFFIXES)}) or a folder of submissions",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    return formats, src
+
+
+def _cohort_refused(problems: list[Problem], workbook: bool, lang: Lang) -> None:
+    """Why ``scoring cohort`` read nothing; for a table too long for a workbook, what can still be done."""
+    from .io.table import MAX_ROWS
+    from .report.cohort import MAX_WORKBOOK_ROWS
+
+    for p in problems:
+        click.echo(p.format(lang), err=True)
+    if workbook and any(p.code == "table-too-long" for p in problems):
+        click.echo(
+            _t(
+                lang,
+                f"县域评估.xlsx 最多写 {MAX_WORKBOOK_ROWS:,} 所学校（Excel 工作簿写得慢：10 万所约需 40 秒）；"
+                f"不写工作簿（--format json,md）时上限为 {MAX_ROWS:,} 行",
+                f"县域评估.xlsx holds at most {MAX_WORKBOOK_ROWS:,} schools (a workbook is slow to write: about 40 s "
+                f"for 100,000); without it (--format json,md) the limit is {MAX_ROWS:,} rows",
+            ),
+            err=True,
+        )
+
+
+def _cohort_summary(result: CohortResult, lang: Lang) -> None:
+    """The county verdict, its reasons and 表Ⅲ in brief; how many rows became units, were left out, refused."""
+    from .framework.text import fmt as show
+    from .problems import printable
+
+    county = printable(result.county.unit.name)
     passed = sum(1 for u in result.units if u.passed)
-    click.echo(f"{result.county.unit.name}：{verdict}（评估单位 {len(result.units)} 个，达标 {passed} 个）")
+    units, left, bad = len(result.units), len(result.excluded), len(result.failures)
+    if lang == "zh":
+        verdict = (
+            "通过认定"
+            if result.passed
+            else ("不予认定" if result.passed is False else "暂定（有缺报、待评项或未能评估的行）")
+        )
+        click.echo(
+            f"{county}：{verdict}（评估单位 {units} 个，达标 {passed} 个；不参评 {left} 行，未能评估 {bad} 行）"
+        )
+    else:
+        verdict = (
+            "accredited"
+            if result.passed
+            else (
+                "not accredited"
+                if result.passed is False
+                else "provisional (missing, pending or refused rows)"
+            )
+        )
+        click.echo(
+            f"{county}: {verdict} ({units} evaluated units, {passed} passed; {left} rows not evaluated, "
+            f"{bad} refused)"
+        )
     for reason in result.reasons:
-        click.echo(f"  · {reason}")
+        click.echo(f"  · {printable(reason)}")
     for st in result.stats:
         mean = show(st.mean) if st.mean is not None else "—"
         cv = show(st.cv) if st.cv is not None else "—"
-        click.echo(f"  {st.indicator} {st.group}：全县平均值 {mean}，差异系数 {cv}（{st.units} 所）")
-    if outdir:
-        for path in write_all(result, outdir, formats):
-            click.echo(f"→ {path}")
-    for failure in result.failures:
-        click.echo(f"✗ {failure.file}", err=True)
-        for reason in failure.reasons:
-            click.echo(f"    {reason}", err=True)
-    sys.exit(EXIT_FINDINGS if result.failures else EXIT_OK)
+        if lang == "zh":
+            click.echo(f"  {st.indicator} {st.group}：全县平均值 {mean}，差异系数 {cv}（{st.units} 所）")
+        else:
+            click.echo(f"  {st.indicator} {st.group}: county mean {mean}, CV {cv} ({st.units} units)")
+
+
+def _xlsx_target(out: str, what_zh: str, what_en: str, lang: Lang) -> None:  # what_zh: 自评表, 整改台账
+    """An output written as an Excel workbook must be named ``….xlsx`` and not be a folder: else exit 2."""
+    path = Path(out)
+    if path.is_dir():
+        click.echo(
+            _t(
+                lang,
+                f"{what_zh}要写成一个 .xlsx 文件，而 {_p(out)} 是文件夹：请给出文件名，如 {_p(path / (what_zh + '.xlsx'))}",
+                f"the {what_en} is written as an .xlsx file, but {_p(out)} is a folder: give a file name",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    if path.suffix.lower() != ".xlsx":
+        said = f"“{_p(path.suffix)}”" if path.suffix else "没有扩展名"
+        click.echo(
+            _t(
+                lang,
+                f"{what_zh}是 Excel 工作簿，文件名应以 .xlsx 结尾：{_p(out)} {'的扩展名是 ' if path.suffix else ''}"
+                f"{said}",
+                f"the {what_en} is an Excel workbook and its name must end in .xlsx: {_p(out)}"
+                f" ends in '{_p(path.suffix)}'" + ("" if path.suffix else " (no extension)"),
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
 
 
 @main.command()
 @click.argument("framework")
-@click.option(
-    "-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出文件，如 自评表.xlsx"
-)
+@click.option("-o", "--output", "out", required=True, help="输出文件（.xlsx），如 自评表.xlsx")
 @click.option("--unit-type", help="只包含适用于该单位类型的填报项，如 小学")
 @click.option("--evaluator", is_flag=True, help="加一列督评值（以及督学评定项）")
 @LANG
 def template(framework: str, out: str, unit_type: str | None, evaluator: bool, lang: Lang) -> None:
     """生成供学校填写的自评表（Excel）。 Write a self-assessment workbook template."""
+    from .io.files import os_reason
     from .io.template import write_template
     from .problems import ScoringError
 
+    _xlsx_target(out, "自评表", "template", lang)
     plan = _load(framework, lang)
     try:
         path = write_template(plan, out, unit_type, evaluator)
     except ScoringError as err:
-        for p in err.problems:
-            click.echo(p.format(lang), err=True)
+        _echo_problems(err.problems, lang)
         sys.exit(EXIT_USAGE)
     except OSError as err:
-        click.echo(_t(lang, f"无法写入 {out}：{err.strerror or err}", f"cannot write {out}: {err}"), err=True)
+        zh, en = os_reason(err)
+        click.echo(_t(lang, f"无法写入 {_p(out)}：{zh}", f"cannot write {_p(out)}: {en}"), err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(_t(lang, f"已生成 {path}", f"wrote {path}"))
+    click.echo(_t(lang, f"已生成 {_p(path)}", f"wrote {_p(path)}"))
 
 
 @main.command()
@@ -438,17 +711,18 @@ def explain(framework: str, submission: str, codes: tuple[str, ...], lang: Lang)
     plan = _load(framework, lang)
     unknown = [c for c in codes if c not in plan.index]
     if unknown:
-        click.echo(_t(lang, f"没有编码为 “{unknown[0]}” 的指标", f"no indicator '{unknown[0]}'"), err=True)
+        click.echo(
+            _t(lang, f"没有编码为 “{_p(unknown[0])}” 的指标", f"no indicator '{_p(unknown[0])}'"), err=True
+        )
         sys.exit(EXIT_USAGE)
     try:
         result = run(plan, read_submission(submission, plan=plan))
     except ScoringError as err:
-        for p in err.problems:
-            click.echo(p.format(lang), err=True)
+        _echo_problems(err.problems, lang)
         sys.exit(EXIT_FINDINGS)
     for code in codes:
         for line in explanation_lines(result, code):
-            click.echo(line)
+            click.echo(_p(line))
 
 
 @main.command("test")
@@ -471,19 +745,17 @@ def test_cmd(paths: tuple[str, ...], lang: Lang) -> None:
         if fw is None:
             broken = True
             io_error = io_error or any(p.code in IO_CODES for p in problems)
-            for p in problems:
-                if p.severity == "error":
-                    click.echo(p.format(lang), err=True)
+            _echo_problems([p for p in problems if p.severity == "error"], lang)
             continue
         for case in run_cases(fw):
             if case.ok:
                 passed += 1
-                click.echo(f"✓ {fw.id} · {case.name}")
+                click.echo(f"✓ {_p(fw.id)} · {_p(case.name)}")
             else:
                 failed += 1
-                click.echo(f"✗ {fw.id} · {case.name}")
+                click.echo(f"✗ {_p(fw.id)} · {_p(case.name)}")
                 for line in case.failures:
-                    click.echo(f"    {line}")
+                    click.echo(f"    {_p(line)}")
     click.echo(f"{passed} passed, {failed} failed")
     if io_error:
         sys.exit(EXIT_USAGE)
@@ -491,40 +763,109 @@ def test_cmd(paths: tuple[str, ...], lang: Lang) -> None:
 
 
 @main.command()
-@click.argument("old", type=click.Path(exists=True, dir_okay=False))
-@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@click.argument("old")
+@click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "-o",
     "--ledger",
-    type=click.Path(dir_okay=False),
     help="同时写出整改台账（.xlsx）。 Also write the 整改台账 workbook here.",
 )
-def diff(old: str, new: str, fmt: str, ledger: str | None) -> None:
-    """比较两轮评分结果（.result.json）：已销号、仍未整改（含逾期）、新增问题，以及一级指标得分变化。"""
+@click.option("--force", is_flag=True, help="两份结果不是同一单位时仍然比较（默认：拒绝，退出码 2）")
+@LANG
+def diff(old: str, new: str, fmt: str, ledger: str | None, force: bool, lang: Lang) -> None:
+    """比较两轮评分结果（.result.json）：已销号、仍未整改（含逾期）、新增问题，以及一级指标得分变化。
+
+    Compare two rounds' results of one unit. Results of two different units (another 单位代码, or without codes
+    another name) are refused (exit 2) unless --force, which compares them with a warning.
+    """
     import dataclasses
     import json
 
-    from pydantic import ValidationError
-
     from .engine.diff import diff as compare
-    from .engine.result import result_from_json
+    from .engine.diff import same_unit
 
-    try:
-        a = result_from_json(Path(old).read_bytes())
-        b = result_from_json(Path(new).read_bytes())
-    except (ValidationError, OSError) as err:
-        click.echo(f"无法读取评分结果：{str(err).splitlines()[0]}", err=True)
-        sys.exit(EXIT_USAGE)
+    a, b = _result(old, lang), _result(new, lang)
+    if ledger:
+        _xlsx_target(ledger, "整改台账", "ledger", lang)
+    if not same_unit(a.unit, b.unit):
+        _different_units(old, new, a.unit, b.unit, force, lang)
     d = compare(a, b)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(d.text())
+        for line in d.lines():
+            click.echo(_p(line))
     if ledger:
+        from .io.files import os_reason
         from .report.ledger import write_ledger
 
-        click.echo(f"整改台账：{write_ledger(a, b, ledger, d)}", err=fmt == "json")
+        try:
+            path = write_ledger(a, b, ledger, d)
+        except OSError as err:
+            zh, en = os_reason(err)
+            click.echo(_t(lang, f"无法写入 {_p(ledger)}：{zh}", f"cannot write {_p(ledger)}: {en}"), err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(_t(lang, f"整改台账：{_p(path)}", f"ledger: {_p(path)}"), err=fmt == "json")
+
+
+def _result(path: str, lang: Lang) -> Result:
+    """A result read from ``path``, or exit 2 saying why not."""
+    from pydantic import ValidationError
+
+    from .engine.result import result_from_json
+
+    p = Path(path)
+    if not p.exists():
+        click.echo(_t(lang, f"找不到：{_p(path)}", f"not found: {_p(path)}"), err=True)
+        sys.exit(EXIT_USAGE)
+    if p.is_dir():
+        click.echo(
+            _t(
+                lang,
+                f"{_p(path)} 是文件夹，应给出评分结果文件（.result.json）",
+                f"{_p(path)} is a folder, not a result file",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    try:
+        return result_from_json(p.read_bytes())
+    except (ValidationError, OSError, ValueError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        click.echo(
+            _t(
+                lang,
+                f"无法读取评分结果 {_p(path)}：{_p(first)}",
+                f"cannot read the result {_p(path)}: {_p(first)}",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+
+
+def _different_units(old: str, new: str, a: UnitRef, b: UnitRef, force: bool, lang: Lang) -> None:
+    """Two results of different units: refused (exit 2) unless ``--force``, which only warns."""
+
+    def unit(u: UnitRef) -> str:
+        extra = "，".join(x for x in (f"代码 {u.code}" if u.code else "", u.type or "") if x)
+        return _p(f"{u.name}（{extra}）" if extra else u.name)
+
+    zh = f"两份结果不是同一单位：{_p(old)} 是 {unit(a)}，{_p(new)} 是 {unit(b)}"
+    en = f"the two results are of different units: {_p(old)} is {unit(a)}, {_p(new)} is {unit(b)}"
+    if not force:
+        click.echo(
+            _t(
+                lang,
+                f"{zh}。请确认文件；确需比较时加 --force",
+                f"{en}. Check the files; add --force to compare anyway",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    click.echo(
+        _t(lang, f"警告：{zh}（--force：仍然比较）", f"warning: {en} (--force: compared anyway)"), err=True
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

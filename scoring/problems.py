@@ -7,6 +7,7 @@ a list of problems for the places where work must stop (a file that cannot be pa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,6 +15,25 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 Lang = Literal["zh", "en"]
 PathPart = str | int
+
+
+# What untrusted text (a unit's name, a file's name, a value quoted in a reason) must not carry into a terminal or
+# a Markdown file: C0 and C1 controls (BEL, BS, ESC, CR, LF, TAB, DEL …), the bidi controls that reorder what a
+# reader sees (U+061C, U+200E/F, U+202A–E, U+2066–9) and the Unicode line and paragraph separators.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as a visible escape (ESC → ``\\x1b``, LF → ``\\n``, U+202E →
+    ``\\u202e``), so untrusted text can neither move a terminal's cursor, ring its bell, start a line of its own nor
+    reorder what is shown around it. Text without controls comes back as it is."""
+    return CONTROLS.sub(_escape, text) if CONTROLS.search(text) else text
 
 
 def format_path(path: Sequence[PathPart]) -> str:

@@ -19,4 +19,3 @@ def write(tmp_path):
         return p
 
     return _write
-

@@ -109,3 +109,55 @@ def test_explain_of_an_unknown_code_is_a_usage_error_before_any_scoring():
     assert "没有编码为 “Z9” 的指标" in r.output
     r = CliRunner().invoke(main, ["explain", "demo-school", str(EX / "strong.yaml"), "Z9"])
     assert r.exit_code == 2 and "没有编码为 “Z9” 的指标" in r.output
+
+
+def test_score_in_english_lists_skipped_files_and_units_found_twice(tmp_path):
+    folder = tmp_path / "in"
+    for name in ("a.json", "b.json"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes((EX / "weak.json").read_bytes())
+    (folder / "notice.pdf").write_bytes(b"%PDF")
+    r = CliRunner().invoke(
+        main, ["score", "demo-school", str(folder), "-o", str(tmp_path / "out"), "--lang", "en"]
+    )
+    assert r.exit_code == 0, r.output
+    assert f"○ skipped {folder / 'notice.pdf'}: not a submission file type (.pdf)" in r.output
+    assert "⚠ duplicate unit: 北山中学 (3201020007) in 2 files" in r.output
+    assert "2 file(s): 2 scored, 0 failed, 1 skipped, 1 duplicate(s) not ranked; summary" in r.output
+
+
+def test_score_into_a_file_is_a_usage_error_before_any_scoring(tmp_path):
+    target = tmp_path / "结果.txt"
+    target.write_text("x", "utf-8")
+    r = CliRunner().invoke(main, ["score", "demo-school", str(EX / "strong.yaml"), "-o", str(target)])
+    assert r.exit_code == 2 and f"输出位置 {target} 是一个文件，不是文件夹" in r.output
+    assert "✓" not in r.output
+
+
+def test_a_unit_name_cannot_write_a_line_of_its_own(tmp_path):
+    data = json.loads((EX / "weak.json").read_text("utf-8"))
+    data["unit"]["name"] = "乙校\r\n✓ 甲校：100.00 分，优秀\x1b[1A"
+    sub = tmp_path / "s.json"
+    sub.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    r = CliRunner().invoke(main, ["score", "demo-school", str(sub)])
+    assert r.exit_code == 0
+    assert [line for line in r.output.splitlines() if line.startswith("✓")] == [
+        f"✓ {sub}：乙校\\r\\n✓ 甲校：100.00 分，优秀\\x1b[1A：23.00 分，不合格"
+    ]
+
+
+def test_template_must_be_named_xlsx(tmp_path):
+    r = CliRunner().invoke(main, ["template", "demo-school", "-o", str(tmp_path / "t.pdf")])
+    assert r.exit_code == 2 and "文件名应以 .xlsx 结尾" in r.output and not (tmp_path / "t.pdf").exists()
+
+
+def test_diff_of_two_schools_is_refused_unless_forced(tmp_path):
+    runner = CliRunner()
+    runner.invoke(
+        main, ["score", "demo-school", str(EX / "strong.yaml"), str(EX / "weak.json"), "-o", str(tmp_path)]
+    )
+    pair = [str(tmp_path / "strong.result.json"), str(tmp_path / "weak.result.json")]
+    r = runner.invoke(main, ["diff", *pair])
+    assert r.exit_code == 2 and "两份结果不是同一单位" in r.output and "北山中学" in r.output
+    r = runner.invoke(main, ["diff", *pair, "--force"])
+    assert r.exit_code == 0 and "警告：两份结果不是同一单位" in r.output and "已销号" in r.output

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..framework.text import fmt
-from .result import RectificationItem, Result
+from .result import RectificationItem, Result, UnitRef
+from .rows import norm_text
 
 
 @dataclass
@@ -47,6 +48,10 @@ class RoundDiff:
         )
 
     def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """The comparison as lines of text (each a line of its own: a printer may neutralise each)."""
         out = []
         if self.total_old is not None or self.total_new is not None:
             out.append(
@@ -71,7 +76,18 @@ class RoundDiff:
             for it in items:
                 due = marked.get(item_key(it))
                 out.append(f"  {it.code} {it.problem}" + (f"（逾期：上轮限期 {fmt(due)}）" if due else ""))
-        return "\n".join(out)
+        return out
+
+
+def same_unit(old: UnitRef, new: UnitRef) -> bool:
+    """Whether two rounds' results are of one unit: the same 单位代码 where both have one, else the same name; and
+    the same type where both say it (the 小学部 and 初中部 of one school share its code). Names and codes are
+    compared as people type them (全角, spaces, case)."""
+    if old.type and new.type and norm_text(old.type) != norm_text(new.type):
+        return False
+    if old.code and new.code:
+        return norm_text(old.code).replace(" ", "") == norm_text(new.code).replace(" ", "")
+    return norm_text(old.name) == norm_text(new.name)
 
 
 def item_key(item: RectificationItem) -> tuple[str, str]:

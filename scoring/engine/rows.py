@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,9 +27,19 @@ class UnitRow:
     )  # (code, name) of leaves 未达标 / 部分达标
     rectification_items: int = 0
     data_warnings: list[str] = field(default_factory=list)  # 数据核查 warnings: "K2 message"
+    report: str | None = None  # the name its reports were written under (<report>.result.json …), if written
+    # the same unit in other files of the batch (same 单位代码, or without one the same name and type) …
+    same_unit: list[str] = field(default_factory=list)
+    # … and, when another of those files is the one ranked and counted, that file (this row is then not ranked)
+    duplicate_of: str | None = None
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the row takes part in ranks and counts (a duplicate of a unit ranked elsewhere does not)."""
+        return self.duplicate_of is None
 
     @classmethod
-    def of(cls, file: str, r: Result) -> UnitRow:
+    def of(cls, file: str, r: Result, report: str | None = None) -> UnitRow:
         return cls(
             file=file,
             name=r.unit.name,
@@ -46,7 +58,28 @@ class UnitRow:
             ],
             rectification_items=len(r.rectification),
             data_warnings=[f"{w.code} {w.message}" for w in r.data_warnings],
+            report=report,
         )
+
+
+def norm_text(text: str | None) -> str:
+    """Text as people mean it: 全角 as 半角, runs of spaces as one, case ignored."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+
+
+def unit_key(row: UnitRow) -> tuple[str, ...]:
+    """What makes two rows the same unit: the same 单位代码 (and type: a split school's parts share a code), or,
+    without a code, the same name and type — compared as people type them (全角, spaces, case)."""
+    code = norm_text(row.code).replace(" ", "")
+    return ("code", code, norm_text(row.type)) if code else ("name", norm_text(row.name), norm_text(row.type))
+
+
+def duplicate_groups(rows: Sequence[UnitRow]) -> list[list[int]]:
+    """Positions of rows that are the same unit submitted in more than one file, a group per unit (in row order)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(unit_key(row), []).append(i)
+    return [g for g in groups.values() if len({rows[i].file for i in g}) > 1]
 
 
 @dataclass(slots=True)
@@ -55,3 +88,24 @@ class FailureRow:
 
     file: str
     reasons: list[str]
+    reasons_en: list[str] = field(default_factory=list)  # the same in English, where the batch had them
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file in a submissions folder that was not read, and why (not a submission's type, an Office lock file)."""
+
+    file: str
+    reason: str
+    reason_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """One unit found in several files of a batch: the files (in batch order) and the one ranked and counted."""
+
+    name: str
+    code: str | None
+    type: str | None
+    files: tuple[str, ...]
+    ranked: str

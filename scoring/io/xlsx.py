@@ -13,6 +13,7 @@ file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import copy
@@ -71,16 +72,24 @@ def cell_at(ws: Worksheet, row: int, column: int) -> Cell:
     return cell
 
 
+# ILLEGAL_CHARACTERS_RE (C0 but tab, LF and CR) and the controls of scoring.problems.CONTROLS beyond C0
+_UNSAFE = re.compile(
+    f"{ILLEGAL_CHARACTERS_RE.pattern}|[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
 def safe_text(cell: Cell, value: object) -> Cell:
     """Write ``value`` as literal text: never a formula, never an error value, whatever it starts with.
 
     openpyxl turns a string starting with ``=`` into a formula and ``#N/A``-like strings into error cells; after
     assigning, the cell is forced back to a string (``data_type = "s"``) and marked ``quotePrefix`` so Excel and
-    WPS keep it text even when someone edits it. Characters XML cannot hold are replaced by U+FFFD and the text
-    is cut to Excel's 32,767 characters per cell.
+    WPS keep it text even when someone edits it. Characters XML cannot hold, and the controls a reader should
+    never meet in a cell (ESC, DEL, C1, the bidi controls that reorder what is shown, line and paragraph
+    separators), are replaced by U+FFFD; tabs and line breaks (LF, CR) stay, as a cell may hold lines and no
+    terminal shows it. The text is cut to Excel's 32,767 characters per cell.
     """
     text = "" if value is None else str(value)
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    text = _UNSAFE.sub("\ufffd", text)
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - 1] + "…"
     cell.value = text

@@ -3,31 +3,41 @@
 One bad file never stops the batch: every file's outcome is either a scored row or a failure with its reasons.
 Work is spread over processes (each compiles the plan once); at most a few files are in flight at a time and only
 a small row per unit is kept, so memory does not grow with the number of files.
+
+Before any work the output folder is made, checked and held for the run (``io.files.FolderLock``); earlier results
+in it are refused unless ``force``. Every unit's reports get a name unique in the batch (:func:`output_stems`);
+files of the folders that are not submissions are listed (``skipped``), and a unit found in more than one file is
+listed (``duplicates``) and ranked once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..engine.plan import Plan, compile_plan
-from ..engine.rows import FailureRow, UnitRow
+from ..engine.result import Result
+from ..engine.rows import Duplicate, FailureRow, SkippedFile, UnitRow, duplicate_groups
 from ..engine.score import Options, score, split
 from ..framework.model import Framework
-from ..io.files import atomic_write
+from ..io.files import FolderLock, LockInfo, OutputError, atomic_write, os_reason, output_folder
 from ..io.read import read_submission
 from ..io.workbook import WORKBOOK_SUFFIXES
-from ..problems import ScoringError
+from ..problems import Problem, ScoringError
 from ..report.explain import explanation_lines
 from ..report.markdown import markdown
 
 SUBMISSION_SUFFIXES = (*WORKBOOK_SUFFIXES, ".json", ".yaml", ".yml")
 FORMATS = ("json", "xlsx", "md")
 SUMMARY_NAME = "汇总.xlsx"
+REPORT_SUFFIXES = {"json": ".result.json", "md": ".report.md", "xlsx": ".report.xlsx"}
 DEFAULT_OPTIONS = Options()
 
 
@@ -49,44 +59,182 @@ class BatchResult:
     rows: list[UnitRow] = field(default_factory=list)
     failures: list[FailureRow] = field(default_factory=list)
     summary: Path | None = None
+    skipped: list[SkippedFile] = field(default_factory=list)  # files in the folders not read, and why
+    duplicates: list[Duplicate] = field(default_factory=list)  # units found in more than one file
+    earlier: list[str] = field(default_factory=list)  # results of an earlier run found in the output folder
+    kept: list[str] = field(default_factory=list)  # … of which this run wrote no file of the same name
+    taken_over: LockInfo | None = None  # the lock of a run that died, taken over
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
 
-def expand(paths: Iterable[str | Path], exclude: Path | None = None) -> list[Path]:
-    """Submission files named or found (recursively) in folders; Office lock files and hidden files skipped."""
-    out: list[Path] = []
+# ------------------------------------------------------------------------------------------------ inputs
+
+
+@dataclass
+class Inputs:
+    """The files a batch scores, each with its path as found (relative to the folder named, or the folder it is
+    in and its name when named itself), and the files of the folders it does not read."""
+
+    files: list[Path] = field(default_factory=list)
+    labels: list[tuple[str, ...]] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def add(self, path: Path, label: tuple[str, ...]) -> None:
+        self.files.append(path)
+        self.labels.append(label)
+
+
+_KINDS = "、".join(SUBMISSION_SUFFIXES)
+
+
+def _skip(f: Path) -> SkippedFile | None:
+    """Why a file found in a folder is not read (None: it is read)."""
+    if not f.is_file():
+        return SkippedFile(str(f), "不是普通文件（如管道或设备），未读取", "not a regular file; not read")
+    if f.name.startswith("~$"):
+        return SkippedFile(
+            str(f),
+            "Office 打开文件时留下的临时文件（~$ 开头），不是填报数据",
+            "an Office lock file (~$…), not a submission",
+        )
+    if f.suffix.lower() not in SUBMISSION_SUFFIXES:
+        kind = f.suffix or "无扩展名"
+        return SkippedFile(
+            str(f),
+            f"不是可评分的文件类型（{kind}），未读取；可评分的是 {_KINDS}",
+            f"not a submission file type ({f.suffix or 'no extension'}); read are {', '.join(SUBMISSION_SUFFIXES)}",
+        )
+    return None
+
+
+def collect(paths: Iterable[str | Path], exclude: Path | None = None) -> Inputs:
+    """The submission files named or found (recursively) in folders, and the files found that are not read.
+
+    Hidden files and folders (``.DS_Store``, ``.git/``) and anything under ``exclude`` (the output folder) are
+    passed over without a word; every other file found that is not read is listed with its reason. A file named
+    on its own is always read (its content tells its format)."""
+    out = Inputs()
     skip = exclude.resolve() if exclude else None
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.suffix.lower() not in SUBMISSION_SUFFIXES:
-                    continue
-                if f.name.startswith(("~$", ".")) or any(
-                    part.startswith(".") for part in f.relative_to(p).parts
-                ):
-                    continue
-                if skip and skip in f.resolve().parents:
-                    continue
-                out.append(f)
-        else:
-            out.append(p)
+        if not p.is_dir():
+            out.add(p, (p.parent.name, p.name) if p.parent.name else (p.name,))
+            continue
+        for f in sorted(p.rglob("*")):
+            rel = f.relative_to(p)
+            if any(part.startswith(".") for part in rel.parts) or f.is_dir():
+                continue
+            if skip and (skip == f.resolve() or skip in f.resolve().parents):
+                continue
+            why = _skip(f)
+            if why is not None:
+                out.skipped.append(why)
+            else:
+                out.add(f, rel.parts)
     return out
 
 
-def output_stems(files: list[Path]) -> list[str]:
-    """A distinct output name per file: its stem, with -2, -3 … where two folders hold the same name."""
-    seen: dict[str, int] = {}
+def expand(paths: Iterable[str | Path], exclude: Path | None = None) -> list[Path]:
+    """Submission files named or found (recursively) in folders (:func:`collect`'s files)."""
+    return collect(paths, exclude).files
+
+
+# ------------------------------------------------------------------------------------------ output names
+
+_NAME_LIMIT = (
+    150  # bytes of UTF-8: a name with a unit's type, a number and ".report.xlsx" stays a valid file name
+)
+_UNSAFE_NAME = re.compile(
+    '[\x00-\x1f\x7f-\x9f<>:"/\\\\|?*\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]'
+)
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def safe_name(text: str) -> str:
+    """``text`` as part of a file name on any system: no separators, controls or characters Windows refuses, no
+    leading dot or dash, no trailing dot or space, at most 150 bytes; never empty."""
+    name = _UNSAFE_NAME.sub("_", unicodedata.normalize("NFC", text)).strip(" .")
+    if len(name.encode()) > _NAME_LIMIT:
+        name = name.encode()[:_NAME_LIMIT].decode("utf-8", "ignore").rstrip(" .")
+    if name.startswith("-"):
+        name = "_" + name[1:]
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    return name or "未命名"
+
+
+def _key(name: str) -> str:
+    """Names that one file system (macOS, Windows, a network share) may take for the same file are the same."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def unit_names(stem: str, types: Sequence[str | None]) -> list[str]:
+    """The names of a file's reports, one per unit: the file's own for one unit; ``stem-小学``, ``stem-初中`` for a
+    school split into units (``stem-小学-2`` where two share a type)."""
+    if len(types) <= 1:
+        return [stem] * len(types)
+    seen: Counter[str] = Counter()
     out = []
-    for f in files:
-        stem = f.name.rsplit(".", 1)[0]
-        n = seen.get(stem, 0) + 1
-        seen[stem] = n
-        out.append(stem if n == 1 else f"{stem}-{n}")
+    for t in types:
+        part = safe_name(t or "单位")
+        seen[part] += 1
+        out.append(f"{stem}-{part}" if seen[part] == 1 else f"{stem}-{part}-{seen[part]}")
     return out
+
+
+def output_stems(
+    files: Sequence[Path],
+    labels: Sequence[tuple[str, ...]] | None = None,
+    unit_types: Sequence[str] = (),
+) -> list[str]:
+    """A report name per file, unique in the batch and never colliding, derived from the file.
+
+    The file's own name without its extension where no other file of the batch has it (``滨江小学``); else its
+    path in the folder (``一学区_滨江小学``), with the extension where that is shared too (``一学区_滨江小学.xlsx``),
+    numbered only when even that is (``一学区_滨江小学-2``). Names differing only in case count as the same. A
+    name claims its units' names too (``unit_types``: the types a school may split into), so ``学校`` split into
+    ``学校-小学`` never meets a file called ``学校-小学``.
+    """
+    labels = labels if labels is not None else [(f.name,) for f in files]
+    taken: set[str] = set()
+
+    def claims(name: str) -> set[str]:
+        return {_key(n) for n in [name, *unit_names(name, unit_types)]}
+
+    def take(name: str) -> bool:
+        wanted = claims(name)
+        if wanted & taken:
+            return False
+        taken.update(wanted)
+        return True
+
+    own = [safe_name(f.name.rsplit(".", 1)[0]) for f in files]
+    counts = Counter(_key(n) for n in own)
+    out: list[str | None] = [n if counts[_key(n)] == 1 and take(n) else None for n in own]
+    for i, label in enumerate(labels):
+        if out[i] is not None:
+            continue
+        folders, name = label[:-1], label[-1]
+        path = "_".join((*folders, name.rsplit(".", 1)[0]))
+        candidates = [safe_name(path), safe_name("_".join((*folders, name)))]
+        chosen = next((c for c in candidates if take(c)), None)
+        n = 2
+        while chosen is None:
+            numbered = f"{candidates[0]}-{n}"
+            chosen = numbered if take(numbered) else None
+            n += 1
+        out[i] = chosen
+    return [n for n in out if n is not None]
+
+
+# ------------------------------------------------------------------------------------------------ one file
+
+
+def _problem_reasons(problems: Sequence[Problem]) -> tuple[list[str], list[str]]:
+    return [p.format("zh") for p in problems], [p.format("en") for p in problems]
 
 
 def score_file(
@@ -107,32 +255,60 @@ def score_file(
         units = split(plan, read_submission(path, plan=plan))
         results = [score(plan, unit, options) for unit in units]
     except ScoringError as err:
-        return FileOutcome(file, failure=FailureRow(file, [p.format("zh") for p in err.problems]))
+        return FileOutcome(file, failure=FailureRow(file, *_problem_reasons(err.problems)))
     except Exception as exc:
         return FileOutcome(
             file,
-            failure=FailureRow(file, [f"{file}: 内部错误，无法处理此文件（{type(exc).__name__}: {exc}）"]),
+            failure=FailureRow(
+                file,
+                [f"{file}: 内部错误，无法处理此文件（{type(exc).__name__}: {exc}）"],
+                [f"{file}: internal error, the file cannot be processed ({type(exc).__name__}: {exc})"],
+            ),
         )
     if not results:
         return FileOutcome(
-            file, failure=FailureRow(file, [f"{file}: 没有需要评估的单位（如不足 50 人的教学点）"])
+            file,
+            failure=FailureRow(
+                file,
+                [f"{file}: 没有需要评估的单位（如不足 50 人的教学点）"],
+                [f"{file}: no unit to evaluate (such as a 教学点 under 50 pupils)"],
+            ),
         )
+    names = unit_names(stem, [r.unit.type for r in results])
     outputs: list[str] = []
-    for result in results:
-        name = stem if len(results) == 1 else f"{stem}-{result.unit.type}"
-        if outdir is not None:
-            if "json" in formats:
-                outputs.append(str(atomic_write(outdir / f"{name}.result.json", result.to_json())))
-            if "md" in formats:
-                outputs.append(str(atomic_write(outdir / f"{name}.report.md", markdown(result))))
-            if "xlsx" in formats:
-                from ..report.unit_xlsx import write_unit_report
-
-                outputs.append(str(write_unit_report(result, outdir / f"{name}.report.xlsx")))
+    if outdir is not None:
+        try:
+            for name, result in zip(names, results, strict=True):
+                outputs += _write_reports(result, outdir, name, formats)
+        except OSError as err:
+            zh, en = os_reason(err)
+            where = err.filename2 or err.filename or outdir  # os.replace names the temporary file first
+            return FileOutcome(
+                file,
+                failure=FailureRow(
+                    file, [f"{file}: 无法写入报告 {where}：{zh}"], [f"{file}: cannot write {where}: {en}"]
+                ),
+                outputs=outputs,
+            )
     explained = [[line for code in explain for line in explanation_lines(r, code)] for r in results]
-    return FileOutcome(
-        file, [UnitRow.of(file, r) for r in results], None, outputs, explained if explain else []
-    )
+    rows = [
+        UnitRow.of(file, r, name if outdir is not None else None)
+        for name, r in zip(names, results, strict=True)
+    ]
+    return FileOutcome(file, rows, None, outputs, explained if explain else [])
+
+
+def _write_reports(result: Result, outdir: Path, name: str, formats: tuple[str, ...]) -> list[str]:
+    out = []
+    if "json" in formats:
+        out.append(str(atomic_write(outdir / f"{name}{REPORT_SUFFIXES['json']}", result.to_json())))
+    if "md" in formats:
+        out.append(str(atomic_write(outdir / f"{name}{REPORT_SUFFIXES['md']}", markdown(result))))
+    if "xlsx" in formats:
+        from ..report.unit_xlsx import write_unit_report
+
+        out.append(str(write_unit_report(result, outdir / f"{name}{REPORT_SUFFIXES['xlsx']}")))
+    return out
 
 
 _WORKER_PLAN: Plan | None = None
@@ -193,7 +369,7 @@ def _parallel(
 
 def score_batch(
     framework: Framework,
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path] | Inputs,
     outdir: str | Path | None = None,
     *,
     formats: Iterable[str] = FORMATS,
@@ -201,15 +377,92 @@ def score_batch(
     options: Options = DEFAULT_OPTIONS,
     on_file: Callable[[FileOutcome], None] | None = None,
     explain: Iterable[str] = (),
+    force: bool = False,
+    on_start: Callable[[BatchResult], None] | None = None,
 ) -> BatchResult:
-    """Score every submission under ``paths``; write per-unit reports and the summary workbook into ``outdir``."""
+    """Score every submission under ``paths``; write per-unit reports and the summary workbook into ``outdir``.
+
+    Before any scoring the output folder is made if missing and held for this run (:class:`FolderLock`):
+    :class:`OutputError` when it cannot be made or written, when another run holds it, or when it holds results
+    of an earlier run (unless ``force``: those of the same name are replaced; ``kept`` lists the others).
+    ``on_start`` is called once the folder is held, before the first file (``earlier``, ``taken_over`` are set).
+    Units found in more than one file are listed in ``duplicates`` and ranked once (see :func:`_duplicates`).
+    """
     fmts = tuple(formats)
     codes = tuple(explain)
     out = Path(outdir) if outdir is not None else None
-    files = expand(paths, exclude=out)
-    jobs = list(zip(files, output_stems(files), strict=True))
+    inputs = paths if isinstance(paths, Inputs) else collect(paths, exclude=out)
+    types = [part.type for part in framework.units.split] if framework.units else []
+    jobs = list(zip(inputs.files, output_stems(inputs.files, inputs.labels, types), strict=True))
+    batch = BatchResult(skipped=list(inputs.skipped))
+    lock = _hold(out, force, batch) if out is not None else None
+    try:
+        if on_start:
+            on_start(batch)
+        written = _run(framework, jobs, out, fmts, options, workers, codes, batch, on_file)
+        batch.duplicates = _duplicates(batch.rows)
+        if out is not None:
+            if "xlsx" in fmts:
+                batch.summary = _summary(framework, batch, out)
+                written.add(batch.summary.name)
+            batch.kept = [f for f in batch.earlier if f not in written]
+    finally:
+        if lock is not None:
+            lock.release()
+    return batch
+
+
+def _hold(out: Path, force: bool, batch: BatchResult) -> FolderLock:
+    """The output folder made, writable and held for this run; its earlier results noted (refused unless force)."""
+    folder = output_folder(out)
+    lock = FolderLock.acquire(folder)
+    batch.taken_over = lock.taken_over
+    batch.earlier = earlier_results(folder)
+    if batch.earlier and not force:
+        lock.release()
+        shown = "、".join(batch.earlier[:3]) + ("等" if len(batch.earlier) > 3 else "")
+        raise OutputError(
+            [
+                Problem(
+                    "output-has-results",
+                    f"输出文件夹 {folder} 已有之前评分的结果（{len(batch.earlier)} 个文件：{shown}）：请换一个输出"
+                    "文件夹，或加 --force 用本次结果覆盖同名文件",
+                    f"the output folder {folder} already holds results of an earlier run ({len(batch.earlier)}"
+                    f" file(s): {', '.join(batch.earlier[:3])}): choose another output folder, or add --force to"
+                    " replace those of the same name",
+                    file=str(folder),
+                )
+            ]
+        )
+    return lock
+
+
+def earlier_results(folder: Path) -> list[str]:
+    """Names of the files in ``folder`` a batch writes (reports, results, the summary): an earlier run's."""
+    suffixes = tuple(REPORT_SUFFIXES.values())
+    try:
+        return sorted(
+            f.name
+            for f in folder.iterdir()
+            if (f.name == SUMMARY_NAME or f.name.endswith(suffixes)) and not f.name.startswith(".")
+        )
+    except OSError:
+        return []
+
+
+def _run(
+    framework: Framework,
+    jobs: list[tuple[Path, str]],
+    out: Path | None,
+    fmts: tuple[str, ...],
+    options: Options,
+    workers: int | None,
+    codes: tuple[str, ...],
+    batch: BatchResult,
+    on_file: Callable[[FileOutcome], None] | None,
+) -> set[str]:
+    """Score the jobs into ``batch`` (rows and failures in file order); the names of the files written."""
     n = workers if workers is not None else min(os.cpu_count() or 1, 2)
-    batch = BatchResult()
     if n <= 1 or len(jobs) <= 1:
         plan = compile_plan(framework)
         outcomes: Iterable[FileOutcome] = (
@@ -218,22 +471,66 @@ def score_batch(
     else:
         outcomes = _parallel(framework, jobs, out, fmts, options, n, codes)
     order = {str(f): i for i, (f, _) in enumerate(jobs)}
+    written: set[str] = set()
     for outcome in outcomes:
         batch.rows.extend(outcome.rows)
+        written.update(Path(o).name for o in outcome.outputs)
         if outcome.failure is not None:
             batch.failures.append(outcome.failure)
         if on_file:
             on_file(outcome)
     batch.rows.sort(key=lambda r: order.get(r.file, 0))
     batch.failures.sort(key=lambda r: order.get(r.file, 0))
-    if out is not None and "xlsx" in fmts:
-        from ..report.summary_xlsx import write_batch_summary
+    return written
 
-        batch.summary = write_batch_summary(
+
+def _modified(file: str) -> int:
+    try:
+        return os.stat(file).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _duplicates(rows: list[UnitRow]) -> list[Duplicate]:
+    """Units found in more than one file (the same 单位代码, or without one the same name and type).
+
+    Every row is kept and shown; only the copy in the most recently modified file is ranked and counted (the
+    first in file order when they were modified at the same time): a school that sent its workbook again sent
+    the later one last. The others are marked with that file (``UnitRow.duplicate_of``)."""
+    found = []
+    for group in duplicate_groups(rows):
+        files = list(dict.fromkeys(rows[i].file for i in group))
+        ranked = max(files, key=lambda f: (_modified(f), -files.index(f)))
+        for i in group:
+            row = rows[i]
+            row.same_unit = [f for f in files if f != row.file]
+            row.duplicate_of = None if row.file == ranked else ranked
+        first = rows[group[0]]
+        found.append(Duplicate(first.name, first.code, first.type, tuple(files), ranked))
+    return found
+
+
+def _summary(framework: Framework, batch: BatchResult, out: Path) -> Path:
+    from ..report.summary_xlsx import write_batch_summary
+
+    try:
+        return write_batch_summary(
             batch.rows,
             batch.failures,
             out / SUMMARY_NAME,
             framework_name=framework.name,
             precision=framework.settings.precision,
+            skipped=batch.skipped,
         )
-    return batch
+    except OSError as err:
+        zh, en = os_reason(err)
+        raise OutputError(
+            [
+                Problem(
+                    "output-not-writable",
+                    f"无法写入汇总表 {out / SUMMARY_NAME}：{zh}",
+                    f"cannot write the summary {out / SUMMARY_NAME}: {en}",
+                    file=str(out),
+                )
+            ]
+        ) from None

@@ -14,6 +14,13 @@ from ..framework.rules.base import STATUS_ZH
 from ..framework.text import fmt
 from ..io.files import atomic_write
 from ..io.xlsx import Col, save_workbook, table_sheet, title_row
+from ..problems import printable
+
+FORMATS = ("json", "xlsx", "md")
+# Rows of a county table ``scoring cohort`` reads when it writes the workbook. openpyxl costs about 11 µs a cell at
+# best: 表Ⅱ-2 and the 整改清单 of 100,000 schools are 2–3 million cells, about 40 s on the 2-core machine, and with
+# reading and scoring more than a minute (benchmarks/cohort.py). JSON and Markdown take 100,000 (io/table.MAX_ROWS).
+MAX_WORKBOOK_ROWS = 50_000
 
 _ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
     Col("指标", 6),
@@ -26,7 +33,18 @@ _ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
 
 
 def _verdict(r: CohortResult) -> str:
-    return "通过认定" if r.passed else ("不予认定" if r.passed is False else "暂定（有缺报或待评项）")
+    if r.passed:
+        return "通过认定"
+    if r.passed is False:
+        return "不予认定"
+    return "暂定（有未能评估的行）" if r.failures else "暂定（有缺报或待评项）"
+
+
+def _md(value: object) -> str:
+    """Text from a submission as a Markdown table cell or line holds it: every control character shown as an
+    escape (a line break cannot end the row, ESC cannot reach a terminal), and ``|`` cannot open a column."""
+    text = value if isinstance(value, str) else (fmt(value) if value is not None else "—")
+    return printable(text).replace("|", "\\|")
 
 
 def _units_rows(r: CohortResult, codes: list[str]) -> list[list[Any]]:
@@ -63,10 +81,21 @@ def _stats_rows(r: CohortResult) -> list[list[Any]]:
     return rows
 
 
+def _missing_lines(r: CohortResult, show: int = 20) -> list[str]:
+    """Units a statistic leaves out (the indicator's value 缺报), named: nothing leaves 表Ⅲ unsaid."""
+    out = []
+    for s in r.stats:
+        if s.missing:
+            names = "、".join(_md(n) for n in s.missing[:show])
+            more = f" 等 {len(s.missing)} 个" if len(s.missing) > show else ""
+            out.append(f"- {s.indicator} {s.group}：{names}{more} 缺报，未计入平均值和差异系数")
+    return ["", *out] if out else []
+
+
 def markdown(r: CohortResult) -> str:
     codes = list(dict.fromkeys(s.indicator for s in r.stats))
     groups = list(dict.fromkeys(s.group for s in r.stats))
-    out = [f"# {r.county.unit.name} {r.framework.name} 评估结果", ""]
+    out = [f"# {_md(r.county.unit.name)} {r.framework.name} 评估结果", ""]
     out.append(
         f"- 框架：{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}"
     )
@@ -74,15 +103,16 @@ def markdown(r: CohortResult) -> str:
         out.append(f"- 评估依据：{'；'.join(r.framework.sources)}")
     out.append(f"- **结论：{_verdict(r)}**")
     out.append(
-        f"- 评估单位 {len(r.units)} 个（一贯制学校按学段拆分）；达标 {sum(1 for u in r.units if u.passed)} 个"
+        f"- 评估单位 {len(r.units)} 个（一贯制学校按学段拆分）；达标 {sum(1 for u in r.units if u.passed)} 个；"
+        f"不参评 {len(r.excluded)} 行；未能评估 {len(r.failures)} 行"
     )
     if r.reasons:
-        out += ["", "## 未通过的原因", ""] + [f"- {x}" for x in r.reasons]
+        out += ["", "## 未通过的原因", ""] + [f"- {_md(x)}" for x in r.reasons]
     out += ["", "## 表Ⅱ-2 学校资源配置指标", ""]
     out.append("| 学校 | 类型 | 学段 | 在校生 | " + " | ".join(codes) + " | 达标项数 | 是否达标 | 备注 |")
     out.append("|" + "---|" * (len(codes) + 7))
     for row in _units_rows(r, codes):
-        out.append("| " + " | ".join(fmt(v) if v is not None else "—" for v in row) + " |")
+        out.append("| " + " | ".join(_md(v) for v in row) + " |")
     out += ["", "## 表Ⅲ 全县平均值与差异系数（差异系数按在校生数加权，保留三位小数）", ""]
     head = (
         "| 编码 | 指标 | "
@@ -91,29 +121,34 @@ def markdown(r: CohortResult) -> str:
     )
     out += [head, "|" + "---|" * (2 + 4 * len(groups))]
     for row in _stats_rows(r):
-        out.append("| " + " | ".join(fmt(v) if v is not None else "—" for v in row) + " |")
+        out.append("| " + " | ".join(_md(v) for v in row) + " |")
+    out += _missing_lines(r)
     out += ["", "## 县级指标", "", "| 编码 | 指标 | 状态 | 计算过程 |", "|---|---|---|---|"]
     for i in r.county.indicators:
         out.append(
-            f"| {i.code} | {'　' * (i.depth - 1)}{i.name} | {STATUS_ZH[i.status]} | {i.explanation.split('：', 1)[-1].replace('|', '/')} |"
+            f"| {i.code} | {'　' * (i.depth - 1)}{_md(i.name)} | {STATUS_ZH[i.status]} | {_md(i.explanation.split('：', 1)[-1])} |"
         )
     out += ["", "## 学校整改清单", ""]
     failing = [u for u in r.units if not u.passed]
     if not failing:
         out.append("所有学校均达标。")
     for u in failing:
-        out.append(f"### {u.name}")
+        out.append(f"### {_md(u.name)}")
         out += [
-            f"- {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）"
+            _md(f"- {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）")
             for it in u.rectification
         ] or ["- —"]
     out += ["", "## 县域整改清单", ""]
     out += [
-        f"{it.no}. {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）"
+        _md(f"{it.no}. {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）")
         for it in r.county.rectification
     ] or ["无。"]
+    if r.excluded:
+        out += ["", "## 不参评（按框架的评估单位规则）", ""]
+        out += [f"- {_md(e.where())}：{_md(e.reason_zh)}" for e in r.excluded]
     if r.failures:
-        out += ["", "## 无法读取", ""] + [f"- {f.file}：{'；'.join(f.reasons)}" for f in r.failures]
+        out += ["", "## 无法读取（未能评估的行：数据错误，改正后重新评估）", ""]
+        out += [f"- {_md(f.file)}：{_md('；'.join(f.reasons))}" for f in r.failures]
     return "\n".join(out) + "\n"
 
 
@@ -168,6 +203,13 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
         [Col("序号", 4), *_ITEM_COLS],
         rows,
     )
+    if r.excluded:
+        left = wb.create_sheet("不参评")
+        table_sheet(
+            left,
+            [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
+            [[e.where(), e.reason_zh] for e in r.excluded],
+        )
     if r.failures:
         bad = wb.create_sheet("无法读取")
         table_sheet(

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..engine.result import Result
-from ..engine.rows import FailureRow, UnitRow
+from ..engine.rows import FailureRow, SkippedFile, UnitRow
+from ..problems import printable
 from .blocks import Fact, Row, Table, cell_text
 from .summary_view import SummaryView, summary_view
 from .unit_view import UnitView, unit_view
@@ -38,9 +39,12 @@ def batch_markdown(
     *,
     framework_name: str = "",
     precision: int | None = None,
+    skipped: Sequence[SkippedFile] = (),
 ) -> str:
     """The batch summary in Markdown (the same view as the summary workbook)."""
-    return summary_markdown(summary_view(rows, failures, framework_name, precision=precision))
+    return summary_markdown(
+        summary_view(rows, failures, framework_name, precision=precision, skipped=skipped)
+    )
 
 
 def summary_markdown(view: SummaryView) -> str:
@@ -54,8 +58,10 @@ def summary_markdown(view: SummaryView) -> str:
 
 
 def _inline(text: str) -> str:
-    """Text on one line of Markdown: line breaks become spaces."""
-    return text.replace("\r", "").replace("\n", " ")
+    """Text on one line of Markdown: line breaks become spaces; every other control character (ESC, BEL, a lone
+    CR, the bidi controls) is shown as an escape (``\\x1b``), so text from a submission cannot reach a terminal
+    that shows the file, or reorder what a reader sees."""
+    return printable(text.replace("\r\n", " ").replace("\n", " "))
 
 
 def _escaped(text: str) -> str:

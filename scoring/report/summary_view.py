@@ -1,5 +1,9 @@
 """The batch summary's content, built once from the batch's rows: one row per unit with ranks, the grade
-distribution, the indicators that fail most, and the files that could not be read.
+distribution, the indicators that fail most, and the files that could not be read or were skipped.
+
+A unit found in more than one file (``UnitRow.same_unit``) is shown in each, with a column 重复 naming the other
+files; only the copy the batch chose (``UnitRow.ranked``) is ranked and counted in the distribution, the failing
+indicators and the caption's count of units.
 
 :func:`summary_view` decides the words and number formats; ``report.summary_xlsx`` (and ``report.markdown``)
 lay them out. Totals are shown at the framework's points precision when the caller gives it.
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..engine.rows import FailureRow, UnitRow
+from ..engine.rows import FailureRow, SkippedFile, UnitRow
 from .blocks import Cell, Column, Lines, Row, Table, percent, points, share
 
 NO_GRADE = "未评等级"
@@ -36,20 +40,31 @@ def summary_view(
     framework_name: str = "",
     *,
     precision: int | None = None,
+    skipped: Sequence[SkippedFile] = (),
 ) -> SummaryView:
-    """The batch summary of ``rows`` (units scored) and ``failures`` (files unread).
+    """The batch summary of ``rows`` (units scored), ``failures`` (files unread) and ``skipped`` (files of the
+    folders not read: not a submission's type).
 
     ``precision``: the framework's points precision (``scoring.precision``); without it totals are shown as the
     results wrote them.
     """
     title = f"{framework_name} 评估结果汇总" if framework_name else "评估结果汇总"
+    counted = [row for row in rows if row.ranked]
+    repeated = len(rows) - len(counted)
+    caption = (
+        f"{title}（已评 {len(rows)} 个单位"
+        + (f"，其中 {repeated} 个与其他文件重复，不计排名和统计" if repeated else "")
+        + f"，无法读取 {len(failures)} 个文件"
+        + (f"，跳过 {len(skipped)} 个文件" if skipped else "")
+        + "）"
+    )
     return SummaryView(
         title=title,
-        caption=f"{title}（已评 {len(rows)} 个单位，无法读取 {len(failures)} 个文件）",
+        caption=caption,
         units=_units(rows, precision, title),
-        grades=_grades(rows, title),
-        shortfalls=_shortfalls(rows, title),
-        failures=_failures(failures, title),
+        grades=_grades(counted, title),
+        shortfalls=_shortfalls(counted, title),
+        failures=_failures(failures, skipped, title),
     )
 
 
@@ -66,6 +81,8 @@ def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
     """One row per unit; 认定 and 数据核查 only when some unit has them."""
     with_pass = any(row.passed is not None for row in rows)
     with_checks = any(row.data_warnings for row in rows)
+    with_repeats = any(row.same_unit for row in rows)
+    with_reports = any(row.report for row in rows)
     columns = [
         Column("no", "序号"),
         Column("name", "单位名称"),
@@ -80,9 +97,11 @@ def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
         Column("completeness", "完整度"),
         Column("rectification", "整改项数"),
         *([Column("checks", "数据核查（请核实）")] if with_checks else []),
+        *([Column("repeats", "重复")] if with_repeats else []),
         Column("file", "文件"),
+        *([Column("report", "报告名")] if with_reports else []),
     ]
-    ranks = competition_ranks([row.total for row in rows])
+    ranks = competition_ranks([row.total if row.ranked else None for row in rows])
     body = []
     for i, (row, rank) in enumerate(zip(rows, ranks, strict=True), start=1):
         passed: list[Cell] = [None if row.passed is None else ("通过" if row.passed else "不通过")]
@@ -100,10 +119,22 @@ def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
             percent(row.completeness),
             row.rectification_items,
             *([Lines(tuple(row.data_warnings)) if row.data_warnings else "无"] if with_checks else []),
+            *([_repeats(row)] if with_repeats else []),
             row.file,
+            *([row.report] if with_reports else []),
         ]
         body.append(Row(tuple(cells)))
     return Table("units", "各单位评估结果", tuple(columns), tuple(body), caption=title)
+
+
+def _repeats(row: UnitRow) -> str | None:
+    """Which other files hold the same unit, and which copy is ranked."""
+    if not row.same_unit:
+        return None
+    others = "、".join(row.same_unit)
+    if row.duplicate_of is None:
+        return f"与 {others} 是同一单位；排名和统计以本文件为准（最近修改）"
+    return f"与 {others} 是同一单位；本文件不排名、不计统计，以 {row.duplicate_of} 为准（最近修改）"
 
 
 def _grades(rows: Sequence[UnitRow], title: str) -> Table:
@@ -151,7 +182,10 @@ def _shortfalls(rows: Sequence[UnitRow], title: str) -> Table:
     )
 
 
-def _failures(failures: Sequence[FailureRow], title: str) -> Table:
-    body = tuple(Row((f.file, Lines(tuple(f.reasons)) if f.reasons else None)) for f in failures)
+def _failures(failures: Sequence[FailureRow], skipped: Sequence[SkippedFile], title: str) -> Table:
+    """Files that could not be read (with every reason), then files skipped (not a submission's type)."""
+    body = tuple(Row((f.file, Lines(tuple(f.reasons)) if f.reasons else None)) for f in failures) + tuple(
+        Row((s.file, f"已跳过：{s.reason}")) for s in skipped
+    )
     columns = (Column("file", "文件"), Column("reason", "原因"))
     return Table("failures", "无法读取", columns, body, empty="全部文件均已读取。", caption=title)

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..engine.rows import FailureRow, UnitRow
+from ..engine.rows import FailureRow, SkippedFile, UnitRow
 from ..io.xlsx import Col, save_workbook, table_sheet, title_row
 from .blocks import Table
 from .excel import emphasise, sheet_columns, sheet_rows
@@ -36,7 +36,9 @@ _LAYOUT = {
         "completeness": Col("", 7, 9),
         "rectification": Col("", 8, 9),
         "checks": Col("", 10, 30, wrap=True),
+        "repeats": Col("", 10, 40, wrap=True),
         "file": Col("", 10, 40, wrap=True),
+        "report": Col("", 10, 30, wrap=True),
     },
     "grades": {"grade": Col("", 8, 14), "units": Col("", 6, 8), "share": Col("", 7, 9)},
     "shortfalls": {
@@ -72,12 +74,15 @@ def batch_workbook(
     *,
     framework_name: str = "",
     precision: int | None = None,
+    skipped: Sequence[SkippedFile] = (),
 ) -> Workbook:
-    """The district summary, in memory (「汇总」, 「等级分布」, 「失分最多的指标」, 「无法读取」).
+    """The district summary, in memory (「汇总」, 「等级分布」, 「失分最多的指标」, 「无法读取」 with the files skipped).
 
     ``precision``: the framework's points precision, for the totals' format (without it, as the results wrote them).
     """
-    return summary_workbook(summary_view(rows, failures, framework_name, precision=precision))
+    return summary_workbook(
+        summary_view(rows, failures, framework_name, precision=precision, skipped=skipped)
+    )
 
 
 def summary_workbook(view: SummaryView) -> Workbook:
@@ -102,7 +107,8 @@ def write_batch_summary(
     *,
     framework_name: str = "",
     precision: int | None = None,
+    skipped: Sequence[SkippedFile] = (),
 ) -> Path:
     """Write the district summary workbook to ``path`` atomically; returns the path."""
-    view = summary_view(rows, failures, framework_name, precision=precision)
+    view = summary_view(rows, failures, framework_name, precision=precision, skipped=skipped)
     return save_workbook(summary_workbook(view), path)
