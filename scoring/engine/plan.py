@@ -15,7 +15,16 @@ from typing import Any
 from ..framework import expr as ex
 from ..framework.check import Checker, checked, keep, kept
 from ..framework.collector import collector_paused
-from ..framework.model import DataCheck, Framework, Grade, Indicator, Rectify, Veto
+from ..framework.model import (
+    DataCheck,
+    Framework,
+    Grade,
+    Indicator,
+    Input,
+    Rectify,
+    Veto,
+    plausible_range,
+)
 from ..framework.rules.base import DerivedSpec, LeafRule, RuleContext
 from ..framework.rules.kinds import build_rule
 from ..framework.text import Template
@@ -36,6 +45,16 @@ class InputSpec:
     precision: int | None
     by: str
     help: str | None
+    # the plausible range (合理范围, model.plausible_range): outside it a value is reported, or refused
+    plausible_min: Decimal | None = None
+    plausible_max: Decimal | None = None
+    plausible_refuse: bool = False
+
+    def implausible(self, value: Any) -> bool:
+        """Whether a typed number lies outside the plausible range."""
+        return (self.plausible_min is not None and value < self.plausible_min) or (
+            self.plausible_max is not None and value > self.plausible_max
+        )
 
 
 @dataclass(slots=True)
@@ -132,7 +151,8 @@ class Plan:
     required: list[tuple[str, frozenset[str] | None, str]] = field(
         default_factory=list
     )  # (name, applies_to, by)
-    # inputs by kind for the engine's fast path: (n)umber/percent, (i)nteger, (b)oolean, (c)hoice; bounds; choices
+    # inputs by kind for the engine's fast path: (n)umber/percent, (i)nteger, (b)oolean, (c)hoice; bounds (the
+    # valid range within the plausible one: a value outside takes the slow path, which says why); choices
     plain: dict[str, tuple[str, Decimal | None, Decimal | None, frozenset[str] | None]] = field(
         default_factory=dict
     )
@@ -168,7 +188,12 @@ class Plan:
         self.required = [(n, i.applies_to, i.by) for n, i in self.inputs.items() if i.required]
         codes = {"number": "n", "percent": "n", "integer": "i", "boolean": "b", "choice": "c", "level": "c"}
         self.plain = {
-            n: (codes[i.kind], i.min, i.max, frozenset(i.choices) if i.choices else None)
+            n: (
+                codes[i.kind],
+                _tighter(i.min, i.plausible_min, max),
+                _tighter(i.max, i.plausible_max, min),
+                frozenset(i.choices) if i.choices else None,
+            )
             for n, i in self.inputs.items()
             if i.kind in codes and ((i.kind != "choice" and i.kind != "level") or i.choices)
         }
@@ -221,6 +246,11 @@ class Plan:
             ]
             got = self._required[key] = (names, frozenset(names))
         return got
+
+
+def _tighter(a: Decimal | None, b: Decimal | None, pick: Any) -> Decimal | None:
+    """The tighter of two bounds (``pick`` is max for lower bounds, min for upper ones); None is no bound."""
+    return b if a is None else a if b is None else pick(a, b)
 
 
 def framework_hash(fw: Framework) -> str:
@@ -302,25 +332,7 @@ def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
         hit = compiled.get(source) if isinstance(source, str) else None
         return hit if hit is not None else ex.compile_expr(source, env)
 
-    inputs = {
-        name: InputSpec(
-            name=name,
-            kind=i.type,
-            label=i.label,
-            unit=i.unit,
-            choices=tuple(fw.scales[i.scale])
-            if i.type == "level" and i.scale
-            else (tuple(i.choices) if i.choices else None),
-            min=i.min,
-            max=i.max,
-            required=i.required,
-            applies_to=frozenset(i.applies_to) if i.applies_to else None,
-            precision=i.precision,
-            by=i.by,
-            help=i.help,
-        )
-        for name, i in fw.inputs.items()
-    }
+    inputs = {name: _input_spec(fw, name, i) for name, i in fw.inputs.items()}
     derived = [
         DerivedSpec(
             name=name,
@@ -432,6 +444,29 @@ def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
         split_when=[compile_(u.when) for u in fw.units.split] if fw.units else [],
         checks=[CheckSpec(c, compile_(c.when), _labelled(fw, Template(c.when).names)) for c in fw.checks],
         checker=checker,
+    )
+
+
+def _input_spec(fw: Framework, name: str, i: Input) -> InputSpec:
+    low, high, refuse = plausible_range(i, fw.level)
+    return InputSpec(
+        name=name,
+        kind=i.type,
+        label=i.label,
+        unit=i.unit,
+        choices=tuple(fw.scales[i.scale])
+        if i.type == "level" and i.scale
+        else (tuple(i.choices) if i.choices else None),
+        min=i.min,
+        max=i.max,
+        required=i.required,
+        applies_to=frozenset(i.applies_to) if i.applies_to else None,
+        precision=i.precision,
+        by=i.by,
+        help=i.help,
+        plausible_min=low,
+        plausible_max=high,
+        plausible_refuse=refuse,
     )
 
 

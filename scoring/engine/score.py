@@ -25,7 +25,7 @@ from ..framework.text import fmt, half_up
 from ..framework.values import coerce
 from ..problems import Problem, SubmissionError
 from ..version import __version__
-from .plan import Node, Plan, compile_plan
+from .plan import InputSpec, Node, Plan, compile_plan
 from .result import (
     AppliedChange,
     BonusResult,
@@ -124,6 +124,51 @@ def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _fault(exc: BaseException, names: tuple[str, ...], ctx: Mapping[str, Any], plan: Plan) -> str:
+    """Why a rule could not be computed: the arithmetic fault, and the values it read that are too large to
+    compute with (no rounding fits them, or they overflow), by their labels."""
+    err = ex.arithmetic_error(exc)
+    if isinstance(exc, ex.EvalError):
+        return err.zh
+    labels = {d.name: d.label for d in plan.derived}
+    large = [
+        f"{spec.label if (spec := plan.inputs.get(n)) else labels.get(n, n)} = {ex.brief(v)}"
+        for n in names
+        if type(v := ctx.get(n)) is Decimal and v.adjusted() >= 20
+    ]
+    return err.zh + (f"（{'，'.join(large)}）" if large else "")
+
+
+def _plausible_text(spec: InputSpec) -> str:
+    """An input's plausible range as a sentence shows it: 0–50000人, 不低于 0人, 不超过 100%."""
+    low, high, unit = spec.plausible_min, spec.plausible_max, spec.unit or ""
+    if low is not None and high is not None:
+        return f"{ex.brief(low)}–{ex.brief(high)}{unit}"
+    return (
+        f"不低于 {ex.brief(low)}{unit}"
+        if low is not None
+        else f"不超过 {ex.brief(high)}{unit}"
+        if high is not None
+        else ""
+    )
+
+
+def _holds(condition: ex.Expression, values: Mapping[str, Any]) -> bool:
+    """Whether a condition is true; one that cannot be computed (or is missing) does not hold."""
+    try:
+        return condition.evaluate(values) is True
+    except ex.EvalError:
+        return False
+
+
+def _percent(share: Decimal) -> str:
+    """A share as a percentage at 1 place; one too large to round (a value 10^40 times another) as it is."""
+    try:
+        return fmt(half_up(share * 100, 1))
+    except ArithmeticError:
+        return ex.brief(share * 100)
+
+
 def _inputs(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {n: values.get(n) for n in names}
 
@@ -193,6 +238,7 @@ class _Scorer:
         self.changes: list[AppliedChange] = []
         self.errors: dict[str, str] = {}
         self.checking = True  # apply the framework's 数据核查
+        self.doubts: list[DataWarning] = []  # values outside their plausible range (合理范围)
 
     # -- values ------------------------------------------------------------------------------------
 
@@ -205,13 +251,13 @@ class _Scorer:
         if which in ("final", "evaluator"):
             sources.append(("evaluator_values", sub.evaluator_values))
         out: dict[str, Any] = {}
-        inputs = plan.inputs
         plain = plan.plain
+        doubtful: dict[str, str] = {}  # typed on the slow path and outside the plausible range: input → group
         for group, given in sources:
             for name, raw in given.items():
                 # Most values are plain: a number in range, yes/no, one of the choices as written — and every value
                 # a reader typed (a Decimal, whole for an integer input). They are taken as they come; anything
-                # else (text to read, out of range, wrong type) goes through coerce and its reasons.
+                # else (text to read, out of range or of the plausible range, wrong type) goes through coerce.
                 fast = plain.get(name)
                 if fast is not None:
                     kind, low, high, choices = fast
@@ -233,33 +279,86 @@ class _Scorer:
                         ):
                             out[name] = value
                             continue
-                spec = inputs.get(name)
-                if spec is None:
-                    problems.append(
-                        Problem(
-                            "unknown-input",
-                            f"框架 {plan.framework.id} 没有填报项 “{name}”",
-                            f"framework {plan.framework.id} has no input '{name}'",
-                            file=sub.source,
-                            path=(group, name),
-                        )
-                    )
-                    continue
-                value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
-                if why:
-                    problems.append(
-                        Problem(
-                            "bad-value",
-                            f"{spec.label}（{name}）：{why}",
-                            f"{spec.label} ({name}): {why}",
-                            file=sub.source,
-                            path=(group, name),
-                        )
-                    )
-                    continue
-                if value is not None:
-                    out[name] = value
+                self.typed(group, name, raw, out, problems, doubtful)
+        if doubtful:
+            problems += self.implausible(out, doubtful)
         return out, problems
+
+    def typed(
+        self,
+        group: str,
+        name: str,
+        raw: Any,
+        out: dict[str, Any],
+        problems: list[Problem],
+        doubtful: dict[str, str],
+    ) -> None:
+        """A value off the fast path, typed by coerce: into ``out``, or a problem saying why not."""
+        plan, sub = self.plan, self.sub
+        spec = plan.inputs.get(name)
+        if spec is None:
+            problems.append(
+                Problem(
+                    "unknown-input",
+                    f"框架 {plan.framework.id} 没有填报项 “{name}”",
+                    f"framework {plan.framework.id} has no input '{name}'",
+                    file=sub.source,
+                    path=(group, name),
+                )
+            )
+            return
+        value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        if why:
+            problems.append(
+                Problem(
+                    "bad-value",
+                    f"{spec.label}（{name}）：{why}",
+                    f"{spec.label} ({name}): {why}",
+                    file=sub.source,
+                    path=(group, name),
+                )
+            )
+            return
+        if value is None:
+            return
+        out[name] = value
+        if ex.is_number(value) and spec.implausible(value):
+            doubtful[name] = group
+
+    def implausible(self, out: dict[str, Any], doubtful: dict[str, str]) -> list[Problem]:
+        """The values to be scored that lie outside their plausible range (合理范围): a data warning with the
+        result (self.doubts), or a problem that refuses the submission where the framework says so."""
+        problems: list[Problem] = []
+        for name, group in doubtful.items():
+            spec = self.plan.inputs[name]
+            value = out.get(name)
+            if value is None or not spec.implausible(value):  # a later value (督评) replaced it
+                continue
+            if spec.applies_to is not None and self.unit_type not in spec.applies_to:
+                continue  # not this unit's to fill: read as unfilled
+
+            unit = spec.unit or ""
+            shown, bound = f"{ex.brief(value)}{unit}", _plausible_text(spec)
+            if not spec.plausible_refuse:
+                self.doubts.append(
+                    DataWarning(
+                        "implausible",
+                        f"{spec.label}为 {shown}，超出合理范围（{bound}），请核实是否填错（单位、位数）",
+                        f"{spec.label} {shown}",
+                    )
+                )
+            elif self.checking:  # the 自评 run beside a 督评 one (compare_self) judges nothing again
+                problems.append(
+                    Problem(
+                        "implausible-value",
+                        f"{spec.label}（{name}）：{shown} 超出合理范围（{bound}），框架规定不予评分；请核实后重新填报",
+                        f"{spec.label} ({name}): {shown} is outside the plausible range ({bound}); the framework "
+                        "refuses it: check it and submit again",
+                        file=self.sub.source,
+                        path=(group, name),
+                    )
+                )
+        return problems
 
     def context(self, given: dict[str, Any]) -> dict[str, Any]:
         plan = self.plan
@@ -283,19 +382,20 @@ class _Scorer:
         for d, name, evaluate, quantum in plan.derived_steps:
             try:
                 v = evaluate(ctx)
-            except ex.EvalError as err:
+                if quantum is not None and v is not None:
+                    if type(v) is Decimal:
+                        rounded = v.quantize(quantum, ROUND_HALF_UP)
+                    elif ex.is_number(v):
+                        rounded = Decimal(v).quantize(quantum, ROUND_HALF_UP)
+                    else:
+                        rounded = v
+                    if rounded != v:
+                        exact[name] = v
+                    v = rounded
+            except (ex.EvalError, ArithmeticError) as exc:  # e.g. a value too large to round to its places
+                err = ex.arithmetic_error(exc)
                 self.errors[name] = f"{d.label}：{err.zh}（{d.template.render(ctx)}）"
                 v = None
-            if quantum is not None and v is not None:
-                if type(v) is Decimal:
-                    rounded = v.quantize(quantum, ROUND_HALF_UP)
-                elif ex.is_number(v):
-                    rounded = Decimal(v).quantize(quantum, ROUND_HALF_UP)
-                else:
-                    rounded = v
-                if rounded != v:
-                    exact[name] = v
-                v = rounded
             ctx[name] = v
         return ctx
 
@@ -304,7 +404,7 @@ class _Scorer:
     def run(self) -> Result:
         plan, sub = self.plan, self.sub
         given, problems = self.values(self.options.values)
-        problems += self.unit_problems()
+        problems = [*self.framework_problems(), *problems, *self.unit_problems()]
         if problems:
             raise SubmissionError(problems)
         ctx = self.context(given)
@@ -379,7 +479,11 @@ class _Scorer:
             changes=self.changes,
             source=sub.source,
             evidence={code: list(refs) for code, refs in sub.evidence.items() if refs},
-            data_warnings=[*warnings, *(DataWarning(n.code, n.message, n.place or "") for n in sub.notes)],
+            data_warnings=[
+                *self.doubts,
+                *warnings,
+                *(DataWarning(n.code, n.message, n.place or "") for n in sub.notes),
+            ],
             precision=plan.precision,
         )
         if sub.evaluator_values and self.options.values == "final":
@@ -442,6 +546,39 @@ class _Scorer:
         )
         return True
 
+    def framework_problems(self) -> list[Problem]:
+        """A submission made for another framework, or another version of this one, is not scored with this
+        plan: its values were asked for by other indicators (its own ``framework`` field says which)."""
+        fw, sub = self.plan.framework, self.sub
+        if sub.framework is not None and sub.framework != fw.id:
+            about = f"{sub.framework}" + (
+                f"（版本 {sub.framework_version}）" if sub.framework_version else ""
+            )
+            return [
+                Problem(
+                    "other-framework",
+                    f"填报数据的 framework 字段是 “{about}”，评分用的框架是 “{fw.id}”（{fw.name}，版本 {fw.version}）："
+                    f"这份数据不是为这个框架填报的，已拒绝。请用 {sub.framework} 评分，或改正 framework 字段",
+                    f"the submission's framework field says '{sub.framework}', but it is being scored with "
+                    f"'{fw.id}' version {fw.version}: it was not made for this framework; refused",
+                    file=sub.source,
+                    path=("framework",),
+                )
+            ]
+        if sub.framework_version is not None and sub.framework_version != fw.version:
+            return [
+                Problem(
+                    "other-framework-version",
+                    f"填报数据的 framework_version 字段是 “{sub.framework_version}”，评分用的框架 {fw.id} 是版本 "
+                    f"“{fw.version}”：这份数据是为另一版本填报的，已拒绝。请按当前版本重新填报，或改正 framework_version 字段",
+                    f"the submission's framework_version field says '{sub.framework_version}', but framework "
+                    f"{fw.id} is version '{fw.version}': it was made for another version; refused",
+                    file=sub.source,
+                    path=("framework_version",),
+                )
+            ]
+        return []
+
     def unit_problems(self) -> list[Problem]:
         fw = self.plan.framework
         allowed = list(fw.applies_to or [])
@@ -481,8 +618,8 @@ class _Scorer:
             out = rule.evaluate(
                 self.ctx, self.unit_type, self.sub.manual.get(node.code) if rule.manual else None, text
             )
-        except ex.EvalError as err:
-            out = Outcome("error", explanation=f"无法计算：{err.zh}")
+        except (ex.EvalError, ArithmeticError) as exc:  # an arithmetic fault: this indicator, with the reason
+            out = Outcome("error", explanation=f"无法计算：{_fault(exc, rule.names, self.ctx, self.plan)}")
         if self.errors and out.status == "missing":
             causes = [self.errors[n] for n in rule.names if n in self.errors]
             if causes:
@@ -637,7 +774,7 @@ class _Scorer:
         for i, evaluate, code, possible in node.plain_leaves:
             try:
                 o = evaluate(ctx, unit_type, manual.get(code) if code else None, False)
-            except ex.EvalError:
+            except (ex.EvalError, ArithmeticError):
                 o = self.outcome(self.plan.nodes[i], False)  # says why
             else:
                 if o.status == "missing" and errors:  # a derived value it reads could not be computed?
@@ -846,7 +983,7 @@ class _Scorer:
         for i, g in enumerate(self.plan.grades):
             if g.grade.at_least is not None and (total is None or total < g.grade.at_least):
                 continue
-            if g.when is not None and g.when.evaluate(gctx) is not True:
+            if g.when is not None and not _holds(g.when, gctx):
                 continue
             return i
         return len(self.plan.grades) - 1
@@ -936,7 +1073,7 @@ class _Scorer:
                             spec.label,
                             mine,
                             theirs,
-                            f"自评 {fmt(mine)}，督评 {fmt(theirs)}，相差 {fmt(half_up(share * 100, 1))}%",
+                            f"自评 {fmt(mine)}，督评 {fmt(theirs)}，相差 {_percent(share)}%",
                         )
                     )
             elif mine is True and theirs is False:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ..problems import Problem, Severity
 from . import expr as ex
-from .model import Framework, Indicator, Model, TestCase, source_of
+from .model import Framework, Indicator, Input, Model, TestCase, plausible_range, source_of
 from .rules.kinds import KINDS
 
 BUILTIN_NAMES = {"unit_type": "单位类型", "school_type": "拆分前学校的类型"}
@@ -262,7 +262,42 @@ class Checker:
                     warning=True,
                 )
             self.unit_types(inp, inp.applies_to)
+            self.plausible(name, inp)
             self.env[name] = ex.VarInfo(input_type(inp.type), choices, inp.label)
+
+    def plausible(self, name: str, inp: Input) -> None:
+        """An input's own plausible range (合理范围): for numbers only, not empty, and overlapping its valid one."""
+        own = inp.plausible
+        if own is None:
+            return
+        if inp.type not in ("number", "integer", "percent"):
+            self.at(
+                inp,
+                ("plausible",),
+                "plausible-type",
+                f"只有数值、整数、百分比填报项才有合理范围（plausible），{name} 的类型是 {inp.type}",
+                f"only number, integer and percent inputs have a plausible range; {name} is a {inp.type}",
+            )
+            return
+        low, high, _ = plausible_range(inp, self.fw.level)
+        if low is not None and high is not None and low > high:
+            self.at(
+                own,
+                ("min",) if own.min is not None else ("max",),
+                "plausible-range",
+                f"合理范围的下限 {low} 大于上限 {high}（省略的一端取默认值）",
+                f"the plausible range's min {low} is above its max {high} (a side left out takes the default)",
+            )
+        elif (high is not None and inp.min is not None and high < inp.min) or (
+            low is not None and inp.max is not None and low > inp.max
+        ):
+            self.at(
+                own,
+                (),
+                "plausible-range",
+                f"合理范围 {low}–{high} 与取值范围 {inp.min}–{inp.max} 不相交：每个有效值都会被当作不合理",
+                f"the plausible range {low}–{high} misses the valid range {inp.min}–{inp.max}",
+            )
 
     def derived(self) -> None:
         fw = self.fw
@@ -717,7 +752,7 @@ class Checker:
                     f"test refers to unknown veto '{code}'",
                 )
         for code in case.expect.checks or []:
-            if code not in {c.code for c in fw.checks}:
+            if code not in {c.code for c in fw.checks} and code != "implausible":  # a value out of 合理范围
                 self.at(
                     case,
                     ("expect", "checks"),

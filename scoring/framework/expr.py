@@ -29,6 +29,8 @@ from decimal import (
     ROUND_HALF_UP,
     Decimal,
     DecimalException,
+    InvalidOperation,
+    Overflow,
     getcontext,
     localcontext,
 )
@@ -39,6 +41,11 @@ MAX_NODES = 400
 MAX_POWER = 16
 PRECISION = 34  # significant digits of every calculation
 MAX_PLACES = 34  # the working precision; round() to more places than that means nothing
+# Written numbers and constant parts of an expression: beyond 10^20 (or, written, nonzero below 10^-20) no count,
+# area, sum of money or rate of a school or county lies, and a value that size cannot be rounded to a framework's
+# places within PRECISION digits, so every evaluation would fail. `scoring validate` reports them.
+MAX_CONSTANT = Decimal("1e20")
+MIN_CONSTANT = Decimal("1e-20")
 
 NUMBER, BOOL, TEXT, DATE, ANY = "number", "boolean", "text", "date", "any"
 
@@ -75,6 +82,27 @@ class EvalError(Exception):
     def __init__(self, zh: str, en: str):
         self.zh, self.en = zh, en
         super().__init__(en)
+
+
+def arithmetic_error(exc: BaseException) -> EvalError:
+    """The evaluation error an arithmetic fault stands for, in words a framework author can act on."""
+    if isinstance(exc, EvalError):
+        return exc
+    # decimal's DivisionByZero; 0 ÷ 0 signals InvalidOperation with [DivisionUndefined] as its argument
+    if isinstance(exc, ZeroDivisionError) or (isinstance(exc, DecimalException) and "Division" in str(exc)):
+        return EvalError("除数为零", "division by zero")
+    if isinstance(exc, Overflow):
+        return EvalError(
+            "数值过大，超出可计算的范围（溢出）", "a number too large to compute with (overflow)"
+        )
+    if isinstance(exc, InvalidOperation):  # e.g. rounding a value of more digits than the precision holds
+        return EvalError(
+            f"数值过大，超出 {PRECISION} 位有效数字的计算精度",
+            f"a number beyond {PRECISION} significant digits",
+        )
+    if isinstance(exc, DecimalException):
+        return EvalError("数值运算无效", f"invalid arithmetic: {type(exc).__name__}")
+    return EvalError(f"计算失败：{exc}", f"evaluation failed: {exc}")
 
 
 def caret(source: str, column: int) -> str:
@@ -470,6 +498,8 @@ class _Typer:
         self.env = env
         self.issues: list[ExprIssue] = []
         self.hint = names_hint
+        # the values of constant parts, by node (None: not constant, or failed and reported)
+        self.folded: dict[int, Decimal | None] = {}
 
     def issue(self, node: ast.AST, zh: str, en: str, code: str = "expr-type") -> str:
         self.issues.append(ExprIssue(self.p.column(node), zh, en, code))
@@ -493,6 +523,7 @@ class _Typer:
         if isinstance(node.value, bool):
             return BOOL
         if isinstance(node.value, int | float):
+            self.fold(node)  # a written number beyond the range is reported here
             return NUMBER
         return TEXT
 
@@ -523,6 +554,15 @@ class _Typer:
         sym = _BINOPS[type(node.op)]
         self.want(node.left, lt, NUMBER, f"运算 {sym} ", f"operator {sym}")
         self.want(node.right, rt, NUMBER, f"运算 {sym} ", f"operator {sym}")
+        if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and self.fold(node.right) == 0:
+            self.folded[id(node)] = None  # reported once, here
+            self.issue(
+                node.right,
+                f"除数是常数 0：运算 {sym} 每次都会出错（无法计算）",
+                f"the divisor is the constant 0: {sym} fails on every submission",
+                "expr-zero-division",
+            )
+        self.fold(node)
         return NUMBER
 
     def unaryop(self, node: ast.UnaryOp) -> str:
@@ -624,6 +664,9 @@ class _Typer:
                 "expr-arity",
             )
         types = [self.type(a) for a in args]
+        if name == "round" and len(args) == 2:
+            self.round_places(node, args[1])
+        self.fold(node)
         if fn.arg_type != ANY:
             for arg, t in zip(args, types, strict=True):
                 self.want(arg, t, fn.arg_type, f"函数 {name} 的参数", f"argument of {name}()")
@@ -637,6 +680,122 @@ class _Typer:
                 return ANY
             return concrete[0] if concrete else ANY
         return fn.returns
+
+    def round_places(self, node: ast.Call, places: ast.AST) -> None:
+        """round()'s places, when written as a constant, must be a whole number within ±MAX_PLACES."""
+        p = self.fold(places)
+        if p is not None and (p != p.to_integral_value() or abs(p) > MAX_PLACES):
+            self.folded[id(node)] = None  # reported once, here
+            self.issue(
+                places,
+                f"round 的小数位数必须是 {-MAX_PLACES} 到 {MAX_PLACES} 之间的整数，这里是 {brief(p)}",
+                f"round() takes whole places from {-MAX_PLACES} to {MAX_PLACES}, got {brief(p)}",
+                "expr-range",
+            )
+
+    # -- constant parts: computed once here, so that one that always fails is reported by `scoring validate`
+
+    def fold(self, node: ast.AST) -> Decimal | None:
+        """The value of a constant numeric part (numbers, signs, arithmetic and number functions of constants);
+        None when it depends on a name, or fails (reported where it fails, once)."""
+        key = id(node)
+        if key in self.folded:
+            return self.folded[key]
+        self.folded[key] = None
+        value = self._fold(node)
+        self.folded[key] = value
+        return value
+
+    def _fold(self, node: ast.AST) -> Decimal | None:
+        if isinstance(node, ast.Constant):
+            return self.number(node) if type(node.value) in (int, float) else None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            v = self.fold(node.operand)
+            return None if v is None else (v.copy_negate() if isinstance(node.op, ast.USub) else v)
+        if isinstance(node, ast.BinOp) and type(node.op) in _FOLD_OPS:
+            left, right = self.fold(node.left), self.fold(node.right)
+            if left is None or right is None:
+                return None
+            return self.compute(node, _FOLD_OPS[type(node.op)], left, right)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FOLD_FUNCTIONS:
+            args = [e for a in node.args for e in (a.elts if isinstance(a, ast.List | ast.Tuple) else [a])]
+            values: list[Decimal] = []
+            for a in args:
+                v = self.fold(a)
+                if v is None:
+                    return None
+                values.append(v)
+            return self.compute(node, FUNCTIONS[node.func.id].impl, *values) if values else None
+        return None
+
+    def number(self, node: ast.Constant) -> Decimal | None:
+        """A written number as the compiled expression reads it (from its text), within the range."""
+        value = _decimal(self.p.text, node)
+        size = value.copy_abs()  # abs() would round to the context, and overflow on 1e9999999
+        if size > MAX_CONSTANT or (size and size < MIN_CONSTANT):
+            self.issue(
+                node,
+                f"常数 {brief(value)} 超出可计算的范围（绝对值须在 10^-20 到 10^20 之间，或为 0）",
+                f"the constant {brief(value)} is out of range (from 10^-20 to 10^20 in size, or 0)",
+                "expr-range",
+            )
+            return None
+        return value
+
+    def compute(self, node: ast.AST, fn: Callable[..., Any], *args: Decimal) -> Decimal | None:
+        """A constant part's value, as evaluation computes it; a fault or a value beyond the range is reported."""
+        try:
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                value = fn(*args)
+        except TypeError:  # the wrong number of arguments: reported by call()
+            return None
+        except (ArithmeticError, ValueError, EvalError) as exc:
+            err = arithmetic_error(exc)
+            code = "expr-zero-division" if err.zh.startswith("除数为零") else "expr-constant"
+            self.issue(node, f"这一部分总是无法计算：{err.zh}", f"this part always fails: {err.en}", code)
+            return None
+        if not isinstance(value, Decimal):
+            return None
+        if value.copy_abs() > MAX_CONSTANT:
+            self.issue(
+                node,
+                f"常数部分的值 {brief(value)} 超出可计算的范围（绝对值不超过 10^20）",
+                f"this constant part is {brief(value)}, out of range (at most 10^20 in size)",
+                "expr-range",
+            )
+            return None
+        return value
+
+
+def _decimal(text: str, node: ast.Constant) -> Decimal:
+    """A number constant from its written text (4.2 is exactly 4.2; 1e400 is no float infinity)."""
+    written = ast.get_source_segment(text, node) or repr(node.value)
+    try:
+        return Decimal(written.replace("_", ""))
+    except (ArithmeticError, ValueError):
+        return Decimal(int(node.value)) if type(node.value) is int else Decimal(repr(node.value))
+
+
+def brief(value: Decimal) -> str:
+    """A number for a message: as written when short, else in scientific form (1E+400, not 401 digits)."""
+    text = format(value, "f") if -12 <= value.adjusted() <= 12 else ""
+    if text and len(text) <= 24:
+        return text
+    mantissa, exponent = f"{value:.3E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+
+
+_FOLD_OPS: dict[type, Callable[[Decimal, Decimal], Decimal]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: _mod,
+    ast.Pow: _pow,
+}
+_FOLD_FUNCTIONS = frozenset(("min", "max", "abs", "round", "ceil", "floor", "sqrt", "sum"))
 
 
 # The typing rules, one entry per node type the whitelist allows (the same keys as _ALLOWED).
@@ -796,16 +955,11 @@ def _runner(
                 return None
         try:
             return function(values)
-        except ZeroDivisionError:
-            raise EvalError("除数为零", "division by zero") from None
-        except DecimalException as exc:
-            zh = "除数为零" if "Division" in type(exc).__name__ or "division" in str(exc) else "数值运算无效"
-            raise EvalError(zh, f"invalid arithmetic: {type(exc).__name__}") from None
         except (TypeError, KeyError, _MissingValue):
             # A name missing in the branch taken (or escaping a lenient call): the result is missing.
             return None
-        except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
-            raise EvalError(f"计算失败：{exc}", f"evaluation failed: {exc}") from None
+        except (ArithmeticError, ValueError, MemoryError, RecursionError) as exc:
+            raise arithmetic_error(exc) from None
 
     return run
 
@@ -888,6 +1042,7 @@ __all__ = [
     "Expression",
     "Parsed",
     "VarInfo",
+    "brief",
     "caret",
     "check",
     "compile_expr",

@@ -112,6 +112,20 @@ class Source(Model):
         return text + ("（待核）" if self.grade and self.grade.upper().startswith("UNVERIFIED") else "")
 
 
+class Plausible(Model):
+    """The range a value is expected in (合理范围), beside the range it must be in (``min``/``max``).
+
+    A value outside is most likely mistyped (a unit slip, a digit too many: 10^30 pupils); it is reported with the
+    result as a data warning (``severity: warning``, the default) or refuses the submission (``severity: error``).
+    A side left out keeps the default bound for the input's unit (see :func:`plausible_range`)."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+    severity: Literal["warning", "error"] = Field(
+        "warning", description="warning: scored, and the result says so; error: the submission is refused"
+    )
+
+
 class Input(Model):
     """One 填报项 in the data dictionary."""
 
@@ -129,6 +143,59 @@ class Input(Model):
     by: Literal["self", "evaluator"] = Field(
         "self", description="who fills it: the unit (自评) or the evaluator"
     )
+    plausible: Plausible | None = Field(
+        None,
+        description="the range a value is expected in (合理范围); default: by type and unit. Outside: a data "
+        "warning, or a refusal with severity: error",
+    )
+
+
+_D = Decimal
+# Default plausible ranges by unit, for a school or kindergarten and for a county or government (or a framework
+# that does not say its level): generous, so that only a value no unit could have is flagged.
+_PLAUSIBLE_BY_UNIT: tuple[tuple[tuple[str, ...], tuple[Decimal, Decimal], tuple[Decimal, Decimal]], ...] = (
+    (("万元",), (_D(0), _D("1e6")), (_D(0), _D("1e9"))),  # before 元
+    (("元",), (_D(0), _D("1e10")), (_D(0), _D("1e13"))),
+    (("人", "名"), (_D(0), _D(50_000)), (_D(0), _D("2e7"))),  # 人, 人次, 名, 人/班
+    (("m²", "㎡", "平方米", "m2"), (_D(0), _D("1e7")), (_D(0), _D("1e10"))),
+    (("册",), (_D(0), _D("1e7")), (_D(0), _D("1e9"))),
+    (("分钟",), (_D(0), _D(1440)), (_D(0), _D(1440))),  # a day
+    (("百分点",), (_D(-100), _D(100)), (_D(-100), _D(100))),
+    (("%",), (_D(0), _D(100)), (_D(0), _D(100))),
+    (
+        ("间", "个", "所", "项", "件", "起", "份", "台", "套", "座", "班", "次", "门", "节", "篇", "本"),
+        (_D(0), _D(100_000)),
+        (_D(0), _D("1e7")),
+    ),
+)
+PLAUSIBLE_LIMIT = _D("1e12")  # any other number: no count, area, sum of money or rate of a unit is larger
+
+
+def plausible_range(inp: Input, level: str | None) -> tuple[Decimal | None, Decimal | None, bool]:
+    """The plausible range of a number, percent or integer input: (min, max, refuse outside), the framework's
+    own ``plausible`` where it says so, else the default for its type and unit (scaled by the framework's level:
+    a school's counts are smaller than a county's); (None, None, False) for other types."""
+    if inp.type not in ("number", "integer", "percent"):
+        return None, None, False
+    low, high = _default_plausible(inp, level in ("school", "kindergarten"))
+    own = inp.plausible
+    if own is None:
+        return low, high, False
+    return (
+        own.min if own.min is not None else low,
+        own.max if own.max is not None else high,
+        own.severity == "error",
+    )
+
+
+def _default_plausible(inp: Input, small: bool) -> tuple[Decimal, Decimal]:
+    unit = (inp.unit or "").replace(" ", "")
+    if inp.type == "percent" and not unit.startswith("百分点"):
+        unit = "%"
+    for starts, school, county in _PLAUSIBLE_BY_UNIT:
+        if unit.startswith(starts):
+            return school if small else county
+    return -PLAUSIBLE_LIMIT, PLAUSIBLE_LIMIT
 
 
 class Derived(Model):

@@ -13,7 +13,7 @@ the node graph ourselves and build plain data from it:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -146,11 +146,16 @@ def _yaml_problem(file: str, exc: yaml.MarkedYAMLError | yaml.YAMLError) -> Prob
 
 def _zh_yaml(what: str) -> str:
     table = {
-        "mapping values are not allowed here": "此处不能出现映射值（冒号后缺空格，或缩进错误）",
+        "mapping values are not allowed": "此处不能出现映射值（冒号后缺空格，或缩进错误）",
         "could not find expected ':'": "缺少冒号 “:”",
         "found character '\\t' that cannot start any token": "不能用制表符（Tab）缩进",
+        "found character that cannot start any token": "出现了不能开始任何记号的字符（常见原因：用制表符 Tab 缩进）",
         "found undefined alias": "引用了未定义的锚点（别名）",
         "expected <block end>, but found '-'": "列表项缩进不一致",
+        "did not find expected node content": "缺少值",
+        "did not find expected key": "缺少键（缩进不一致？）",
+        "did not find expected ',' or ']'": "缺少 “,” 或 “]”",
+        "did not find expected ',' or '}'": "缺少 “,” 或 “}”",
     }
     for en, zh in table.items():
         if what and what.startswith(en):
@@ -338,37 +343,84 @@ def _oversized(root: Node, max_nodes: int) -> Node | None:
     return None
 
 
-def _scan_events(text: str, file: str, limits: Limits, loader: type) -> tuple[int, bool]:
-    """Walk the event stream (produced without recursion), refusing depth and extra documents before composing.
+class _Scan:
+    """Walk the event stream (produced without recursion), refusing depth, size and extra documents before
+    composing anything: a huge or deep text is refused at the event that passes a limit, not after building it.
 
-    Returns the number of node events and whether any alias was seen, so a tree can skip the alias-bomb check.
+    Counts the nodes the builder counts (values and items, not mapping keys; an alias as one node, so that only
+    an alias can make the built tree larger), and remembers how far it got, so that a parser error can be placed.
     """
-    depth = 0
-    docs = 0
-    aliases = False
-    nodes = 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.NodeEvent):
-            nodes += 1
-            aliases = aliases or isinstance(event, yaml.AliasEvent)
-        if isinstance(event, yaml.DocumentStartEvent):
-            docs += 1
-            if docs > 1:
-                raise _fail(
-                    file,
-                    event,
-                    "yaml-multi-document",
-                    "一个框架文件只能包含一个 YAML 文档（去掉多余的 “---”）",
-                    "a framework file holds one YAML document (remove the extra '---')",
-                    (),
-                )
+
+    def __init__(self, file: str, limits: Limits):
+        self.file = file
+        self.limits = limits
+        self.depth = 0
+        self.docs = 0
+        self.aliases = False
+        self.nodes = 0
+        self.at = 0  # the character index just after the last event read
+        # per open collection: for a mapping, whether its next node is a key; None for a sequence
+        self.keys: list[bool | None] = []
+
+    def run(self, text: str, loader: type) -> _Scan:
+        for event in yaml.parse(text, Loader=loader):
+            end = event.end_mark
+            self.at = end.index if end is not None else self.at
+            if isinstance(event, yaml.NodeEvent):
+                self.node(event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                self.depth -= 1
+                self.keys.pop()
+            elif isinstance(event, yaml.DocumentStartEvent):
+                self.docs += 1
+                if self.docs > 1:
+                    raise _fail(
+                        self.file,
+                        event,
+                        "yaml-multi-document",
+                        "一个框架文件只能包含一个 YAML 文档（去掉多余的 “---”）",
+                        "a framework file holds one YAML document (remove the extra '---')",
+                        (),
+                    )
+        return self
+
+    def node(self, event: yaml.NodeEvent) -> None:
+        keys = self.keys
+        key = keys[-1] if keys else None
+        if key is not None:  # in a mapping: keys and values alternate
+            keys[-1] = not key
+        if not key:
+            self.nodes += 1
+            if self.nodes > self.limits.max_nodes:
+                raise _too_many(self.file, event, self.limits, self.aliases)
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases = True
         elif isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > limits.max_depth:
-                raise _too_deep(file, event, limits)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return nodes, aliases
+            self.depth += 1
+            if self.depth > self.limits.max_depth:
+                raise _too_deep(self.file, event, self.limits)
+            keys.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+
+
+def _too_many(file: str, at: Any, limits: Limits, aliases: bool) -> _Fail:
+    """More nodes than the bound: after alias expansion (an alias bomb?), or in the text itself."""
+    if aliases:
+        return _fail(
+            file,
+            at,
+            "yaml-too-large",
+            f"展开后节点超过 {limits.max_nodes} 个（可能是别名炸弹），已拒绝读取",
+            f"more than {limits.max_nodes} nodes after alias expansion (an alias bomb?); refused",
+            (),
+        )
+    return _fail(
+        file,
+        at,
+        "yaml-too-large",
+        f"节点（值）超过 {limits.max_nodes} 个，已拒绝读取",
+        f"more than {limits.max_nodes} nodes (values); refused",
+        (),
+    )
 
 
 def _too_deep(file: str, at: Any, limits: Limits) -> _Fail:
@@ -386,29 +438,106 @@ def _too_deep(file: str, at: Any, limits: Limits) -> _Fail:
 # for a simple key, so on one long line of "[" it fails before the events reach our own, lower depth limit.
 _LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
+# The pure-Python parser words errors better and shows the line, but reads ~1 MB/s (flow style ~0.2 MB/s): it
+# re-reads the text only up to an error within this many characters, and never more than this.
+REPARSE_CHARS = 64 * 1024
 
-def _syntax_problem(text: str, file: str, limits: Limits, exc: yaml.YAMLError) -> Problem:
-    """Word a parser error with the pure-Python parser's clearer text and snippet (errors are rare).
 
-    A libyaml nesting refusal means our own, lower depth limit was passed first: the pure-Python parser, run over
-    the text up to where libyaml stopped (at most 1000 levels, so its quadratic look-ahead stays cheap), finds
-    the level our limit refuses and its position.
+def _syntax_problem(text: str, file: str, limits: Limits, exc: yaml.YAMLError, scan: _Scan) -> Problem:
+    """Word a parser error: with the pure-Python parser's clearer text and snippet when the error is near the
+    start of the text, else libyaml's, with a snippet of the line.
+
+    A libyaml nesting refusal means our own, lower depth limit was passed first, on a line of flow collections
+    after the last event read (libyaml looks at most about 1024 characters ahead): counting the brackets from
+    there finds the level our limit refuses and its position.
     """
     mark = getattr(exc, "problem_mark", None)
     if mark is not None and getattr(exc, "problem", None) == _LIBYAML_TOO_DEEP:
-        try:
-            _scan_events(text[: mark.index], file, limits, yaml.SafeLoader)
-        except _Fail as f:
-            return f.problem
-        except yaml.YAMLError:
-            pass
-        return _too_deep(file, mark, limits).problem
+        found = _flow_too_deep(text, file, limits, scan, mark.index)
+        return found or _at_index(text, file, mark.index, _too_deep(file, None, limits).problem)
+    pure = _pure_problem(text, file, None if mark is None else mark.index)
+    if pure is not None:
+        return pure
+    problem = _yaml_problem(file, exc)
+    if problem.detail is None and mark is not None:
+        problem = replace(problem, detail=_snippet(text, mark.index))
+    return problem
+
+
+def _pure_problem(text: str, file: str, index: int | None) -> Problem | None:
+    """The pure-Python parser's wording of the error libyaml found at ``index``, when it is early in the text;
+    re-read only up to the end of the line after it. None when it is too far in, or the shortened text does
+    not reproduce it."""
+    if index is None:
+        if len(text) > REPARSE_CHARS:
+            return None
+        cut = len(text)
+    else:
+        if index > REPARSE_CHARS:
+            return None
+        cut = text.find("\n", index)
+        cut = -1 if cut < 0 else text.find("\n", cut + 1)
+        cut = min(len(text) if cut < 0 else cut + 1, index + 2048)
+    prefix = text[:cut]
     try:
-        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+        for _ in yaml.parse(prefix, Loader=yaml.SafeLoader):
             pass
     except yaml.YAMLError as pure:
-        return _yaml_problem(file, pure)
-    return _yaml_problem(file, exc)
+        where = getattr(pure, "problem_mark", None)
+        if cut == len(text) or (where is not None and where.index < cut):
+            return _yaml_problem(file, pure)
+    return None
+
+
+def _snippet(text: str, index: int) -> str:
+    """The line around ``index`` (at most ~70 characters of it) and a caret under it, as PyYAML shows one."""
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    end = len(text) if end < 0 else end
+    head = tail = ""
+    if index - start > 36:
+        start, head = index - 33, " ... "
+    if end - index > 36:
+        end, tail = index + 33, " ... "
+    return f"{head}{text[start:end]}{tail}\n{' ' * (index - start + len(head))}^"
+
+
+def _flow_too_deep(text: str, file: str, limits: Limits, scan: _Scan, stop: int) -> Problem | None:
+    """Where the flow collections after the last event read pass the depth limit."""
+    at = _bracket_depth(text, scan.at, scan.depth, min(len(text), stop + 1), limits.max_depth)
+    return None if at is None else _at_index(text, file, at, _too_deep(file, None, limits).problem)
+
+
+def _bracket_depth(text: str, i: int, depth: int, end: int, limit: int) -> int | None:
+    """The index in ``text[i:end]`` of the bracket that opens level ``limit + 1``, counting from ``depth``: quoted
+    text and comments skipped (in flow style and JSON a plain scalar cannot hold a bracket); None if none does."""
+    quote = ""
+    while i < end:
+        ch = text[i]
+        if quote:
+            if (quote == '"' and ch == "\\") or (quote == "'" and text.startswith("''", i)):
+                i += 1  # an escaped character, or a quote written twice
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'" and (i == 0 or text[i - 1] in "[{,: \t\r\n"):
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t\r\n"):
+            newline = text.find("\n", i)
+            i = end if newline < 0 else newline
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return None
+
+
+def _at_index(text: str, file: str, index: int, problem: Problem) -> Problem:
+    """``problem`` placed at the character ``index`` of ``text`` (1-based line and column)."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return replace(problem, file=file, line=text.count("\n", 0, index) + 1, column=index - line_start + 1)
 
 
 def load_yaml_text(
@@ -426,31 +555,21 @@ def load_yaml_text(
                 )
             ]
         )
+    scan = _Scan(file, limits)
     try:
-        nodes, aliases = _scan_events(text, file, limits, _LOADER)
+        scan.run(text, _LOADER)
         root = yaml.compose(text, Loader=_LOADER)
     except _Fail as f:
         raise FrameworkError([f.problem]) from None
     except yaml.YAMLError as exc:
-        raise FrameworkError([_syntax_problem(text, file, limits, exc)]) from None
+        raise FrameworkError([_syntax_problem(text, file, limits, exc, scan)]) from None
     if root is None:
         return None, SourceMap(file)
-    # Without aliases the graph is a tree of the nodes just counted: only an alias can make it grow.
-    bomb = _oversized(root, limits.max_nodes) if aliases or nodes > limits.max_nodes else None
+    # The scan counted the nodes of the text (at most max_nodes): only an alias can make the graph grow.
+    bomb = _oversized(root, limits.max_nodes) if scan.aliases else None
     if bomb is not None:
         # Refuse an alias bomb from the node graph, before expanding anything.
-        raise FrameworkError(
-            [
-                _fail(
-                    file,
-                    bomb,
-                    "yaml-too-large",
-                    f"展开后节点超过 {limits.max_nodes} 个（可能是别名炸弹），已拒绝读取",
-                    f"more than {limits.max_nodes} nodes after alias expansion (an alias bomb?); refused",
-                    (),
-                ).problem
-            ]
-        )
+        raise FrameworkError([_too_many(file, bomb, limits, True).problem])
     builder = _Builder(file, limits)
     try:
         data = builder.build(root, (), 0)

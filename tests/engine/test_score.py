@@ -10,6 +10,7 @@ import pytest
 import scoring
 import scoring.io.schema
 from scoring.engine.result import result_from_json
+from scoring.engine.score import values_of
 
 from ..helpers import D, plan_of, run
 
@@ -405,3 +406,182 @@ def test_doubts_found_while_reading_are_reported_with_the_result():
         ("percent-unformatted", "得分率填 0.93：是否应为 93？", "自评表!F12")
     ]
     assert scoring.result_from_json(res.to_json()) == res
+
+
+# ---------------------------------------------------------------------------------------------- arithmetic faults
+
+FAULTS = """
+scoring: {method: points, total: 60}
+inputs:
+  s: {label: 在校生数, type: integer, unit: 人, min: 0}
+  t: {label: 教师数, type: integer, unit: 人, min: 0}
+derived:
+  放大: {label: 放大值, expr: s * 1e20 * 1e20, precision: 2}
+  比值: {label: 师生比, expr: t / (s - s), precision: 2}
+  乘方: {label: 乘方, expr: ((((s ** 16) ** 16) ** 16) ** 16) ** 16, precision: 2}
+  巨值: {label: 巨值, expr: s * 1e20 * 1e20}
+indicators:
+  - {code: A, name: 放大, points: 10, rule: {threshold: {value: 放大, at_least: 1}}}
+  - {code: B, name: 比值, points: 10, rule: {threshold: {value: 比值, at_least: 1}}}
+  - {code: C, name: 乘方, points: 10, rule: {threshold: {value: 乘方, at_least: 1}}}
+  - {code: D, name: 巨值, points: 10, rule: {threshold: {value: 巨值, at_least: 1, precision: 2}}}
+  - {code: E, name: 表达式, points: 10, rule: {expression: {points: "min(t, 10)"}}}
+  - {code: F, name: 按比例, points: 10, rule: {proportional: {value: t, target: 3}}}
+vetoes:
+  - {code: V, when: "t / (s - s) > 1", effect: fail, reason: 算不出}
+bonus:
+  cap: 5
+  items:
+    - {code: J, name: 加分, points: "t / (s - s)"}
+grades:
+  - {name: 好, at_least: 1, when: "total / (count_met - count_met) > 0"}
+  - {name: 差}
+"""
+
+
+def test_arithmetic_faults_are_located_and_explained_never_raised():
+    plan = plan_of(FAULTS)
+    res = run(plan, {"s": 10, "t": 3})
+    by = {i.code: i for i in res.indicators}
+    assert [by[c].status for c in "ABCD"] == ["error"] * 4
+    assert (
+        by["A"].explanation
+        == "A 放大：无法计算：放大值：数值过大，超出 34 位有效数字的计算精度（10 × 1e+20 × 1e+20）"
+    )
+    assert by["B"].explanation == "B 比值：无法计算：师生比：除数为零（3 ÷ (10 - 10)）"
+    assert by["C"].explanation.startswith("C 乘方：无法计算：乘方：数值过大，超出可计算的范围（溢出）")
+    assert by["D"].explanation == "D 巨值：无法计算：数值过大，超出 34 位有效数字的计算精度（巨值 = 1E+41）"
+    assert by["F"].status == "met" and by["E"].points == D("3.00")
+    assert res.total == D("13.00") and res.provisional
+    assert res.grade == "差"  # a grade condition that cannot be computed does not hold
+    assert res.vetoes[0].triggered is None and "除数为零" in res.vetoes[0].explanation
+    assert res.bonus[0].points is None and res.bonus[0].explanation == "无法计算：除数为零"
+    assert {r.code for r in res.rectification if r.kind == "missing"} == {"A", "B", "C", "D"}  # 数据有误
+    assert result_from_json(res.to_json()) == res
+    one = run(plan, {"s": 1, "t": 3})  # 1 ** 16 ** 5 is 1: the fault was the value's, not the formula's
+    assert one.indicator("C").status == "met"
+
+
+def test_a_share_too_large_to_round_is_shown_not_a_fault():
+    plan = plan_of("""
+inputs:
+  r: {label: 系数, type: number}
+indicators:
+  - {code: A, name: 系数, points: 10, rule: {threshold: {value: r, at_least: 0}}}
+""")
+    sub = scoring.Submission(
+        unit={"name": "甲校", "type": "小学"},
+        values={"r": D("999999999999")},
+        evaluator_values={"r": D("0.00000000000000000001")},
+    )
+    res = scoring.score(plan, sub)  # 自评 1E+33 times the 督评: no rounding at 1 place fits in 34 digits
+    assert res.gap_flags[0].difference.startswith("自评 999999999999，督评 0.00000000000000000001，相差 1")
+
+
+# ---------------------------------------------------------------------------------------------- plausible ranges
+
+PLAUSIBLE = """
+level: school
+inputs:
+  students: {label: 在校生数, type: integer, unit: 人, min: 1}
+  teachers: {label: 专任教师数, type: integer, unit: 人, min: 0, plausible: {max: 800}}
+  funds: {label: 公用经费, type: number, unit: 万元, min: 0, plausible: {min: 1, max: 2000, severity: error}}
+  rate: {label: 合格率, type: percent}
+  ratio: {label: 系数, type: number}
+derived:
+  生师比: {label: 生师比, expr: students / teachers, precision: 2}
+indicators:
+  - {code: A, name: 生师比, points: 10, rule: {threshold: {value: 生师比, at_most: 19}}}
+  - {code: B, name: 经费, points: 10, rule: {threshold: {value: funds, at_least: 10}}}
+  - {code: C, name: 合格率, points: 10, rule: {threshold: {value: rate, at_least: 90}}}
+  - {code: D, name: 系数, points: 10, rule: {threshold: {value: ratio, at_least: 0}}}
+"""
+FINE = {"students": 500, "teachers": 40, "funds": 20, "rate": 95, "ratio": 1}
+
+
+def test_values_outside_their_plausible_range_are_reported_with_the_result():
+    plan = plan_of(PLAUSIBLE)
+    assert run(plan, FINE).data_warnings == []
+    res = run(plan, {**FINE, "students": 10**12, "teachers": 900, "rate": "150", "ratio": D("2e12")})
+    assert [(w.code, w.message, w.detail) for w in res.data_warnings] == [
+        (
+            "implausible",
+            "在校生数为 1000000000000人，超出合理范围（0–50000人），请核实是否填错（单位、位数）",
+            "在校生数 1000000000000人",
+        ),
+        (
+            "implausible",
+            "专任教师数为 900人，超出合理范围（0–800人），请核实是否填错（单位、位数）",
+            "专任教师数 900人",
+        ),
+        ("implausible", "合格率为 150，超出合理范围（0–100），请核实是否填错（单位、位数）", "合格率 150"),
+        (
+            "implausible",
+            "系数为 2000000000000，超出合理范围（-1000000000000–1000000000000），请核实是否填错（单位、位数）",
+            "系数 2000000000000",
+        ),
+    ]
+    assert res.total is not None  # scored: a warning, not a refusal
+    assert result_from_json(res.to_json()).data_warnings == res.data_warnings
+
+
+def test_a_framework_can_refuse_values_outside_the_plausible_range():
+    plan = plan_of(PLAUSIBLE)
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {**FINE, "funds": D("0.5")})
+    [p] = err.value.problems
+    assert (p.code, p.path) == ("implausible-value", ("values", "funds"))
+    assert (
+        p.message_zh
+        == "公用经费（funds）：0.5万元 超出合理范围（1–2000万元），框架规定不予评分；请核实后重新填报"
+    )
+    assert "outside the plausible range (1–2000万元)" in p.message_en
+    with pytest.raises(scoring.SubmissionError, match="合理范围"):
+        values_of(plan, scoring.Submission(unit={"name": "甲校"}, values={**FINE, "funds": 5000}))
+
+
+def test_the_value_scored_is_the_one_judged():
+    plan = plan_of(PLAUSIBLE)
+    sub = scoring.Submission(
+        unit={"name": "甲校", "type": "小学"},
+        values={**FINE, "students": 10**12, "funds": 5000},  # a 自评 slip the 督学 corrected
+        evaluator_values={"students": 500, "funds": 20},
+    )
+    res = scoring.score(plan, sub)
+    assert res.data_warnings == [] and res.total is not None
+    sub = scoring.Submission(
+        unit={"name": "甲校", "type": "小学"}, values=FINE, evaluator_values={"students": "60000"}
+    )
+    assert [w.detail for w in scoring.score(plan, sub).data_warnings] == ["在校生数 60000人"]
+
+
+# ---------------------------------------------------------------------------------------------- another framework
+
+
+@pytest.mark.parametrize(
+    ("field", "given", "code", "zh"),
+    [
+        (
+            "framework",
+            "other",
+            "other-framework",
+            "填报数据的 framework 字段是 “other”，评分用的框架是 “t”（测试框架，版本 1）",
+        ),
+        (
+            "framework_version",
+            "2",
+            "other-framework-version",
+            "填报数据的 framework_version 字段是 “2”，评分用的框架 t 是版本 “1”",
+        ),
+    ],
+)
+def test_a_submission_made_for_another_framework_is_refused(field, given, code, zh):
+    plan = plan_of(BODY)
+    with pytest.raises(scoring.SubmissionError) as err:
+        run(plan, {**CLEAN, "s": 90}, **{field: given})
+    [p] = err.value.problems
+    assert (p.code, p.path) == (code, (field,))
+    assert p.message_zh.startswith(zh)
+    assert "refused" in p.message_en
+    ok = run(plan, {**CLEAN, "s": 90}, framework="t", framework_version="1")
+    assert ok.total == D("90.00")

@@ -809,3 +809,84 @@ tests:
     assert by_code(problems, "test-unknown-grade").message_en == "expected grade '超级' is not defined"
     manual = next(p for p in problems if p.path == ("tests", 0, "manual", "A3"))
     assert manual.message_zh == "测试用例给不存在的指标 “A3” 评分"
+
+
+# ---------------------------------------------------------------------------------------------- plausible ranges
+
+
+def test_plausible_ranges(check):
+    found, problems, text = check("""\
+inputs:
+  a: {label: 人数, type: integer, unit: 人, plausible: {min: 9, max: 3}}
+  b: {label: 面积, type: number, unit: m², min: 100, plausible: {max: 50}}
+  c: {label: 选项, type: boolean, plausible: {max: 1}}
+  d: {label: 人数二, type: integer, unit: 人, plausible: {min: 30000000}}
+  e: {label: 比例, type: percent, plausible: {max: 90, severity: error}}
+indicators:
+  - {code: A1, name: 一, points: 1, rule: {expression: {points: "1 if c and a + b + d + e > 0 else 0"}}}
+""")
+    assert found == {
+        at("plausible-range", text, "9, max"),  # min 9 above max 3
+        at("plausible-range", text, "{max: 50}"),  # every valid area (≥ 100) is implausible
+        at("plausible-type", text, "{max: 1}"),
+        at("plausible-range", text, "30000000"),  # above the default max (2e7 人: no level, a county's)
+    }
+    assert by_code(problems, "plausible-type").message_zh.startswith(
+        "只有数值、整数、百分比填报项才有合理范围"
+    )
+    assert all(p.severity == "error" for p in problems)
+
+
+def test_a_misspelt_plausible_key_is_an_unknown_key(check):
+    _, problems, _ = check("""\
+inputs:
+  a: {label: 人数, type: integer, unit: 人, plausible: {maximum: 3}}
+indicators:
+  - {code: A1, name: 一, points: 1, rule: {threshold: {value: a, at_least: 1}}}
+""")
+    assert len(problems) == 1 and problems[0].line == 5, [(p.code, p.line, p.column) for p in problems]
+
+
+# ---------------------------------------------------------------------------------------------- expressions that always fail
+
+
+def test_expressions_that_would_fail_every_submission_are_errors(check):
+    found, problems, text = check("""\
+inputs:
+  s: {label: 在校生数, type: integer, unit: 人, min: 0}
+derived:
+  d1: {label: 大常数, expr: 1e400 * s}
+  d2: {label: 除零, expr: s / 0}
+  d3: {label: 位数, expr: "round(s, 999999)"}
+  d4: {label: 开方, expr: "s + sqrt(-4)"}
+indicators:
+  - {code: A1, name: 一, points: 1, rule: {expression: {points: "min(d1 + d2 + d3 + d4, 1)"}}}
+""")
+    assert found == {
+        at("expr-range", text, "1e400"),
+        at("expr-zero-division", text, "s / 0", shift=4),
+        at("expr-range", text, "999999"),
+        at("expr-constant", text, "sqrt(-4)"),
+    }
+    assert by_code(problems, "expr-zero-division").detail == "s / 0\n    ^"
+    assert (
+        by_code(problems, "expr-constant").message_en
+        == "expression error: this part always fails: square root of a negative number"
+    )
+
+
+def test_a_test_case_may_expect_an_implausible_value(check):
+    found, _, text = check("""\
+inputs:
+  a: {label: 人数, type: integer, unit: 人}
+indicators:
+  - {code: A1, name: 一, points: 1, rule: {threshold: {value: a, at_least: 1}}}
+tests:
+  - name: 多打了几位
+    values: {a: 100000000000}
+    expect: {checks: [implausible]}
+  - name: 写错了编码
+    values: {a: 1}
+    expect: {checks: [implausibel]}
+""")
+    assert found == {at("test-unknown-code", text, "[implausibel]")}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import doctest
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -143,13 +145,74 @@ def test_round_value_is_exact_decimal():
 def test_round_places_bounded_not_a_hang():
     # int(Decimal("1e99999999")) would build a hundred-million-digit integer.
     with pytest.raises(EvalError) as info:
-        ev("round(x, 1e99999999)", {"x": D(1)})
+        ev("round(x, a)", {"x": D("1.25"), "a": D("1E+99999999")})
     assert "round" in info.value.zh and "-34 到 34" in info.value.zh
     with pytest.raises(EvalError):
-        ev("round(x, a)", {"x": D("1.25"), "a": D("1E+99999999")})
-    with pytest.raises(EvalError):
-        ev("round(x, 35)", {"x": D("0.5")})
+        ev("round(x, a)", {"x": D("0.5"), "a": D(35)})
     assert ev("round(x, 34)", {"x": D("0.5")}) == D("0.5")
+    assert ev("round(x, -34)", {"x": D("0.5")}) == D(0)
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "zh"),
+    [
+        ("round(x, 999999)", 9, "round 的小数位数必须是 -34 到 34 之间的整数，这里是 999999"),
+        ("round(x, 35)", 9, "这里是 35"),
+        ("round(x, -35)", 9, "这里是 -35"),
+        ("round(x, 1.5)", 9, "这里是 1.5"),
+        ("round(x, 30 + 5)", 9, "这里是 35"),
+        ("round(1, 99)", 9, "这里是 99"),  # reported once, not again as a constant that fails
+        ("round(x, 1e99999999)", 9, "常数 1E+99999999 超出可计算的范围"),
+    ],
+)
+def test_round_places_written_as_a_constant_are_checked_when_compiling(source, column, zh):
+    i = one_issue(source)
+    assert (i.column, i.code) == (column, "expr-range")
+    assert zh in i.zh
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "code", "zh"),
+    [
+        ("1e400 * x", 0, "expr-range", "常数 1E+400 超出可计算的范围"),
+        ("x * 1e21", 4, "expr-range", "常数 1E+21 超出"),
+        ("x / 1e-21", 4, "expr-range", "常数 1E-21 超出"),
+        ("x + 123456789012345678901", 4, "expr-range", "常数 1.235E+20 超出"),
+        ("x * (1e10 * 1e11)", 5, "expr-range", "常数部分的值 1E+21 超出可计算的范围"),
+        ("x * (10 ** 16 * 10 ** 16)", 5, "expr-range", "常数部分的值 1E+32"),
+        ("x / 0", 4, "expr-zero-division", "除数是常数 0"),
+        ("x // 0.0", 5, "expr-zero-division", "除数是常数 0"),
+        ("x % (1 - 1)", 5, "expr-zero-division", "除数是常数 0"),
+        ("x / -0", 4, "expr-zero-division", "除数是常数 0"),
+        ("1 / 0", 4, "expr-zero-division", "除数是常数 0"),
+        ("x + 0 ** -1", 4, "expr-zero-division", "这一部分总是无法计算：除数为零（0 的负数次方）"),
+        ("x + sqrt(-1)", 4, "expr-constant", "这一部分总是无法计算：不能对负数开平方"),
+        ("max(x, 1 / 0)", 11, "expr-zero-division", "除数是常数 0"),
+    ],
+)
+def test_constant_parts_that_always_fail_are_reported_when_compiling(source, column, code, zh):
+    i = one_issue(source)
+    assert (i.column, i.code) == (column, code)
+    assert zh in i.zh
+    assert i.en
+
+
+def test_every_constant_fault_is_reported():
+    assert issues("1e400 * x + x / 0 + round(x, 99)") == [
+        (0, "expr-range"),
+        (16, "expr-zero-division"),
+        (29, "expr-range"),
+    ]
+
+
+def test_constants_within_the_range_compile():
+    assert ev("x * 1e20 / 1e20", {"x": D(3)}) == D(3)
+    assert ev("x * 0.00000000000000000001", {"x": D(3)}) == D("3E-20")
+    assert ev("x / (2 - 1)", {"x": D(3)}) == D(3)
+    assert ev("x * 0", {"x": D(3)}) == D(0)
+    assert ev("0 / x", {"x": D(3)}) == D(0)
+    assert ev("round(x, 2 - 1)", {"x": D("2.25")}) == D("2.3")
+    assert ev("x / 1_000", {"x": D(3)}) == D("0.003")
 
 
 def test_chinese_identifiers():
@@ -198,10 +261,10 @@ def test_division_by_zero_is_an_evaluation_error():
         assert info.value.zh == "除数为零"
         assert info.value.en == "division by zero"
     with pytest.raises(EvalError) as info:
-        ev("0 % 0")
+        ev("a % b", {"a": D(0), "b": D(0)})
     assert info.value.zh == "除数为零"
     with pytest.raises(EvalError) as info:
-        ev("1 / 0")
+        ev("a / b", {"a": D(0), "b": D(0)})  # decimal's DivisionUndefined
     assert info.value.zh == "除数为零"
 
 
@@ -211,8 +274,11 @@ def test_other_arithmetic_faults_are_evaluation_errors():
     assert info.value.zh == "不能对负数开平方"
     with pytest.raises(EvalError) as info:
         ev("a * a", {"a": D("1e999999")})
-    assert info.value.zh == "数值运算无效"
-    assert info.value.en == "invalid arithmetic: Overflow"
+    assert info.value.zh == "数值过大，超出可计算的范围（溢出）"
+    assert info.value.en == "a number too large to compute with (overflow)"
+    with pytest.raises(EvalError) as info:
+        ev("round(a, 2)", {"a": D("1e40")})  # 43 digits to write at 2 places
+    assert info.value.zh == "数值过大，超出 34 位有效数字的计算精度"
 
 
 # ---------------------------------------------------------------------------------------------- static errors
@@ -567,3 +633,56 @@ _TOKENS = st.sampled_from(
 @given(st.lists(_TOKENS, max_size=16).map("".join))
 def test_any_token_soup_compiles_or_is_an_expr_error(source):
     _compiles_or_expr_error(source)
+
+
+# ---------------------------------------------------------------------------------------------- the documentation
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "expressions.md"
+_DOC_ENV = {"a": VarInfo(NUMBER), "b": VarInfo(NUMBER), "ok": VarInfo(BOOL)}
+
+
+def _doc_examples() -> list[tuple[str, str, str]]:
+    """The rows of docs/expressions.md's examples table: (expression, values, result)."""
+    text = DOCS.read_text("utf-8").split("## 例子 Examples", 1)[1]
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows.append((cells[0].strip("`"), cells[1], cells[2]))
+    return rows
+
+
+def _doc_value(text: str) -> Decimal | bool | None:
+    if text == "—":
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    return D(text)
+
+
+@pytest.mark.parametrize(("source", "given", "result"), _doc_examples())
+def test_the_documented_examples_give_what_the_table_says(source, given, result):
+    values = {
+        k.strip(): _doc_value(v.strip()) for k, v in (p.split("=") for p in given.split(",") if p.strip())
+    }
+    if result.startswith("编译错误 "):
+        with pytest.raises(ExprError) as info:
+            compile_expr(source, _DOC_ENV)
+        assert [i.code for i in info.value.issues] == [result.removeprefix("编译错误 ")]
+        return
+    compiled = compile_expr(source, _DOC_ENV)
+    if result.startswith("错误："):
+        with pytest.raises(EvalError) as err:
+            compiled.evaluate(values)
+        assert err.value.zh == result.removeprefix("错误：")
+        return
+    got = compiled.evaluate(values)
+    if result in ("True", "False", "—"):
+        assert got is _doc_value(result)
+    else:
+        assert str(got) == result  # the Decimal as it prints
+
+
+def test_the_documented_python_session_runs():
+    result = doctest.testfile(str(DOCS), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -240,7 +240,11 @@ def test_shared_aliases_within_the_bound_are_expanded():
     assert where(p) == ("yaml-too-large", 1, 1)
     assert "10 nodes" in p.message_en
     p = refused(text, Limits(max_nodes=6))
-    assert where(p) == ("yaml-too-large", 2, 4)  # b's list (7) is the first over 6
+    assert where(p) == ("yaml-too-large", 2, 9)  # the text itself has 7 nodes: refused at the 7th, unexpanded
+    text = "a: &a [1, 2, 3, 4]\nb: [*a, *a]\n"  # 9 nodes written; a 5, b 11, the root 17 expanded
+    p = refused(text, Limits(max_nodes=10))
+    assert where(p) == ("yaml-too-large", 2, 4)  # b's list (11) is the innermost over 10
+    assert "alias" in p.message_en
 
 
 def test_recursive_alias_refused_without_recursion_error():
@@ -310,6 +314,55 @@ def test_file_over_max_bytes_refused_before_reading(tmp_path):
     assert p.message_en == "file is 2 KiB, over the 1 KiB limit; refused"
     assert p.message_zh == "文件 2 KiB，超过 1 KiB 的上限，已拒绝读取"
     assert read_text(big, Limits(max_bytes=2500)) == "a: 1\n" * 500
+
+
+def test_a_large_text_is_refused_at_the_node_limit_before_it_is_built():
+    start = time.perf_counter()
+    p = refused("- 1\n" * 1_000_000)  # 4 MB, a million values
+    assert where(p) == ("yaml-too-large", 200_000, 3)  # the 200 001st value: the root list is the first
+    assert p.message_zh == "节点（值）超过 200000 个，已拒绝读取"
+    assert "alias" not in p.message_en
+    assert time.perf_counter() - start < 1.5
+
+
+def test_mapping_keys_do_not_count_towards_the_node_limit():
+    entries = "".join(f"k{i}: {i}\n" for i in range(99))  # 99 keys, 99 values + the root: 100 values
+    assert len(load_yaml_text(entries, limits=Limits(max_nodes=100))[0]) == 99
+    p = refused(entries + "k99: 99\n", Limits(max_nodes=100))
+    assert where(p) == ("yaml-too-large", 100, 6)  # the value on line 100 is the 101st
+
+
+def _long_lines(size: int) -> str:
+    """A valid text of about ``size`` bytes in few values (long lines): slow to re-read, quick to count."""
+    line = "k0000: " + "长" * 1000 + "\n"
+    return "".join(f"k{i:04}: " + "长" * 1000 + "\n" for i in range(size // len(line.encode())))
+
+
+@pytest.mark.parametrize(
+    ("tail", "line_shift", "column", "zh"),
+    [
+        ("x: [\n", 1, 1, "缺少值"),
+        ("y:\n\t- 1\n", 1, 1, "出现了不能开始任何记号的字符（常见原因：用制表符 Tab 缩进）"),
+        ("a: b: c\n", 0, 5, "此处不能出现映射值"),
+        ("z: " + "[" * 3000, 0, 67, "嵌套超过 64 层"),
+        ("z: " + "['a[', " * 200, 0, 445, "嵌套超过 64 层"),  # brackets in quotes do not count
+    ],
+)
+def test_a_syntax_error_late_in_a_large_text_is_found_quickly_and_placed(tail, line_shift, column, zh):
+    body = _long_lines(4 * 1024 * 1024 - 8192)
+    start = time.perf_counter()
+    p = refused(body + tail)
+    assert time.perf_counter() - start < 1.0
+    assert (p.line, p.column) == (body.count("\n") + 1 + line_shift, column)
+    assert zh in p.message_zh
+    if p.code == "yaml-syntax":
+        assert p.detail and p.detail.splitlines()[-1].endswith("^")  # the line, a caret under the fault
+
+
+def test_an_early_syntax_error_keeps_the_pure_python_wording():
+    p = refused("a:\n\t- 1\n" + _long_lines(200_000))
+    assert where(p) == ("yaml-syntax", 2, 1)
+    assert "不能用制表符（Tab）缩进 [found character '\\t' that cannot start any token]" in p.message_zh
 
 
 # ---------------------------------------------------------------------------------------------- files
