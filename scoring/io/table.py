@@ -362,11 +362,16 @@ def _read_row(
             raw = int(raw)
         elif type(raw) is str and len(raw) <= 15 and raw.isdigit() and raw.isascii() and spec.kind in _WHOLE:
             raw = int(raw)  # most cells of a statistics export: plain digits, read without parsing text
-        value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        too_large = _too_large(_as_number(raw))  # said as such before coerce words it as a bad value
+        value, why = (
+            (None, None)
+            if too_large
+            else coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        )
         if why:
             where = f"{sheet}!{get_column_letter(c + 1)}{r} ({key} · {spec.label})"
             problems.append(Problem("bad-value", why, _reason_en(spec, raw), file=file, cell=where))
-        elif _too_large(value):
+        elif too_large:
             where = f"{sheet}!{get_column_letter(c + 1)}{r} ({key} · {spec.label})"
             problems.append(
                 Problem(
@@ -395,10 +400,23 @@ def _read_row(
     return unit, values, problems
 
 
+def _as_number(raw: Any) -> Any:
+    """A cell as a number when it is written as one (text included), else as it is."""
+    if isinstance(raw, str):
+        try:
+            return Decimal(raw.strip().replace(",", ""))
+        except (ArithmeticError, ValueError):
+            return raw
+    return raw
+
+
 def _too_large(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
         return False
-    return Decimal(value).copy_abs() >= MAX_MAGNITUDE  # no rounding: 1E+999999999 cannot overflow
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return (
+        number.is_finite() and number.copy_abs() >= MAX_MAGNITUDE
+    )  # no rounding: 1E+999999999 cannot overflow
 
 
 def _reason_en(spec: InputSpec, raw: Any) -> str:
