@@ -8,30 +8,44 @@ text, stray spaces). Every problem names the file, the sheet and cell, the colum
 The readers work on the file's bytes (an upload needs no temporary file), and the format is taken from those
 bytes, not from the name: a zip holding ``xl/`` is .xlsx, a zip whose ``mimetype`` says spreadsheet is .ods, an
 OLE2 compound file is .xls.
+
+A parser's failure on a file that passed the safety checks (a sheet whose XML is broken, a record xlrd cannot
+read) is a refusal naming the file and the sheet, never an exception. Two doubts are reported with the submission
+(``Submission.notes``) rather than silently read: a percent cell holding 0 < v ≤ 1 without a percent format (kept
+as typed; was 93 % meant?), and a formula whose value was never saved (a file written by a program and not
+opened in Excel or WPS): it reads as empty, so it is a refusal when the input is required, else a note.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from openpyxl.utils import get_column_letter
 
 from ..engine.plan import InputSpec, Plan
-from ..engine.submission import Submission, UnitInfo
+from ..engine.submission import DataNote, Submission, UnitInfo
 from ..framework.text import fmt
-from ..framework.values import coerce, normalize_text
+from ..framework.values import (
+    coerce,
+    english,
+    normalize_text,
+    number_bounds,
+    number_out_of_bounds,
+    parse_date,
+)
 from ..problems import Problem, SubmissionError
 from .layout import COL_EVAL, COL_ID, COL_SELF, HEADERS, ID_HEADER, META, SHEET
-from .safety import DEFAULT_FILE_LIMITS, FileLimits, is_zip, read_checked
+from .safety import DEFAULT_FILE_LIMITS, OLE_MAGIC, FileLimits, is_zip, read_checked, sheet_members
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 WorkbookFormat = Literal["xlsx", "xls", "ods"]
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file that holds a legacy .xls
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
@@ -76,29 +90,64 @@ def not_a_workbook(file: str) -> Problem:
     )
 
 
+def _parser_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is a parser failing on a bad file: any Exception, or a Rust panic inside calamine (PyO3's
+    PanicException derives from BaseException, so ``except Exception`` lets it through)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _open(data: bytes, file: str) -> Any:
     from python_calamine import CalamineWorkbook
 
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for every kind of corrupt file
+    except BaseException as exc:  # calamine raises its own error types for every kind of corrupt file
+        if not _parser_fault(exc):
+            raise
+        detail = _short(str(exc))
         raise SubmissionError(
             [
                 _problem(
                     file,
-                    f"无法打开工作簿：文件已损坏或不是 Excel/WPS 表格（{type(exc).__name__}）",
-                    f"cannot open workbook: {exc}",
+                    f"无法打开工作簿：文件已损坏或不是 Excel/WPS 表格（{type(exc).__name__}：{detail}）",
+                    f"cannot open workbook: the file is corrupt or not an Excel/WPS workbook ({detail})",
                     code="workbook-corrupt",
                 )
             ]
         ) from None
 
 
-def _rows(wb: Any, name: str) -> tuple[list[list[Any]], int, int]:
-    """A sheet's cells and the (row, column) offset of its first cell, both 0-based."""
-    sheet = wb.get_sheet_by_name(name)
-    rows = sheet.to_python(skip_empty_area=False)
-    return rows, 0, 0
+def _rows(wb: Any, name: str, file: str) -> list[list[Any]]:
+    """A sheet's cells from A1 on. calamine parses a sheet when it is asked for: a fault in its XML or records
+    is a refusal naming the sheet."""
+    try:
+        return list(wb.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    except BaseException as exc:  # calamine's XmlError, ZipError, CalamineError, a panic …
+        if not _parser_fault(exc):
+            raise
+        raise SubmissionError([_unreadable_sheet(file, name, exc)]) from None
+
+
+def _unreadable_sheet(file: str, name: str, exc: BaseException) -> Problem:
+    detail = _short(str(exc))
+    if "entity" in detail:
+        zh = (
+            f"工作表 “{name}” 的 XML 中有无法识别的实体引用（{detail}）：文件已损坏或是伪造的，"
+            "请在 Excel 或 WPS 中另存后再提交"
+        )
+        en = f"sheet '{name}' holds an unknown XML entity reference ({detail}): the file is corrupt or forged"
+    else:
+        zh = (
+            f"无法读取工作表 “{name}”：文件已损坏（{type(exc).__name__}：{detail}），"
+            "请在 Excel 或 WPS 中另存后再提交"
+        )
+        en = f"cannot read sheet '{name}': the file is corrupt ({type(exc).__name__}: {detail})"
+    return _problem(file, zh, en, name, code="workbook-corrupt")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _meta(wb: Any, file: str) -> dict[str, str]:
@@ -113,13 +162,16 @@ def _meta(wb: Any, file: str) -> dict[str, str]:
                 )
             ]
         )
-    rows, _, _ = _rows(wb, META)
+    rows = _rows(wb, META, file)
     return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
 
 
 def _check_framework(meta: dict[str, str], plan: Plan, file: str) -> None:
     fw = plan.framework
-    fid, ver, h = meta.get("framework_id"), meta.get("framework_version"), meta.get("framework_hash")
+    fid, ver, h = (
+        None if v is None else _short(v, 60)
+        for v in (meta.get("framework_id"), meta.get("framework_version"), meta.get("framework_hash"))
+    )
     if fid != fw.id:
         raise SubmissionError(
             [
@@ -169,7 +221,7 @@ def _sheets(data: bytes, plan: Plan, file: str) -> tuple[dict[str, str], list[li
         _check_framework(meta, plan, file)
         if SHEET not in wb.sheet_names:
             raise SubmissionError([_problem(file, f"缺少工作表 “{SHEET}”", f"sheet '{SHEET}' is missing")])
-        rows, _, _ = _rows(wb, SHEET)
+        rows = _rows(wb, SHEET, file)
     finally:
         wb.close()
     return meta, rows
@@ -183,6 +235,7 @@ def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str
     sheet = _SheetReader(plan, file, evaluator)
     sheet.read(rows)
     problems = sheet.problems
+    notes: list[DataNote] = []
     if not sheet.header_seen:
         problems.append(
             _problem(
@@ -190,10 +243,10 @@ def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str
             )
         )
     if sheet.ambiguous:
-        problems += _resolve_percents(
-            data, kind, file, sheet.ambiguous, sheet.values, sheet.evaluator_values, evaluator
-        )
+        problems += _resolve_percents(data, kind, file, sheet, notes)
     info = _unit(sheet.unit, file, problems)
+    if sheet.empty and kind != "xls":  # a legacy .xls always stores a formula's last value
+        _formulas_without_value(data, kind, sheet, info, problems, notes)
     if problems:
         raise SubmissionError(problems)
     return Submission(
@@ -204,7 +257,28 @@ def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str
         evaluator_values=sheet.evaluator_values,
         manual=sheet.manual,
         source=file,
+        notes=notes,
     )
+
+
+class _Cell(NamedTuple):
+    """An input's cell in the 自评表: the input, its 1-based row and column, whether it is the evaluator's, and
+    (for a percent kept aside) the value read."""
+
+    key: str
+    spec: InputSpec
+    row: int
+    col: int
+    is_eval: bool
+    value: Decimal = Decimal(0)
+
+    @property
+    def ref(self) -> str:
+        return f"{SHEET}!{get_column_letter(self.col)}{self.row}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.ref} ({_column_name(self.col, self.is_eval)} · {self.spec.label})"
 
 
 class _SheetReader:
@@ -220,8 +294,9 @@ class _SheetReader:
         self.manual: dict[str, Any] = {}
         self.unit: dict[str, Any] = {}
         self.problems: list[Problem] = []
-        # Percent values that may be Excel percentages: (input id, where, 1-based row, column, value).
-        self.ambiguous: list[tuple[str, str, int, int, Decimal]] = []
+        # Percent values that may be Excel percentages, and input cells left empty (a formula without its value?).
+        self.ambiguous: list[_Cell] = []
+        self.empty: list[_Cell] = []
         self.header_seen = False
         # The columns an input's values are read from: (column, where its values go, is the evaluator's).
         self.columns: list[tuple[int, dict[str, Any], bool]] = [(COL_SELF, self.values, False)]
@@ -278,18 +353,31 @@ class _SheetReader:
         """Type one cell as JSON/YAML values are typed. Excel stores every number as a float, so a whole one is
         made an int first; a percent of 0 < v ≤ 1 is kept aside, as only the cell's format tells what it means."""
         raw = row[c - 1] if len(row) >= c else None
+        at = _Cell(key, spec, r + 1, c, is_eval)
         if raw in (None, ""):
+            self.empty.append(at)
             return
-        where = f"{SHEET}!{get_column_letter(c)}{r + 1} ({_column_name(c, is_eval)} · {spec.label})"
-        if isinstance(raw, float) and raw.is_integer() and spec.kind in ("number", "integer", "percent"):
-            raw = int(raw)
+        numeric = spec.kind in ("number", "integer", "percent")
+        if numeric and isinstance(raw, float):
+            if not math.isfinite(
+                raw
+            ):  # calamine reads a number too long for a float (a 5000-digit <v>) as inf
+                self.refuse(at, number_bounds(None))
+                return
+            if raw.is_integer() and abs(raw) <= 2**53:  # exact as an int
+                raw = int(raw)
         value, why = coerce(spec.kind, raw, choices=spec.choices, minimum=spec.min, maximum=spec.max)
+        if why is None and numeric and value is not None and number_out_of_bounds(value):
+            why = number_bounds(str(raw))
         if why:
-            self.problems.append(_problem(self.file, why, why, where, code="bad-value"))
+            self.refuse(at, why)
             return
         if spec.kind == "percent" and isinstance(raw, float) and Decimal(0) < value <= Decimal(1):
-            self.ambiguous.append((key, where, r + 1, c, value))
+            self.ambiguous.append(at._replace(value=value))
         target[key] = value
+
+    def refuse(self, at: _Cell, why: str) -> None:
+        self.problems.append(_problem(self.file, why, english(why), at.where, code="bad-value"))
 
 
 def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
@@ -299,11 +387,9 @@ def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
         name = "（未填写）"
     date = unit.get("date")
     if date not in (None, "") and not isinstance(date, dt.date):
-        from ..framework.values import parse_date
-
         date, why = parse_date(date)
         if why:
-            problems.append(_problem(file, why, why, f"{SHEET}!F9 (评估日期)"))
+            problems.append(_problem(file, why, english(why), f"{SHEET}!F9 (评估日期)"))
     elif isinstance(date, dt.datetime):
         date = date.date()
 
@@ -324,46 +410,139 @@ def _unit(unit: dict[str, Any], file: str, problems: list[Problem]) -> UnitInfo:
 
 
 def _resolve_percents(
-    data: bytes,
-    kind: WorkbookFormat,
-    file: str,
-    cells: list[Any],
-    values: dict[str, Any],
-    evaluator_values: dict[str, Any],
-    evaluator: bool,
+    data: bytes, kind: WorkbookFormat, file: str, sheet: _SheetReader, notes: list[DataNote]
 ) -> list[Problem]:
     """A percent input holding 0 < v ≤ 1 is either "0.95%" or "95%" typed in Excel, Calc or WPS (stored 0.95 as
     a percentage). Only the cell's format can tell and calamine does not expose it: openpyxl reads it from .xlsx,
-    xlrd from legacy .xls, the .ods content from its value type."""
-    wanted = {(row, col) for _, _, row, col, _ in cells}
-    if kind == "ods":
-        percent = _ods_percentages(data, wanted)
-    elif kind == "xls":
-        try:
+    xlrd from legacy .xls, the .ods content from its value type. A percent-formatted cell means 95 %; any other
+    is kept as typed (0.95 %), with a note asking whether 95 % was meant. When the format cannot be read at all,
+    the value is refused: it means one or the other, and guessing would be wrong half the time."""
+    cells = sheet.ambiguous
+    wanted = {(c.row, c.col) for c in cells}
+    try:
+        if kind == "ods":
+            found = _ods_cells(data, wanted)
+            percent = {rc for rc, (value_type, _) in found.items() if value_type == "percentage"}
+        elif kind == "xls":
             percent = _xls_percentages(data, wanted)
-        except Exception:  # xlrd on a file only calamine could read: the format, hence the value, is unknown
-            return [
-                _problem(
-                    file,
-                    f"{fmt(value)} 在百分比栏中含义不明（读不出单元格格式，分不清是 {fmt(value)}% 还是 "
-                    f"{fmt(value.scaleb(2))}%）：请直接填写百分数的数值，如 {fmt(value.scaleb(2))}",
-                    f"{fmt(value)} in a percent field is ambiguous (the cell format cannot be read)",
-                    where,
-                    code="bad-value",
-                )
-                for _, where, _, _, value in cells
-            ]
-    else:
-        percent = _xlsx_percentages(data, wanted)
-    for key, _, row, col, value in cells:
-        if (row, col) in percent:
-            target = evaluator_values if evaluator and col == COL_EVAL else values
-            target[key] = value.scaleb(2)  # exact: 0.955 → 95.5
+        else:
+            percent = _xlsx_percentages(data, wanted)
+    except Exception:  # a parser failing on a file only calamine could read: the format is unknown
+        return [_unknown_format(file, c) for c in cells]
+    for c in cells:
+        if (c.row, c.col) in percent:
+            target = sheet.evaluator_values if c.is_eval else sheet.values
+            target[c.key] = c.value.scaleb(2)  # exact: 0.955 → 95.5
+        else:
+            notes.append(_percent_note(c))
     return []
 
 
-_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+def _unknown_format(file: str, c: _Cell) -> Problem:
+    value, hundred = fmt(c.value), fmt(c.value.scaleb(2))
+    return _problem(
+        file,
+        f"{value} 在百分比栏中含义不明（读不出单元格格式，分不清是 {value}% 还是 {hundred}%）："
+        f"请直接填写百分数的数值，如 {hundred}",
+        f"{value} in a percent field is ambiguous (the cell format cannot be read, so it may be {value}% or "
+        f"{hundred}%): write the percentage's number, such as {hundred}",
+        c.where,
+        code="bad-value",
+    )
+
+
+def _percent_note(c: _Cell) -> DataNote:
+    value, hundred = fmt(c.value), fmt(c.value.scaleb(2))
+    return DataNote(
+        code="percent-unformatted",
+        message=f"{c.ref} {c.spec.label}填 {value}（单元格不是百分比格式）：如为 {hundred}%，请填 {hundred}",
+        place=c.ref,
+        input=c.key,
+    )
+
+
+def _formulas_without_value(
+    data: bytes,
+    kind: WorkbookFormat,
+    sheet: _SheetReader,
+    unit: UnitInfo,
+    problems: list[Problem],
+    notes: list[DataNote],
+) -> None:
+    """Empty input cells that hold a formula whose value was never saved: a refusal when the input is required
+    for the unit and has no value otherwise (it would be 缺报 without saying why), else a note."""
+    cells = {(c.row, c.col): c for c in sheet.empty}
+    try:
+        found = _xlsx_formulas(data, set(cells)) if kind == "xlsx" else _ods_formulas(data, set(cells))
+    except Exception:  # calamine read the sheet; a stricter parser that cannot is no reason to refuse it
+        return
+    _, required = sheet.plan.required_for(unit.type, False)
+    for rc in sorted(found):
+        c, formula = cells[rc], _short(found[rc], 60)
+        if c.key in required and c.key not in sheet.values and c.key not in sheet.evaluator_values:
+            problems.append(
+                _problem(
+                    sheet.file,
+                    f"这里是公式（{formula}），但文件中没有保存它的计算结果，读到的是空值：请在 Excel 或 WPS 中"
+                    "打开并保存工作簿（公式的值才会存入文件）后重新提交，或直接填写数值",
+                    f"a formula ({formula}) whose computed value is not in the file, so the cell reads empty: "
+                    "open and save the workbook in Excel or WPS (which stores the value), or type the value",
+                    c.where,
+                    code="formula-without-value",
+                )
+            )
+        else:
+            notes.append(
+                DataNote(
+                    code="formula-without-value",
+                    message=f"{c.ref} {c.spec.label}是公式（{formula}），文件中没有保存计算结果，按未填处理："
+                    "请在 Excel 或 WPS 中打开并保存工作簿，公式的值才会存入文件",
+                    place=c.ref,
+                    input=c.key,
+                )
+            )
+
+
+_OOXML_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xlsx_formulas(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .xlsx hold a formula without a saved
+    value, and the formula. The sheet's XML is found through the workbook's relationships and read with
+    defusedxml, only when it holds a formula at all."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils import column_index_from_string
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        member = next((m for m, name in sheet_members(zf).items() if name == SHEET), None)
+        xml = zf.read(member) if member is not None else b""
+    if not _OOXML_FORMULA.search(xml):
+        return {}
+    found: dict[tuple[int, int], str] = {}
+    row = col = 0
+    for event, elem in iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = _local(elem.tag)
+        if event == "start":
+            if tag == "row":
+                row, col = int(elem.get("r") or row + 1), 0
+            elif tag == "c":
+                ref = _CELL_REF.match(elem.get("r") or "")
+                row, col = (int(ref[2]), column_index_from_string(ref[1])) if ref else (row, col + 1)
+            continue
+        if tag == "c" and (row, col) in wanted:
+            kids = {_local(k.tag): k for k in elem}
+            value = kids.get("v")
+            if "f" in kids and "is" not in kids and (value is None or not (value.text or "").strip()):
+                text = (kids["f"].text or "").strip()
+                found[(row, col)] = f"={text}" if text else "共享公式"
+        if tag in ("c", "row"):
+            elem.clear()
+    return found
 
 
 def _xlsx_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -401,34 +580,60 @@ def _xls_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int
         book.release_resources()
 
 
-def _ods_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .ods hold a percentage (1-based).
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_MAX_REPEAT = 1 << 20  # more than a sheet's rows or columns: a larger count is clamped, not looped over
+
+
+def _repeat(element: Any, attr: str) -> int:
+    """A row's or cell's repeat count; a missing, broken or absurd one counts as what it can mean."""
+    try:
+        return min(max(int(element.get(attr, "1")), 1), _ODS_MAX_REPEAT)
+    except ValueError:
+        return 1
+
+
+def _ods_cells(
+    data: bytes, wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+    """The value type and formula of each of the ``wanted`` (row, column) cells of the 自评表 sheet of an .ods
+    (1-based): ``("percentage", None)``; ``(None, "of:=SUM(…)")`` for a formula with no saved value.
 
     The archive was checked by safety.check_bytes before calamine opened it; the XML is parsed with defusedxml."""
     from defusedxml.ElementTree import fromstring
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         root = fromstring(zf.read("content.xml"))
-    last = max(r for r, _ in wanted)
-    found: set[tuple[int, int]] = set()
-    for table in root.iter(f"{_ODS_TABLE}table"):
-        if table.get(f"{_ODS_TABLE}name") != SHEET:
-            continue
-        row = 0
-        for tr in table.iter(f"{_ODS_TABLE}table-row"):
-            rows = int(tr.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
-            col = 0
-            for cell in tr:
-                cols = int(cell.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
-                if cell.get(f"{_ODS_OFFICE}value-type") == "percentage":
-                    found |= {
-                        (r, c)
-                        for r in range(row + 1, min(row + rows, last) + 1)
-                        for c in range(col + 1, col + cols + 1)
-                        if (r, c) in wanted
-                    }
-                col += cols
-            row += rows
-            if row >= last:
-                break
+    by_row: dict[int, set[int]] = {}
+    for r, c in wanted:
+        by_row.setdefault(r, set()).add(c)
+    last = max(by_row)
+    found: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+    table = next((t for t in root.iter(f"{_ODS_TABLE}table") if t.get(f"{_ODS_TABLE}name") == SHEET), None)
+    row = 0
+    for tr in table.iter(f"{_ODS_TABLE}table-row") if table is not None else ():
+        rows = _repeat(tr, f"{_ODS_TABLE}number-rows-repeated")
+        hit = [r for r in range(row + 1, min(row + rows, last) + 1) if r in by_row]
+        col = 0
+        for cell in tr if hit else ():
+            cols = _repeat(cell, f"{_ODS_TABLE}number-columns-repeated")
+            kind = (cell.get(f"{_ODS_OFFICE}value-type"), cell.get(f"{_ODS_TABLE}formula"))
+            for r in hit:
+                found.update({(r, c): kind for c in by_row[r] if col < c <= col + cols})
+            col += cols
+        row += rows
+        if row >= last:
+            break
     return found
+
+
+def _ods_formulas(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Which of the ``wanted`` cells of an .ods hold a formula without a saved value (no value type)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if b"formula" not in zf.read("content.xml"):
+            return {}
+    return {
+        rc: re.sub(r"^[a-z]+:(?==)", "", formula)
+        for rc, (value_type, formula) in _ods_cells(data, wanted).items()
+        if formula and value_type is None
+    }
