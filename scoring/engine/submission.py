@@ -107,11 +107,28 @@ def submission_from_data(data: Any, name: str = "<input>", smap: Any = None) -> 
     return sub
 
 
+_ZH = {
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "model_type": "应为对象（{ 键: 值 }）",
+    "dict_type": "应为对象（{ 键: 值 }）",
+    "list_type": "应为列表（[ … ]）",
+    "string_type": "应为文本",
+    "decimal_parsing": "应为数值",
+    "decimal_type": "应为数值",
+    "finite_number": "应为有限的数值",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+}
+
+
 def _zh(err: ErrorDetails) -> str:
+    """The Chinese for a validation error: what is missing or unknown, or what the value should be."""
     field = err["loc"][-1] if err["loc"] else ""
-    return {
-        "missing": f"缺少 “{field}”",
-        "extra_forbidden": f"未知的键 “{field}”",
-        "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-        "date_parsing": "应为日期（YYYY-MM-DD）",
-    }.get(err["type"], err["msg"])
+    if err["type"] == "missing":
+        return f"缺少 “{field}”"
+    if err["type"] == "extra_forbidden":
+        return f"未知的键 “{field}”"
+    return _ZH.get(err["type"], err["msg"])

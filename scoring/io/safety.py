@@ -10,11 +10,18 @@ parser halfway through it. An XML member may not declare a DOCTYPE (or any ``<!`
 element: no workbook needs one, and external entities (XXE), internal entities and entity expansion ("billion
 laughs") all live there — so they are refused before calamine, openpyxl or defusedxml see them, with the member,
 its sheet and the line and column of the declaration.
+
+calamine turns a sheet into one dense grid from A1 to its last cell, and trusts the numbers a legacy .xls gives:
+one cell at XFD1048576, a DIMENSIONS record declaring four billion rows, or a chain of sectors that loops made it
+abort the whole process or read for ever. So a worksheet's cells are counted while its member is inflated, and an
+.xls (an OLE2 compound file) has its header, every sector chain and each sheet's declared and real extent checked
+in pure Python first; a sheet's area is bounded by ``FileLimits.max_cells``.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import io
 import os
@@ -93,10 +100,8 @@ def check_file(path: Path, limits: FileLimits = DEFAULT_FILE_LIMITS) -> None:
     _check_size(path.stat().st_size, limits)
     if path.suffix.lower() in ZIP_SUFFIXES or _starts_as_zip(path):
         _check_zip(path, limits)
-    else:
-        data = path.read_bytes()  # within the size limit, checked above
-        if data.startswith(OLE_MAGIC):
-            _check_ole(data, limits)
+    elif _starts_with(path, OLE_MAGIC):
+        _check_ole(path.read_bytes(), limits)  # within the size limit, checked above
 
 
 def read_checked(
@@ -152,6 +157,11 @@ def _read_at_most(fh: BinaryReadable | IO[bytes], n: int) -> bytes:
 def _starts_as_zip(path: Path) -> bool:
     with path.open("rb") as fh:
         return is_zip(fh.read(4))
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(len(magic)) == magic
 
 
 def _check_size(size: int, limits: FileLimits) -> None:
@@ -407,6 +417,8 @@ def _xml_encoding(head: bytes) -> str:
         return "utf-32-le" if head[:1] in (b"\xff", b"<") else "utf-32-be"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"  # its BOM decodes to U+FEFF, which the scan skips
     if head[:2] == b"<\0":
         return "utf-16-le"
     if head[:2] == b"\0<":
@@ -421,7 +433,7 @@ class _Cells:
 
     _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^<>]*)>")
     _R = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([^\"']*)[\"']")
-    _REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})$")
+    _REF = re.compile(r"\$?([A-Z]+)\$?([0-9]+)$")
 
     def __init__(self) -> None:
         self.rest = b""
@@ -439,25 +451,52 @@ class _Cells:
             data, self.rest = data[:cut], data[cut:]
         else:
             self.rest = b""
-        for tag in self._TAG.finditer(data):
-            r = self._R.search(tag[2])
-            if tag[1] == b"row":
-                self.row = int(r[1]) if r and r[1].isdigit() and len(r[1]) <= 10 else self.row + 1
-                self.col = 0
+        if b"<" not in data:
+            return
+        row, col, rows, cols = self.row, self.col, self.rows, self.cols
+        plain, find_r = self._PLAIN.fullmatch, self._R.findall
+        for kind, attrs in self._TAG.findall(data):
+            given = find_r(attrs)
+            if kind == b"row":
+                row, col = self._row(given, row), 0
                 continue
-            ref = self._REF.match(r[1]) if r else None
-            if ref:
-                self.row, self.col = int(ref[2]), _column_number(ref[1])
+            m = plain(given[0]) if len(given) == 1 else None
+            if m is not None:  # the common case: one r="F12"
+                row, col = int(m[2]), _column_number(m[1].decode())
             else:
-                self.col += 1
-            self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)
+                row, col = self._cell(given, row, col)
+            rows, cols = max(rows, row), max(cols, col)
+        self.row, self.col, self.rows, self.cols = row, col, rows, cols
+
+    _PLAIN = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+
+    @staticmethod
+    def _texts(given: list[bytes]) -> list[str]:
+        """Every r= of a tag, unescaped and in upper case: a parser may take any of them."""
+        return [html.unescape(v.decode("latin-1")).strip().upper() for v in given]
+
+    def _row(self, given: list[bytes], row: int) -> int:
+        numbers = [_bounded_int(v) for v in self._texts(given) if v.isascii() and v.isdigit()]
+        return max(numbers) if numbers else row + 1
+
+    def _cell(self, given: list[bytes], row: int, col: int) -> tuple[int, int]:
+        refs = [m for m in map(self._REF.match, self._texts(given)) if m]
+        if not refs:
+            return row, col + 1  # placed after the cell before it
+        return max(_bounded_int(m[2]) for m in refs), max(_column_number(m[1]) for m in refs)
 
 
-def _column_number(letters: bytes) -> int:
+def _bounded_int(digits: str) -> int:
+    """A row number as written; one too long to matter (or to convert) counts as very far."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_number(letters: str) -> int:
     n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
+    for ch in letters[:14]:  # more letters than that is farther than any limit
+        n = n * 26 + ord(ch) - 64
+    return n if len(letters) <= 14 else 10**18
 
 
 def _column_letters(n: int) -> str:
@@ -631,22 +670,45 @@ def _entry_name(entry: bytes) -> str:
     return name.split("\0", 1)[0]
 
 
+_MAX_SHEETS = 256  # a 自评表 workbook has three; each sheet is walked once
+
+
 def _biff_extents(stream: bytes) -> list[tuple[str, int, int, bool]]:
     """Each sheet's extent as calamine would allocate it: (name, rows, columns, whether declared by its
-    DIMENSIONS record rather than found from its cells), from a walk over the BIFF records."""
+    DIMENSIONS record rather than found from its cells). Like calamine, the workbook globals are read from the
+    start and each sheet from the offset its BoundSheet8 record gives, up to its EOF."""
     names: dict[int, str] = {}
+    _walk(stream, 0, names)
+    if len(names) > _MAX_SHEETS:
+        raise _BadOle(f"工作表多达 {len(names)} 个", f"{len(names)} sheets")
     out: list[tuple[str, int, int, bool]] = []
-    pos, sheet, rows, cols = 0, "", 0, 0
+    for offset, name in names.items():
+        out += _walk(stream, offset, {}, name)  # a BoundSheet8 in a sheet names nothing calamine reads
+    return out
+
+
+def _walk(
+    stream: bytes, pos: int, names: dict[int, str], sheet: str = ""
+) -> list[tuple[str, int, int, bool]]:
+    """The records of one substream from ``pos`` to its EOF (nested substreams, such as a chart, included):
+    the sheets it names (into ``names``) and its extents."""
+    out: list[tuple[str, int, int, bool]] = []
+    rows = cols = depth = 0
+    first = True
     while pos + 4 <= len(stream):
         typ, length = struct.unpack_from("<HH", stream, pos)
         body = stream[pos + 4 : pos + 4 + length]
-        if typ == 0x0085 and len(body) >= 8:  # BoundSheet8: where a sheet's substream starts, and its name
+        pos += 4 + length
+        if typ == 0x0809:  # BOF
+            depth += 0 if first else 1
+            first = False
+        elif typ == 0x000A:  # EOF
+            if depth == 0:
+                break
+            depth -= 1
+        elif typ == 0x0085 and len(body) >= 8:  # BoundSheet8: where a sheet's substream starts, and its name
             (offset,) = struct.unpack_from("<I", body)
-            names[offset] = _short_string(body[6:])
-        elif typ == 0x0809:  # BOF: a substream (the workbook globals, or a sheet)
-            if rows or cols:
-                out.append((sheet, rows, cols, False))
-            sheet, rows, cols = names.get(pos, f"第 {len(out) + 1} 个工作表"), 0, 0
+            names.setdefault(offset, _short_string(body[6:]))
         elif typ == 0x0200 and len(body) in (10, 14):  # Dimensions: calamine reserves its area
             out.append((sheet, *_dimensions(body), True))
         elif typ in _CELL_RECORDS and len(body) >= 4:
@@ -656,7 +718,6 @@ def _biff_extents(stream: bytes) -> list[tuple[str, int, int, bool]]:
             (row,) = struct.unpack_from("<H", body)
             (last,) = struct.unpack_from("<H", body, len(body) - 2)
             rows, cols = max(rows, row + 1), max(cols, last + 1)
-        pos += 4 + length
     if rows or cols:
         out.append((sheet, rows, cols, False))
     return out

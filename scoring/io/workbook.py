@@ -150,6 +150,48 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _check_ods_content(data: bytes, file: str) -> None:
+    """An .ods holds its sheets in content.xml, which must be whole XML before calamine reads it: on one that
+    ends early (a truncated upload) calamine's reader waits for the end of a row forever."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml.ElementTree import iterparse
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            content = zf.read("content.xml")
+        for _, elem in iterparse(io.BytesIO(content), events=("end",)):
+            elem.clear()
+    except KeyError:
+        place, zh, en = None, "缺少 content.xml", "content.xml is missing"
+    except ParseError as exc:
+        line, column = exc.position
+        place = f"content.xml:{line}:{column + 1}"
+        zh, en = (
+            f"content.xml 第 {line} 行第 {column + 1} 列的 XML 格式错误",
+            f"content.xml is not well-formed XML ({exc})",
+        )
+    except Exception as exc:  # defusedxml's refusals, a broken archive
+        place, zh, en = (
+            "content.xml",
+            f"无法读取 content.xml（{type(exc).__name__}）",
+            f"cannot read content.xml ({exc})",
+        )
+    else:
+        return
+    raise SubmissionError(
+        [
+            _problem(
+                file,
+                f"文件已损坏：{zh}，请在 LibreOffice、WPS 或 Excel 中打开后另存再提交",
+                f"corrupt file: {en}; open and save it again",
+                place,
+                code="workbook-corrupt",
+            )
+        ]
+    )
+
+
 def _meta(wb: Any, file: str) -> dict[str, str]:
     if META not in wb.sheet_names:
         raise SubmissionError(
@@ -213,8 +255,12 @@ def read_workbook(path: str | Path, plan: Plan, limits: FileLimits = DEFAULT_FIL
     return read_workbook_bytes(data, kind, plan, file)
 
 
-def _sheets(data: bytes, plan: Plan, file: str) -> tuple[dict[str, str], list[list[Any]]]:
+def _sheets(
+    data: bytes, plan: Plan, file: str, kind: WorkbookFormat = "xlsx"
+) -> tuple[dict[str, str], list[list[Any]]]:
     """The template's _meta entries and the 自评表 cells, once the workbook is known to be for ``plan``."""
+    if kind == "ods":
+        _check_ods_content(data, file)
     wb = _open(data, file)
     try:
         meta = _meta(wb, file)
@@ -230,7 +276,7 @@ def _sheets(data: bytes, plan: Plan, file: str) -> tuple[dict[str, str], list[li
 def read_workbook_bytes(data: bytes, kind: WorkbookFormat, plan: Plan, file: str) -> Submission:
     """Read one filled template from its contents, already passed by safety.check_bytes; ``kind`` is what
     :func:`workbook_format` found and ``file`` the name every problem carries."""
-    meta, rows = _sheets(data, plan, file)
+    meta, rows = _sheets(data, plan, file, kind)
     evaluator = meta.get("evaluator_columns") == "yes"
     sheet = _SheetReader(plan, file, evaluator)
     sheet.read(rows)
@@ -359,9 +405,8 @@ class _SheetReader:
             return
         numeric = spec.kind in ("number", "integer", "percent")
         if numeric and isinstance(raw, float):
-            if not math.isfinite(
-                raw
-            ):  # calamine reads a number too long for a float (a 5000-digit <v>) as inf
+            # calamine reads a number too long for a float (a 5000-digit <v>) as inf
+            if not math.isfinite(raw):
                 self.refuse(at, number_bounds(None))
                 return
             if raw.is_integer() and abs(raw) <= 2**53:  # exact as an int
@@ -422,7 +467,7 @@ def _resolve_percents(
     try:
         if kind == "ods":
             found = _ods_cells(data, wanted)
-            percent = {rc for rc, (value_type, _) in found.items() if value_type == "percentage"}
+            percent = {rc for rc, cell in found.items() if cell.value_type == "percentage"}
         elif kind == "xls":
             percent = _xls_percentages(data, wanted)
         else:
@@ -461,6 +506,13 @@ def _percent_note(c: _Cell) -> DataNote:
     )
 
 
+class _Blank(NamedTuple):
+    """Why an input cell read as empty: a formula whose value was never saved, or an error value (#DIV/0!)."""
+
+    kind: Literal["formula", "error"]
+    text: str  # the formula (=SUM(F20:F21), or 共享公式 for a shared one) or the error value
+
+
 def _formulas_without_value(
     data: bytes,
     kind: WorkbookFormat,
@@ -469,41 +521,50 @@ def _formulas_without_value(
     problems: list[Problem],
     notes: list[DataNote],
 ) -> None:
-    """Empty input cells that hold a formula whose value was never saved: a refusal when the input is required
-    for the unit and has no value otherwise (it would be 缺报 without saying why), else a note."""
+    """Empty input cells that hold a formula whose value was never saved, or an error value: a refusal when the
+    input is required for the unit and has no value otherwise (it would be 缺报 without saying why), else a
+    note."""
     cells = {(c.row, c.col): c for c in sheet.empty}
     try:
-        found = _xlsx_formulas(data, set(cells)) if kind == "xlsx" else _ods_formulas(data, set(cells))
+        found = _xlsx_blanks(data, set(cells)) if kind == "xlsx" else _ods_blanks(data, set(cells))
     except Exception:  # calamine read the sheet; a stricter parser that cannot is no reason to refuse it
         return
     _, required = sheet.plan.required_for(unit.type, False)
     for rc in sorted(found):
-        c, formula = cells[rc], _short(found[rc], 60)
+        c, blank = cells[rc], found[rc]
         if c.key in required and c.key not in sheet.values and c.key not in sheet.evaluator_values:
+            zh, en = _BLANK_REFUSALS[blank.kind]
+            text = _short(blank.text, 60)
             problems.append(
-                _problem(
-                    sheet.file,
-                    f"这里是公式（{formula}），但文件中没有保存它的计算结果，读到的是空值：请在 Excel 或 WPS 中"
-                    "打开并保存工作簿（公式的值才会存入文件）后重新提交，或直接填写数值",
-                    f"a formula ({formula}) whose computed value is not in the file, so the cell reads empty: "
-                    "open and save the workbook in Excel or WPS (which stores the value), or type the value",
-                    c.where,
-                    code="formula-without-value",
-                )
+                _problem(sheet.file, zh.format(text), en.format(text), c.where, code=_BLANK_CODES[blank.kind])
             )
         else:
-            notes.append(
-                DataNote(
-                    code="formula-without-value",
-                    message=f"{c.ref} {c.spec.label}是公式（{formula}），文件中没有保存计算结果，按未填处理："
-                    "请在 Excel 或 WPS 中打开并保存工作簿，公式的值才会存入文件",
-                    place=c.ref,
-                    input=c.key,
-                )
+            message = _BLANK_NOTES[blank.kind].format(
+                ref=c.ref, label=c.spec.label, text=_short(blank.text, 60)
             )
+            notes.append(DataNote(code=_BLANK_CODES[blank.kind], message=message, place=c.ref, input=c.key))
 
 
-_OOXML_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_BLANK_CODES = {"formula": "formula-without-value", "error": "formula-error"}
+_BLANK_REFUSALS = {
+    "formula": (
+        "这里是公式（{}），但文件中没有保存它的计算结果，读到的是空值：请在 Excel 或 WPS 中打开并保存工作簿"
+        "（公式的值才会存入文件）后重新提交，或直接填写数值",
+        "a formula ({}) whose computed value is not in the file, so the cell reads empty: open and save the "
+        "workbook in Excel or WPS (which stores the value), or type the value",
+    ),
+    "error": (
+        "这里是错误值 {}（公式算不出结果），读到的是空值：请改正公式或直接填写数值",
+        "the cell holds the error value {} (its formula cannot be computed), so it reads empty: correct the "
+        "formula or type the value",
+    ),
+}
+_BLANK_NOTES = {
+    "formula": "{ref} {label}是公式（{text}），文件中没有保存计算结果，按未填处理：请在 Excel 或 WPS 中打开并保存"
+    "工作簿，公式的值才会存入文件",
+    "error": "{ref} {label}是错误值 {text}（公式算不出结果），按未填处理：请改正公式或直接填写数值",
+}
+_OOXML_BLANKS = re.compile(rb"<(?:\w+:)?f[\s>/]|\bt\s*=\s*[\"']e[\"']")
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
 
 
@@ -511,19 +572,19 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xlsx_formulas(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+def _xlsx_blanks(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], _Blank]:
     """Which of the ``wanted`` (row, column) cells of the 自评表 sheet of an .xlsx hold a formula without a saved
-    value, and the formula. The sheet's XML is found through the workbook's relationships and read with
-    defusedxml, only when it holds a formula at all."""
+    value, or an error value. The sheet's XML is found through the workbook's relationships and read with
+    defusedxml, only when it holds a formula or an error at all."""
     from defusedxml.ElementTree import iterparse
     from openpyxl.utils import column_index_from_string
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         member = next((m for m, name in sheet_members(zf).items() if name == SHEET), None)
         xml = zf.read(member) if member is not None else b""
-    if not _OOXML_FORMULA.search(xml):
+    if not _OOXML_BLANKS.search(xml):
         return {}
-    found: dict[tuple[int, int], str] = {}
+    found: dict[tuple[int, int], _Blank] = {}
     row = col = 0
     for event, elem in iterparse(io.BytesIO(xml), events=("start", "end")):
         tag = _local(elem.tag)
@@ -535,14 +596,23 @@ def _xlsx_formulas(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int,
                 row, col = (int(ref[2]), column_index_from_string(ref[1])) if ref else (row, col + 1)
             continue
         if tag == "c" and (row, col) in wanted:
-            kids = {_local(k.tag): k for k in elem}
-            value = kids.get("v")
-            if "f" in kids and "is" not in kids and (value is None or not (value.text or "").strip()):
-                text = (kids["f"].text or "").strip()
-                found[(row, col)] = f"={text}" if text else "共享公式"
+            blank = _xlsx_blank(elem)
+            if blank is not None:
+                found[(row, col)] = blank
         if tag in ("c", "row"):
             elem.clear()
     return found
+
+
+def _xlsx_blank(cell: Any) -> _Blank | None:
+    kids = {_local(k.tag): k for k in cell}
+    value = (kids["v"].text or "").strip() if "v" in kids else ""
+    if cell.get("t") == "e":
+        return _Blank("error", value or "#VALUE!")
+    if "f" in kids and "is" not in kids and not value:
+        text = (kids["f"].text or "").strip()
+        return _Blank("formula", f"={text}" if text else "共享公式")
+    return None
 
 
 def _xlsx_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -582,6 +652,7 @@ def _xls_percentages(data: bytes, wanted: set[tuple[int, int]]) -> set[tuple[int
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 _ODS_MAX_REPEAT = 1 << 20  # more than a sheet's rows or columns: a larger count is clamped, not looped over
 
 
@@ -593,11 +664,15 @@ def _repeat(element: Any, attr: str) -> int:
         return 1
 
 
-def _ods_cells(
-    data: bytes, wanted: set[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+class _OdsCell(NamedTuple):
+    value_type: str | None  # "float", "percentage", "string" …; "error"; None for a formula never computed
+    formula: str | None
+    text: str
+
+
+def _ods_cells(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], _OdsCell]:
     """The value type and formula of each of the ``wanted`` (row, column) cells of the 自评表 sheet of an .ods
-    (1-based): ``("percentage", None)``; ``(None, "of:=SUM(…)")`` for a formula with no saved value.
+    (1-based): its value type ("percentage" …; None for a formula with no saved value), formula and text.
 
     The archive was checked by safety.check_bytes before calamine opened it; the XML is parsed with defusedxml."""
     from defusedxml.ElementTree import fromstring
@@ -608,7 +683,7 @@ def _ods_cells(
     for r, c in wanted:
         by_row.setdefault(r, set()).add(c)
     last = max(by_row)
-    found: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+    found: dict[tuple[int, int], _OdsCell] = {}
     table = next((t for t in root.iter(f"{_ODS_TABLE}table") if t.get(f"{_ODS_TABLE}name") == SHEET), None)
     row = 0
     for tr in table.iter(f"{_ODS_TABLE}table-row") if table is not None else ():
@@ -617,7 +692,7 @@ def _ods_cells(
         col = 0
         for cell in tr if hit else ():
             cols = _repeat(cell, f"{_ODS_TABLE}number-columns-repeated")
-            kind = (cell.get(f"{_ODS_OFFICE}value-type"), cell.get(f"{_ODS_TABLE}formula"))
+            kind = _OdsCell(_ods_value_type(cell), cell.get(f"{_ODS_TABLE}formula"), "".join(cell.itertext()))
             for r in hit:
                 found.update({(r, c): kind for c in by_row[r] if col < c <= col + cols})
             col += cols
@@ -627,13 +702,22 @@ def _ods_cells(
     return found
 
 
-def _ods_formulas(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    """Which of the ``wanted`` cells of an .ods hold a formula without a saved value (no value type)."""
+def _ods_value_type(cell: Any) -> str | None:
+    """A cell's value type; "error" for a formula LibreOffice could not compute (it keeps a float type too)."""
+    return "error" if cell.get(f"{_CALCEXT}value-type") == "error" else cell.get(f"{_ODS_OFFICE}value-type")
+
+
+def _ods_blanks(data: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], _Blank]:
+    """Which of the ``wanted`` cells of an .ods hold a formula without a saved value (no value type), or an
+    error (LibreOffice's value type "error")."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         if b"formula" not in zf.read("content.xml"):
             return {}
-    return {
-        rc: re.sub(r"^[a-z]+:(?==)", "", formula)
-        for rc, (value_type, formula) in _ods_cells(data, wanted).items()
-        if formula and value_type is None
-    }
+    found: dict[tuple[int, int], _Blank] = {}
+    for rc, cell in _ods_cells(data, wanted).items():
+        formula = re.sub(r"^[a-z]+:(?==)", "", cell.formula or "")
+        if formula and cell.value_type == "error":
+            found[rc] = _Blank("error", cell.text.strip() or formula)
+        elif formula and cell.value_type is None:
+            found[rc] = _Blank("formula", formula)
+    return found
