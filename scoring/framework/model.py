@@ -290,6 +290,14 @@ class ChecklistRule(Model):
     at_least: int | None = Field(None, ge=1, description="k of n items give full points")
 
 
+class BooleanRule(Model):
+    """One yes/no answer gives the points: 是 → ``if_yes``, 否 → ``if_no``, either way round."""
+
+    when: Expr = Field(description="yes/no expression, usually one boolean input")
+    if_yes: Decimal | None = Field(None, ge=0, description="points for 是 (default: the indicator's points)")
+    if_no: Decimal = Field(Decimal(0), ge=0, description="points for 否 (default 0)")
+
+
 class DeductionItem(Model):
     label: str
     count: Expr = Field(description="number of occurrences (a yes/no counts as 1)")
@@ -331,6 +339,7 @@ RULE_KINDS = (
     "bands",
     "levels",
     "checklist",
+    "boolean",
     "deduction",
     "proportional",
     "expression",
@@ -345,6 +354,7 @@ class Rule(Model):
     bands: BandsRule | None = None
     levels: LevelsRule | None = None
     checklist: ChecklistRule | None = None
+    boolean: BooleanRule | None = None
     deduction: DeductionRule | None = None
     proportional: ProportionalRule | None = None
     expression: ExpressionRule | None = None

@@ -152,9 +152,9 @@ def test_wrong_types_are_translated_and_located(write):
         "阈值规则需要给出标准：at_least（≥，以上/不低于）"
     )
     assert got[("schema-rule-kind", 17, 11)] == (
-        "一条规则必须恰好有一种类型（threshold, bands, levels, checklist, deduction, proportional, expression, manual），"
+        "一条规则必须恰好有一种类型（threshold, bands, levels, checklist, boolean, deduction, proportional, expression, manual），"
         "这里是：threshold, manual",
-        "a rule has exactly one kind (threshold, bands, levels, checklist, deduction, proportional, expression, "
+        "a rule has exactly one kind (threshold, bands, levels, checklist, boolean, deduction, proportional, expression, "
         "manual); found threshold, manual",
     )
     assert got[("schema-indicator-shape", 18, 5)][0] == (

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..model import Indicator
-from . import bands, checklist, deduction, expression, levels, manual, proportional, threshold
+from . import bands, boolean, checklist, deduction, expression, levels, manual, proportional, threshold
 from .base import CheckContext, LeafRule, RuleContext
 
 
@@ -28,6 +28,7 @@ KINDS: dict[str, RuleKind] = {
     "bands": RuleKind(bands.check, bands.build),
     "levels": RuleKind(levels.check, levels.build),
     "checklist": RuleKind(checklist.check, checklist.build),
+    "boolean": RuleKind(boolean.check, boolean.build),
     "deduction": RuleKind(deduction.check, deduction.build),
     "proportional": RuleKind(proportional.check, proportional.build),
     "expression": RuleKind(expression.check, expression.build),
