@@ -133,6 +133,8 @@ class Plan:
     grades: list[GradeSpec]
     defaults: Rectify
     checks: list[CheckSpec] = field(default_factory=list)  # 数据核查
+    total_precision: int = 2  # places of the total, which decides the grade (scoring.total_precision)
+    veto_order: tuple[str, ...] = ("downgrade", "cap", "fail")  # the order veto effects apply to the grade
     split_when: list[ex.Expression] = field(default_factory=list)
     index: dict[str, Node] = field(default_factory=dict)  # code → node
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
@@ -429,6 +431,8 @@ def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
         hash=digest,
         method=settings.method,
         precision=settings.precision,
+        total_precision=settings.total_places,
+        veto_order=settings.effect_order,
         compare_rounded=settings.compare == "rounded",
         total=total,
         params={k: p.value for k, p in fw.params.items()},

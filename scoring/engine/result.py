@@ -271,6 +271,9 @@ class Result:
     # the decimals points are reported at (the framework's scoring.precision): totals, earned, bonus and
     # recoverable points. None in results written before it was recorded: their points are shown as written.
     precision: int | None = None
+    # the decimals of the total (and self_total): scoring.total_precision, else precision. None in results
+    # written before it was recorded.
+    total_precision: int | None = None
 
     def indicator(self, code: str) -> IndicatorResult:
         for ind in self.indicators:

@@ -192,6 +192,22 @@ def _amended(text: Later, after: str, owner: IndicatorResult, field: str) -> str
     return written + after
 
 
+def _apply_effects(
+    grade: int, order: tuple[str, ...], fail: bool, downgrade: int, cap: int | None, last: int
+) -> int:
+    """The grade after the triggered effects, in the framework's order (grades are indexed best first): a scheme
+    that caps before it downgrades gives 合格 where downgrading first gives 良好, for a school with both at 95."""
+    g = grade
+    for effect in order:
+        if effect == "fail" and fail:
+            g = last
+        elif effect == "downgrade":
+            g = min(g + downgrade, last)
+        elif effect == "cap" and cap is not None:
+            g = max(g, cap)
+    return g
+
+
 def _total_text(
     counted: list[tuple[Node, Outcome]],
     earned: Decimal,
@@ -441,7 +457,7 @@ class _Scorer:
         if bonus_total is not None:
             bonus_total = half_up(bonus_total, plan.precision)
             if total is not None:
-                total += bonus_total
+                total = half_up(total + bonus_total, plan.total_precision)
         grade_index = self.grade(ctx, total, counts)
         vetoes, grade_after, passed = self.vetoes(ctx, grade_index)
         if plan.method == "pass_fail":
@@ -485,6 +501,7 @@ class _Scorer:
                 *(DataWarning(n.code, n.message, n.place or "") for n in sub.notes),
             ],
             precision=plan.precision,
+            total_precision=plan.total_precision,
         )
         if sub.evaluator_values and self.options.values == "final":
             result.gap_flags = self.gap_flags()
@@ -908,10 +925,8 @@ class _Scorer:
         full = sum((_possible(r, o) or ZERO for r, o in counted), ZERO)
         earned = sum((o.points or ZERO for _, o in counted), ZERO)
         target = plan.total if plan.total is not None else full
-        if full and full != target:
-            base = half_up(earned * target / full, plan.precision)
-        else:
-            base = half_up(earned, plan.precision)
+        exact = earned * target / full if full and full != target else earned
+        base = half_up(exact, plan.total_precision)  # from the exact value: rounded once
         return base, target, (counted, earned, full, base)
 
     def bonus(self, ctx: dict[str, Any]) -> tuple[list[BonusResult], Decimal | None]:
@@ -1033,14 +1048,7 @@ class _Scorer:
             passed = False
         if grade is None:
             return out, None, passed
-        g = grade
-        if fail:
-            g = last
-        else:
-            g = min(g + downgrade, last)
-            if cap is not None:
-                g = max(g, cap)
-        return out, g, passed
+        return out, _apply_effects(grade, self.plan.veto_order, fail, downgrade, cap, last), passed
 
     # -- reporting helpers -------------------------------------------------------------------------
 

@@ -280,6 +280,7 @@ _ZH = {
     "indicator_weight": "分值（points）和权重（weight）只能给一个",
     "indicator_require": "组条件（require）只能用于有下级指标的指标",
     "veto_effect": "否决效果应为 fail（不予认定）、{{downgrade: 1}}（降低等次）或 {{cap: 等级}}（不得评为高于该等级）",
+    "veto_order_twice": "veto_order 中每种效果只能写一次：{twice}",
     "bound_type": "应为数值、表达式（参数名）或按学校类型的映射，如 {{小学: 4.2, 初中: 5.3}}",
 }
 

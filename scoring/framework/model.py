@@ -581,6 +581,14 @@ class Cohort(Model):
         return out
 
 
+VetoEffect = Literal["downgrade", "cap", "fail"]
+VETO_EFFECTS: tuple[VetoEffect, ...] = (
+    "downgrade",
+    "cap",
+    "fail",
+)  # the engine's order unless a framework says
+
+
 class Scoring(Model):
     method: Literal["points", "weights", "pass_fail"] = Field(
         "points", description="points: 分值 add up; weights: weighted share of each parent; pass_fail: 达标类"
@@ -591,6 +599,39 @@ class Scoring(Model):
         "rounded", description="compare values with standards after rounding to their precision, or unrounded"
     )
     check_sums: bool = Field(True, description="children's points must add up to the parent's")
+    total_precision: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="places for the total and the grade it decides (half-up); default: precision",
+    )
+    veto_order: list[VetoEffect] = Field(
+        default_factory=lambda: list(VETO_EFFECTS),
+        min_length=1,
+        description="the order veto effects apply to the grade: 降等 (downgrade) and 封顶 (cap) in the scheme's order",
+    )
+
+    @field_validator("veto_order")
+    @classmethod
+    def _each_once(cls, order: list[str]) -> list[str]:
+        twice = sorted({k for k in order if order.count(k) > 1})
+        if twice:
+            raise PydanticCustomError(
+                "veto_order_twice",
+                "each effect may appear once in veto_order: {twice}",
+                {"twice": ", ".join(twice)},
+            )
+        return order
+
+    @property
+    def total_places(self) -> int:
+        return self.precision if self.total_precision is None else self.total_precision
+
+    @property
+    def effect_order(self) -> tuple[str, ...]:
+        """Every effect once, in the framework's order; effects it does not name follow in the default order."""
+        named = tuple(dict.fromkeys(self.veto_order))
+        return named + tuple(k for k in VETO_EFFECTS if k not in named)
 
 
 class Unit(Model):

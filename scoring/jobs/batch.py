@@ -519,7 +519,7 @@ def _summary(framework: Framework, batch: BatchResult, out: Path) -> Path:
             batch.failures,
             out / SUMMARY_NAME,
             framework_name=framework.name,
-            precision=framework.settings.precision,
+            precision=framework.settings.total_places,  # the summary shows totals
             skipped=batch.skipped,
         )
     except OSError as err:

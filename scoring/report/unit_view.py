@@ -110,12 +110,13 @@ def _facts(r: Result) -> tuple[Fact, ...]:
         *([Fact("评估依据", Lines(tuple(fw.sources)))] if fw.sources else []),
         Fact("评分方法", METHOD_ZH.get(r.method, r.method)),
     ]
+    total_places = r.total_precision if r.total_precision is not None else places
     if r.total is not None:
         bonus = points(r.bonus_total, places) if r.bonus_total else None
         facts.append(
             Fact(
                 "总分",
-                points(r.total, places),
+                points(r.total, total_places),
                 f"含加分 {number_text(bonus)}" if bonus else None,
                 strong=True,
             )
@@ -124,7 +125,7 @@ def _facts(r: Result) -> tuple[Fact, ...]:
         if r.total_explanation:
             facts.append(Fact("总分计算", r.total_explanation))
     if r.self_total is not None:
-        facts.append(Fact("自评得分", points(r.self_total, places), "以上总分按督评数据计算"))
+        facts.append(Fact("自评得分", points(r.self_total, total_places), "以上总分按督评数据计算"))
     if r.grade:
         facts.append(Fact("等级", r.grade, strong=True))
         changed = "因一票否决调整" if r.grade_before_vetoes != r.grade else "未调整"
