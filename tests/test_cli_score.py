@@ -98,7 +98,7 @@ def test_score_explain_prints_each_units_trace_from_the_batch_without_scoring_ag
     strong = lines.index(next(line for line in lines if "滨江实验小学：97.85 分，优秀" in line))
     assert lines[strong + 1].startswith("  A1 办学条件：")
     assert lines[strong + 2] == "    A1.1 每百名学生拥有高于规定学历教师数：" + (
-        "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15 分）"
+        "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15.00 分）"
     )
     assert lines[strong + 3] == "        · L1 = 4.20"
 

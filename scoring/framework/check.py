@@ -10,7 +10,7 @@ import contextlib
 import itertools
 import string
 import weakref
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import Any, cast
 
@@ -31,6 +31,49 @@ GRADE_NAMES = {
 }
 GRADE_FLAGS = {"passed": "一级指标均达标（是/否；有未判定的为缺报）"}
 VETO_RECTIFY_FIELDS = {"name", "code", "reason", "status"}
+
+
+def _value_filled(kind: str, spec: Any, values: Container[str]) -> str | None:
+    """The rule's value: every kind has one, but an expression only when it reads exactly one value."""
+    if kind != "expression":
+        return None
+    found: set[str] = set()
+    for source in (spec.points, spec.met):
+        try:
+            found |= ex.parse(source).names if source is not None else set()
+        except ex.ExprError:
+            return None  # reported where the expression is checked
+    n = len({name for name in found if name in values})
+    return None if n == 1 else f"“表达式”规则中没有值（它读取 {n} 个数据项，不是一个）"
+
+
+def _standard_filled(kind: str, spec: Any, values: Container[str]) -> str | None:
+    return (
+        None
+        if kind in ("threshold", "bands", "proportional", "checklist")
+        else f"“{KIND_ZH[kind]}”规则中没有标准"
+    )
+
+
+def _gap_filled(kind: str, spec: Any, values: Container[str]) -> str | None:
+    if kind in ("threshold", "proportional") or (kind == "checklist" and spec.at_least is not None):
+        return None
+    return f"“{KIND_ZH[kind]}”规则中没有差距"
+
+
+KIND_ZH = {
+    "threshold": "阈值",
+    "bands": "分档",
+    "levels": "等级评定",
+    "checklist": "清单",
+    "boolean": "是否",
+    "deduction": "扣分",
+    "proportional": "按比例",
+    "expression": "表达式",
+    "manual": "督学评定",
+}
+_FILLED_BY = {"value": _value_filled, "standard": _standard_filled, "gap": _gap_filled}
+
 RECTIFY_FIELDS = {"name", "code", "value", "standard", "gap", "unit", "points", "lost", "reason", "status"}
 _INPUT_TYPES = {
     "number": ex.NUMBER,
@@ -382,6 +425,8 @@ class Checker:
             self.expression(ind, ("applicable",), ind.applicable, ex.BOOL)
         if ind.rectify:
             self.rectify_template(ind.rectify)
+            if ind.rule is not None:
+                self.rectify_resolves(ind)
         if ind.children:
             if ind.require:
                 self.require(ind)
@@ -502,6 +547,30 @@ class Checker:
                         f"整改模板中的占位符 {{{name}}} 未知（可用：{', '.join(sorted(fields))}，或输入项、计算项的 id）",
                         f"unknown placeholder {{{name}}}",
                     )
+
+    def rectify_resolves(self, ind: Indicator) -> None:
+        """A placeholder this rule kind never fills ({standard} of a checklist-less rating, {value} of an
+        expression over several values) would print "—" or nothing in every 整改 text: warned, so --strict fails."""
+        assert ind.rule is not None and ind.rectify is not None
+        kind, spec = ind.rule.kind, ind.rule.spec
+        for fieldname in ("problem", "requirement"):
+            text = getattr(ind.rectify, fieldname)
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(text or "") if f}
+            except ValueError:
+                continue  # reported by rectify_template
+            for name in sorted(names & set(_FILLED_BY)):
+                why = _FILLED_BY[name](kind, spec, {*self.fw.inputs, *self.fw.derived})
+                if why is None:
+                    continue
+                self.at(
+                    ind.rectify,
+                    (fieldname,),
+                    "rectify-placeholder-empty",
+                    f"整改模板中的 {{{name}}} 在这条{why}，整改文字里会是“—”或空白：请改用输入项的 id 或直接写出",
+                    f"{{{name}}} is never filled for this {kind} rule",
+                    warning=True,
+                )
 
     def units(self) -> None:
         u = self.fw.units

@@ -40,7 +40,7 @@ def test_explanations_are_written_when_first_read():
     res = run(plan_of(BODY), {"students": 500, "teachers": 21, "lab": False})
     a1 = res.indicator("A1")
     assert isinstance(_raw(a1, "explanation"), Later) and isinstance(_raw(a1, "inputs"), Later)
-    assert a1.explanation == "A1 教师配备：每百名学生教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10 分）"
+    assert a1.explanation == "A1 教师配备：每百名学生教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10.00 分）"
     assert type(_raw(a1, "explanation")) is str  # written once, kept
     assert a1.inputs == {"ratio": D("4.20")}
     assert res.indicator("A").explanation == "A 师资：10.00 + 0.00 = 10.00 / 15 → 部分达标"
@@ -135,7 +135,7 @@ def test_reading_in_any_order_gives_the_same_result_as_json():
 def test_results_pickle_with_their_texts():
     res = run(plan_of(BODY), {"students": 500, "teachers": 10, "lab": True})
     back = pickle.loads(pickle.dumps(res))
-    assert back.indicator("A1").explanation.endswith("→ 未达标（0 分）")
+    assert back.indicator("A1").explanation.endswith("→ 未达标（0.00 分）")
     assert back == res
 
 

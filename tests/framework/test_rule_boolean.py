@@ -41,8 +41,8 @@ def test_yes_and_no_give_their_points_either_way_round(charter, accident, b1, b2
 
 def test_the_explanation_names_the_question_and_the_answer():
     result = run(plan_of(BOOLEAN), {"has_charter": True, "accident": True})
-    assert result.indicator("B1").explanation == "B1 学校章程：已制定学校章程：是，得 10 分 → 达标"
-    assert result.indicator("B2").explanation == "B2 安全：发生安全责任事故：是，得 0 分 → 未达标"
+    assert result.indicator("B1").explanation == "B1 学校章程：已制定学校章程：是，得 10.00 分 → 达标"
+    assert result.indicator("B2").explanation == "B2 安全：发生安全责任事故：是，得 0.00 分 → 未达标"
 
 
 def test_a_missing_answer_is_missing_never_no():

@@ -41,7 +41,7 @@ def test_threshold_trace_reads_like_a_hand_computation():
     r = run(plan_of(THRESHOLD), {"a": 21, "b": 500}).indicator("L1")
     assert (
         r.explanation
-        == "L1 每百名学生拥有高于规定学历教师数：每百人 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10 分）"
+        == "L1 每百名学生拥有高于规定学历教师数：每百人 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10.00 分）"
     )
     assert r.ratio == D("4.20") / D("4.2")
 

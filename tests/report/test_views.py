@@ -171,7 +171,7 @@ def test_unit_view_says_everything_once(result):
             "≥ 5 人",
             "10.00",
             "10",
-            "每百名学生教师数 = 20 ÷ 400 × 100 = 5.0 ≥ 5 → 达标（10 分）",
+            "每百名学生教师数 = 20 ÷ 400 × 100 = 5.0 ≥ 5 → 达标（10.00 分）",
         ],
         [
             "A2",
@@ -192,7 +192,7 @@ def test_unit_view_says_everything_once(result):
             "1 项",
             "0.00",
             "4",
-            "有实验室×：得 0 分 → 未达标；备注：以县教育局认定为准",
+            "有实验室×：得 0.00 分 → 未达标；备注：以县教育局认定为准",
         ],
     ]
     assert [(row.level, row.strong) for row in view.indicators.rows] == [
@@ -203,7 +203,7 @@ def test_unit_view_says_everything_once(result):
         (1, False),
     ]
     explanation = view.indicators.rows[4].cells[-1]
-    assert explanation == Lines(("有实验室×：得 0 分 → 未达标", "备注：以县教育局认定为准"))
+    assert explanation == Lines(("有实验室×：得 0.00 分 → 未达标", "备注：以县教育局认定为准"))
 
     assert view.rectification.caption == "测试学校 整改清单"
     assert texts(view.rectification) == [

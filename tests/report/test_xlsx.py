@@ -145,7 +145,7 @@ def test_indicator_sheet(strong, tmp_path):
     assert a11[:3] == ["A1.1", "每百名学生拥有高于规定学历教师数", "达标"]
     assert a11[3] == pytest.approx(4.2) and a11[4] == "≥ 4.2 人"
     assert a11[5:7] == [15, 15]
-    assert a11[7] == "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15 分）"
+    assert a11[7] == "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15.00 分）"
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "A1.1")
     assert row[3].number_format == '0.00" 人"'
     assert row[5].number_format == "0.00" and row[6].number_format == "0"

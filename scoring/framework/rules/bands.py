@@ -50,7 +50,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
                     status = "met" if i == 0 else ("unmet" if i == last else "partial")
                 why = ""
                 if text:
-                    what = f"{fmt(pts)} 分" if pts is not None else step.level
+                    what = f"{fmt(rounded[id(step)])} 分" if pts is not None else step.level
                     if step.level and pts is not None:
                         what = f"{step.level}，{what}"
                     why = f"{value.explain(values, v)}，落在第 {i + 1} 档（{label}）→ {what}"

@@ -259,7 +259,7 @@ def level_outcome(
         status = "met" if level in met else ("unmet" if pts <= 0 else "partial")
     else:
         status = status_by_points(pts, possible if possible is not None else max(table.values()))
-    why = f"{prefix}{level} → {fmt(pts)} 分（{STATUS_TEXT[status]}）" if text else ""
+    why = f"{prefix}{level} → {fmt(rounded[level])} 分（{STATUS_TEXT[status]}）" if text else ""
     return Outcome(status, rounded[level], level, None, None, None, why)
 
 

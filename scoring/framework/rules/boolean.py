@@ -28,7 +28,6 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         True: half_up(yes, ctx.precision) if scored and yes is not None else None,
         False: half_up(no, ctx.precision) if scored else None,
     }
-    written = {True: yes, False: no}  # as the framework writes them, for the explanation
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -41,7 +40,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         status = ("met" if answer else "unmet") if pts is None else status_by_points(pts, possible)
         why = ""
         if text:
-            tail = f"，得 {fmt(written[answer])} 分" if pts is not None else ""
+            tail = f"，得 {fmt(pts)} 分" if pts is not None else ""
             why = f"{question}：{fmt(answer)}{tail} → {STATUS_TEXT[status]}"
         return Outcome(status, pts, answer, None, None, None, why)
 

@@ -53,7 +53,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             status = "met" if ok else "unmet"
             why = ""
             if text:
-                tail = f"（{fmt(possible if ok else ZERO)} 分）" if pts is not None else ""
+                tail = f"（{fmt(pts)} 分）" if pts is not None else ""
                 why = f"{mark}：{done}/{n} 项，要求至少 {k} 项 → {STATUS_TEXT[status]}{tail}"
             return Outcome(status, pts, counts[done], at_least, None, None if ok else Decimal(k - done), why)
         if possible is None:  # 达标类 without k: every item must be done
@@ -65,8 +65,8 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         status = status_by_points(earned_c, possible)
         why = ""
         if text:
-            note = f"，封顶 {fmt(possible)}" if capped else ""
-            why = f"{mark}：得 {fmt(earned)} 分{note} → {STATUS_TEXT[status]}"
+            note = f"，封顶 {fmt(half_up(possible, prec))}" if capped else ""
+            why = f"{mark}：得 {fmt(half_up(earned, prec))} 分{note} → {STATUS_TEXT[status]}"
         return Outcome(status, half_up(earned_c, prec), counts[done], all_of, None, None, why)
 
     return LeafRule("checklist", evaluate, names, None)

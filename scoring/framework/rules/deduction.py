@@ -52,7 +52,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         why = ""
         if text:
             low = f"，不低于 {fmt(floor)}" if floored else ""
-            why = f"{fmt(possible)} − ({'；'.join(parts)}) = {fmt(pts)}{low} → {STATUS_TEXT[status]}"
+            why = f"{fmt(possible)} − ({'；'.join(parts)}) = {fmt(half_up(pts, prec))}{low} → {STATUS_TEXT[status]}"
         return Outcome(status, half_up(pts, prec), total, None, None, None, why)
 
     return LeafRule("deduction", evaluate, names, None)

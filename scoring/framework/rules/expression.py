@@ -18,6 +18,11 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
     template = Template(rule.points)
     prec = ctx.precision
     names = tuple(sorted(points.names | (met.names if met else frozenset())))
+    # an expression of one value (作业时长 → points) reports that value, so {value} and {unit} in its 整改 text
+    # and the report's value column say 85 分钟; with several values there is no one value to name
+    read = [n for n in names if n in ctx.units]  # inputs and derived values, not parameters
+    subject = read[0] if len(read) == 1 else None
+    unit = ctx.units.get(subject) if subject is not None else None
 
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
@@ -45,9 +50,10 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         why = ""
         if text:
             why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
-        return Outcome(status, half_up(p, prec) if note else p, None, None, None, None, why)
+        value = values.get(subject) if subject is not None else None
+        return Outcome(status, half_up(p, prec) if note else p, value, None, None, None, why)
 
-    return LeafRule("expression", evaluate, names, None)
+    return LeafRule("expression", evaluate, names, unit)
 
 
 def check(c: CheckContext, ind: Indicator, rule: ExpressionRule) -> None:

@@ -107,7 +107,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
             explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
             if points is not None:
-                explanation += f"（{fmt(possible if met else ZERO)} 分）"  # as written, not rounded
+                explanation += f"（{fmt(points)} 分）"  # as the points column shows them
         return Outcome(
             status,
             points,
