@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +25,24 @@ class ScoreChange:
         return None if self.old is None or self.new is None else self.new - self.old
 
 
+ACCOUNTABILITY_BASIS = "教育督导问责办法（国教督〔2021〕2号）"
+OVERDUE = "整改不力：逾期未完成整改"
+AGAIN = "整改不力：下一轮督导仍未整改"
+
+
+@dataclass
+class Accountability:
+    """A 问责情形 an item meets (教育督导问责办法): still open after the deadline the earlier round set, or — with no
+    deadline to judge by — still open at the next round; with the measures its framework lists."""
+
+    code: str
+    name: str
+    situation: str
+    measures: list[str]
+    deadline: dt.date | None  # the earlier round's deadline, when it had one
+    basis: str = ACCOUNTABILITY_BASIS
+
+
 @dataclass
 class RoundDiff:
     closed: list[RectificationItem] = field(default_factory=list)  # 销号
@@ -31,6 +50,7 @@ class RoundDiff:
     new: list[RectificationItem] = field(default_factory=list)
     # still open after the deadline the earlier round set (its item, with that deadline)
     overdue: list[RectificationItem] = field(default_factory=list)
+    accountability: list[Accountability] = field(default_factory=list)  # 问责情形, in the newer round's order
     scores: list[ScoreChange] = field(default_factory=list)
     total_old: Decimal | None = None
     total_new: Decimal | None = None
@@ -76,6 +96,11 @@ class RoundDiff:
             for it in items:
                 due = marked.get(item_key(it))
                 out.append(f"  {it.code} {it.problem}" + (f"（逾期：上轮限期 {fmt(due)}）" if due else ""))
+        if self.accountability:
+            out.append(f"问责情形（{len(self.accountability)} 项，依据{ACCOUNTABILITY_BASIS}）：")
+            for a in self.accountability:
+                measures = "、".join(a.measures) if a.measures else "（框架未列出措施）"
+                out.append(f"  {a.code} {a.name}：{a.situation} → {measures}")
         return out
 
 
@@ -104,10 +129,18 @@ def diff(old: Result, new: Result) -> RoundDiff:
     d.still_open = [i for k, i in new_items.items() if k in old_items]
     d.new = [i for k, i in new_items.items() if k not in old_items]
     when = new.unit.date
-    for k in new_items:
+    for k, now in new_items.items():
         before = old_items.get(k)
-        if before is not None and when is not None and before.deadline is not None and before.deadline < when:
+        if before is None:
+            continue
+        late = when is not None and before.deadline is not None and before.deadline < when
+        if late:
             d.overdue.append(before)
+        if late or before.deadline is None:
+            situation = OVERDUE if late else AGAIN
+            d.accountability.append(
+                Accountability(now.code, now.name, situation, list(now.accountability), before.deadline)
+            )
     old_top = {i.code: i for i in old.indicators if i.depth == 1}
     for ind in new.indicators:
         if ind.depth != 1:

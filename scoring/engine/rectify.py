@@ -36,6 +36,14 @@ def _deadline(rect: Rectify, date: dt.date | None) -> dt.date | None:
     return date + dt.timedelta(days=rect.within_days)
 
 
+# 教育督导问责办法（国教督〔2021〕2号）: two of its measures for a unit that 整改不力, unless the framework lists its own
+DEFAULT_MEASURES = ("约谈", "督导通报")
+
+
+def _measures(rect: Rectify) -> list[str]:
+    return list(rect.accountability if rect.accountability is not None else DEFAULT_MEASURES)
+
+
 def _render(template: str, fields: dict[str, Any], values: dict[str, Any]) -> str:
     try:
         return template.format_map(_Fields(fields, values))
@@ -86,6 +94,7 @@ def rectification_list(
             "高",
             None,
             [v.code],
+            accountability=_measures(rect),
         )
         items.append(((0, 0, order), item))
     for order, node in enumerate(plan.nodes):
@@ -130,6 +139,7 @@ def rectification_list(
                 priority,
                 lost,
                 list(node.path),
+                accountability=_measures(rect),
             )
             recoverable = lost if lost is not None else Decimal(0)
             items.append(((1, -recoverable, order), item))
@@ -148,6 +158,7 @@ def rectification_list(
                 "低",
                 r.possible,
                 list(node.path),
+                accountability=_measures(rect),
             )
             items.append(((2, 0, order), item))
     items.sort(key=lambda pair: pair[0])

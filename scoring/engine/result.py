@@ -175,6 +175,8 @@ class RectificationItem:
     priority: Literal["高", "中", "低"]
     points_recoverable: Decimal | None
     path: list[str] = field(default_factory=list)
+    # 问责 measures the framework lists should the item be still open after its deadline or at the next round
+    accountability: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

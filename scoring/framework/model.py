@@ -389,6 +389,11 @@ class Rectify(Model):
     owner: str | None = None
     within_days: int | None = Field(None, ge=0)
     priority: Priority | None = None
+    accountability: list[Text] | None = Field(
+        None,
+        description="问责 measures when the item is still open after its deadline or at the next round "
+        "(教育督导问责办法, 国教督〔2021〕2号), e.g. [约谈, 督导通报]; default: 约谈, 督导通报",
+    )
 
 
 class Require(Model):

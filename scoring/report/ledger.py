@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 
-from ..engine.diff import RoundDiff, diff, item_key
+from ..engine.diff import Accountability, RoundDiff, diff, item_key
 from ..engine.result import RectificationItem, Result
 from ..io.xlsx import Col, save_workbook, table_sheet, title_row
 
@@ -27,6 +27,7 @@ _COLS = [
     Col("上轮完成时限", 11, 12, center=True),
     Col("本轮完成时限", 11, 12, center=True),
     Col("销号日期", 11, 12, center=True),
+    Col("问责情形与措施", 16, 30, wrap=True),
     Col("整改措施与进展（学校填写）", 20, 40, wrap=True),
     Col("核查结论（督学填写）", 16, 30, wrap=True),
 ]
@@ -35,7 +36,11 @@ _DONE_FILL = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
 
 
 def _row(
-    status: str, before: RectificationItem | None, now: RectificationItem | None, closed: Any
+    status: str,
+    before: RectificationItem | None,
+    now: RectificationItem | None,
+    closed: Any,
+    accountable: Accountability | None = None,
 ) -> list[Any]:
     item = now or before
     assert item is not None
@@ -52,6 +57,7 @@ def _row(
         before.deadline if before else None,
         now.deadline if now else None,
         closed,
+        f"{accountable.situation}：{'、'.join(accountable.measures)}" if accountable else None,
         "",  # left empty to be filled in (None would show —)
         "",
     ]
@@ -62,8 +68,15 @@ def ledger_rows(old: Result, new: Result, d: RoundDiff | None = None) -> list[li
     d = d or diff(old, new)
     before = {item_key(i): i for i in old.rectification}
     late = {item_key(i) for i in d.overdue}
+    accountable = {a.code: a for a in d.accountability}
     rows = [
-        _row("逾期" if item_key(i) in late else "仍未整改", before.get(item_key(i)), i, None)
+        _row(
+            "逾期" if item_key(i) in late else "仍未整改",
+            before.get(item_key(i)),
+            i,
+            None,
+            accountable.get(i.code),
+        )
         for i in d.still_open
     ]
     rows.sort(key=lambda r: r[1] != "逾期")
@@ -82,7 +95,7 @@ def write_ledger(old: Result, new: Result, path: str | Path, d: RoundDiff | None
     ws.title = "整改台账"
     dates = " → ".join(r.unit.date.isoformat() if r.unit.date else "日期未填" for r in (old, new))
     title_row(ws, f"{new.unit.name} 整改台账（{dates}）", len(_COLS))
-    rows = ledger_rows(old, new, d) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 8]]
+    rows = ledger_rows(old, new, d) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 9]]
     last = table_sheet(ws, _COLS, rows, top=2, header=f"{new.unit.name} 整改台账")
     for text, fill in (("逾期", _LATE_FILL), ("已销号", _DONE_FILL)):
         ws.conditional_formatting.add(

@@ -47,6 +47,12 @@ def test_the_ledger_lists_overdue_open_new_and_closed_items(tmp_path):
         dt.datetime(2027, 6, 15),
         "安全科",
     )
+    assert [r["问责情形与措施"] for r in rows] == [
+        "整改不力：逾期未完成整改：约谈、督导通报",  # 教育督导问责办法, the default measures
+        "整改不力：逾期未完成整改：约谈、督导通报",
+        "—",  # closed: no situation
+        "—",
+    ]
     assert all(r["整改措施与进展（学校填写）"] is None and r["核查结论（督学填写）"] is None for r in rows)
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert rules == ['"逾期"', '"已销号"']
