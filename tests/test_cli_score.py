@@ -100,7 +100,7 @@ def test_score_explain_prints_each_units_trace_from_the_batch_without_scoring_ag
     assert lines[strong + 2] == "    A1.1 每百名学生拥有高于规定学历教师数：" + (
         "每百名学生拥有高于规定学历教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（15.00 分）"
     )
-    assert lines[strong + 3] == "        · L1 = 4.20"
+    assert lines[strong + 3] == "        · 每百名学生拥有高于规定学历教师数 = 4.20"
 
 
 def test_explain_of_an_unknown_code_is_a_usage_error_before_any_scoring():

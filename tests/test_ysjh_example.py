@@ -174,3 +174,18 @@ def test_each_veto_fails_the_county(veto):
     county = _county_with(**{inputs[veto]: True})
     assert [v.code for v in county.vetoes if v.triggered] == [veto]
     assert county.passed is False and county.grade == "不予认定"
+
+
+def test_the_county_report_names_indicators_and_statistics_never_ids(result):
+    """Issue 15: "passed_all = 17 < 19", "L1_小学_cv = 0.081" and columns L1…L7 were internal words."""
+    from scoring.report.cohort import markdown
+
+    r3 = next(i for i in result.county.indicators if i.code == "R3")
+    assert r3.explanation == "R3 每所学校资源配置均达标：全县达标学校数 = 17 < 19（标准 ≥ 19） → 未达标"
+    r11 = next(i for i in result.county.indicators if i.code == "R1.1")
+    assert r11.explanation.endswith("：小学每百名学生拥有高于规定学历教师数差异系数 = 0.081 ≤ 0.50 → 达标")
+    text = markdown(result)
+    assert "| 学校 | 类型 | 学段 | 在校生 | 每百名学生拥有高于规定学历教师数 |" in text
+    assert "未达标：生均体育运动场馆面积；生均体育运动场馆面积达到标准的85%以上" in text
+    for internal in ("passed_all", "_cv", "units_all", "| L1 |"):
+        assert internal not in text.split("## 表Ⅲ")[0], internal

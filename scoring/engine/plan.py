@@ -140,6 +140,7 @@ class Plan:
     blank: dict[str, None] = field(default_factory=dict)  # every input, unfilled
     # parameters and every input unfilled: a context's start
     base: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # input and derived value id → label
     # the framework's documents, cited (FrameworkRef.sources)
     sources: list[str] = field(default_factory=list)
     grade_names: frozenset[str] = frozenset()  # the names the grades' conditions read
@@ -205,6 +206,11 @@ class Plan:
         self.grade_names = frozenset(n for g in self.grades if g.when is not None for n in g.when.names)
         self.limited = [(n, i.applies_to) for n, i in self.inputs.items() if i.applies_to is not None]
         self.value_places = self._value_places()
+        # what a report calls each input and derived value: texts name them by label, never by id
+        self.labels = {
+            **{d.name: d.label for d in self.derived},
+            **{n: i.label for n, i in self.inputs.items()},
+        }
 
     def _value_places(self) -> tuple[int | None, ...]:
         """The rule's own ``precision`` first (threshold, bands), else that of the derived value or input its
@@ -355,7 +361,8 @@ def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
     )
     units = {d.name: d.unit for d in derived}
     units.update({n: i.unit for n, i in inputs.items()})
-    labels = {d.name: d.label for d in derived}
+    labels = _cohort_labels(fw)
+    labels.update({d.name: d.label for d in derived})
     labels.update({n: i.label for n, i in inputs.items()})
     context = RuleContext(
         compile=compile_,
@@ -449,6 +456,20 @@ def _compile_plan(fw: Framework, checker: Checker, digest: str) -> Plan:
         checks=[CheckSpec(c, compile_(c.when), _labelled(fw, Template(c.when).names)) for c in fw.checks],
         checker=checker,
     )
+
+
+def _cohort_labels(fw: Framework) -> dict[str, str]:
+    """A county framework's statistics named after the unit framework's indicators; by code when that framework
+    cannot be read (loading the county framework has already reported why)."""
+    if fw.cohort is None:
+        return {}
+    from ..framework.load import unit_framework
+
+    try:
+        unit = unit_framework(fw)
+    except FrameworkError:
+        return fw.cohort.labels({})
+    return fw.cohort.labels({i.code: i.name for i in unit.walk()})
 
 
 def _input_spec(fw: Framework, name: str, i: Input) -> InputSpec:

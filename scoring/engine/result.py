@@ -276,6 +276,9 @@ class Result:
     # the decimals of the total (and self_total): scoring.total_precision, else precision. None in results
     # written before it was recorded.
     total_precision: int | None = None
+    # what each input and derived value is called (id → label), so that texts built from the result — an
+    # indicator's inputs, the 缺报 list — name them as the 自评表 does. Empty in results written before.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def indicator(self, code: str) -> IndicatorResult:
         for ind in self.indicators:

@@ -502,6 +502,7 @@ class _Scorer:
             ],
             precision=plan.precision,
             total_precision=plan.total_precision,
+            labels=plan.labels,
         )
         if sub.evaluator_values and self.options.values == "final":
             result.gap_flags = self.gap_flags()
@@ -854,7 +855,7 @@ class _Scorer:
                     f"({terms}) × {fmt(out.possible)} ÷ {fmt(full)}（不适用项不计，按适用项满分折算）= {fmt(out.points)}"
                 )
             else:
-                parts.append(f"{terms} = {fmt(out.points)} / {fmt(out.possible)}")
+                parts.append(f"{terms} = {fmt(out.points)}（满分 {fmt(out.possible)}）")
         req = node.indicator.require
         if req is not None:
             parts.append(self.require(node, req)[1])
@@ -863,8 +864,7 @@ class _Scorer:
             for _, o in counted:
                 tally[STATUS_TEXT[o.status]] = tally.get(STATUS_TEXT[o.status], 0) + 1
             parts.append(f"{len(counted)} 项中 " + "，".join(f"{v} 项{k}" for k, v in tally.items()))
-        parts.append(f"→ {STATUS_TEXT[out.status]}")
-        return f"{node.code} {node.name}：{' '.join(parts)}"
+        return f"{node.code} {node.name}：{'；'.join(parts)} → {STATUS_TEXT[out.status]}"
 
     def skip(self, nodes: list[Node], why: Outcome) -> None:
         """Mark a whole subtree with its parent's 不适用 / 已豁免: nothing under it is scored or rectified."""

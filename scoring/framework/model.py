@@ -559,6 +559,7 @@ class Units(Model):
 
 
 COHORT_STATS = ("mean", "cv", "min", "max", "met_share")
+_STAT_ZH = {"mean": "平均值", "cv": "差异系数", "min": "最小值", "max": "最大值", "met_share": "达标学校比例"}
 
 
 class Cohort(Model):
@@ -578,6 +579,24 @@ class Cohort(Model):
     )
     mean_precision: int = Field(2, ge=0, le=10)
     cv_precision: int = Field(3, ge=0, le=10)
+
+    def labels(self, names: dict[str, str]) -> dict[str, str]:
+        """What a 督学 calls each statistic, given the unit framework's indicator names by code: an explanation
+        says 小学每百名学生拥有高于规定学历教师数差异系数 = 0.081, never L1_小学_cv."""
+        out = {
+            f"{c}_{g}_{s}": f"{g}{names.get(c, c)}{_STAT_ZH[s]}"
+            for c in self.indicators
+            for g in self.groups
+            for s in COHORT_STATS
+        }
+        for g in [*self.groups, "all"]:
+            whose = "全县" if g == "all" else g
+            out |= {
+                f"units_{g}": f"{whose}参评学校数",
+                f"passed_{g}": f"{whose}达标学校数",
+                f"passed_share_{g}": f"{whose}达标学校比例",
+            }
+        return out
 
     def names(self) -> list[str]:
         out = [f"{c}_{g}_{s}" for c in self.indicators for g in self.groups for s in COHORT_STATS]

@@ -47,11 +47,17 @@ def _md(value: object) -> str:
     return printable(text).replace("|", "\\|")
 
 
+def _names(r: CohortResult) -> dict[str, str]:
+    """Each aggregated indicator's name by code: columns and notes name indicators, never L1…L7."""
+    return {s.indicator: s.name for s in r.stats}
+
+
 def _units_rows(r: CohortResult, codes: list[str]) -> list[list[Any]]:
     rows = []
+    names = _names(r)
     for ln in r.units:
-        note = "、".join(f"{c}达到标准的85%以上" for c in ln.floor_only)
-        failed = [c for c in codes if ln.statuses.get(c) not in ("met",)]
+        note = "、".join(f"{names.get(c, c)}达到标准的85%以上" for c in ln.floor_only)
+        failed = [names.get(c, c) for c in codes if ln.statuses.get(c) not in ("met",)]
         rows.append(
             [
                 ln.school,
@@ -109,7 +115,12 @@ def markdown(r: CohortResult) -> str:
     if r.reasons:
         out += ["", "## 未通过的原因", ""] + [f"- {_md(x)}" for x in r.reasons]
     out += ["", "## 表Ⅱ-2 学校资源配置指标", ""]
-    out.append("| 学校 | 类型 | 学段 | 在校生 | " + " | ".join(codes) + " | 达标项数 | 是否达标 | 备注 |")
+    names = _names(r)
+    out.append(
+        "| 学校 | 类型 | 学段 | 在校生 | "
+        + " | ".join(_md(names.get(c, c)) for c in codes)
+        + " | 达标项数 | 是否达标 | 备注 |"
+    )
     out.append("|" + "---|" * (len(codes) + 7))
     for row in _units_rows(r, codes):
         out.append("| " + " | ".join(_md(v) for v in row) + " |")
@@ -162,8 +173,9 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
     rows: list[list[Any]] = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
     table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
     units = wb.create_sheet("表Ⅱ-2")
+    names = _names(r)
     cols = [Col("学校", 12, 30), Col("类型", 6, 14), Col("学段", 6), Col("在校生", 6)] + [
-        Col(c, 8, 12) for c in codes
+        Col(names.get(c, c), 10, 14, wrap=True) for c in codes
     ]
     cols += [Col("达标项数", 6), Col("是否达标", 6, center=True), Col("备注", 20, 60, wrap=True)]
     table_sheet(units, cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")

@@ -20,5 +20,8 @@ def explanation_lines(result: Result, code: str) -> list[str]:
             break
         indent = "  " * (ind.depth - root.depth)
         lines.append(indent + ind.explanation)
-        lines.extend(f"{indent}    · {name} = {fmt(value)}" for name, value in ind.inputs.items())
+        lines.extend(
+            f"{indent}    · {result.labels.get(name, name)} = {fmt(value)}"
+            for name, value in ind.inputs.items()
+        )
     return lines

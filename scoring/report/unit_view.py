@@ -133,7 +133,7 @@ def _facts(r: Result) -> tuple[Fact, ...]:
     if r.passed is not None:
         facts.append(Fact("认定结论", "通过" if r.passed else "不通过", strong=True))
     c = r.completeness
-    missing = f"，缺报：{'、'.join(c.missing_inputs)}" if c.missing_inputs else ""
+    missing = f"，缺报：{'、'.join(r.labels.get(n, n) for n in c.missing_inputs)}" if c.missing_inputs else ""
     facts.append(Fact("填报完整度", percent(c.ratio), f"{c.filled}/{c.required}{missing}"))
     facts.append(Fact("结果", "暂定" if r.provisional else "确定", PROVISIONAL if r.provisional else None))
     return tuple(facts)

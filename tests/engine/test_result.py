@@ -43,7 +43,7 @@ def test_explanations_are_written_when_first_read():
     assert a1.explanation == "A1 教师配备：每百名学生教师数 = 21 ÷ 500 × 100 = 4.20 ≥ 4.2 → 达标（10.00 分）"
     assert type(_raw(a1, "explanation")) is str  # written once, kept
     assert a1.inputs == {"ratio": D("4.20")}
-    assert res.indicator("A").explanation == "A 师资：10.00 + 0.00 = 10.00 / 15 → 部分达标"
+    assert res.indicator("A").explanation == "A 师资：10.00 + 0.00 = 10.00（满分 15） → 部分达标"
     assert [i.code for i in res.rectification] == ["A2"]
 
 

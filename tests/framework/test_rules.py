@@ -220,6 +220,9 @@ indicators:
     res = run(plan, {"books": 17, "minutes": 75}, type="初中")
     assert res.indicator("P").points == D("2.43")  # 5 × 17 ÷ 35 = 2.428… → 2.43
     assert (res.indicator("E").points, res.indicator("E").status) == (D("6.00"), "partial")  # 10 − 2 × 2
+    # labels and values, then the result: never the expression itself ("10 if 75 ≤ 60 else …")
+    assert res.indicator("E").explanation == "E 作业：作业时间 = 75，得 6.00 分 → 部分达标"
+    assert res.indicator("E").value == D("75")
 
 
 def test_not_applicable_leaves_the_denominator_and_rescales():

@@ -162,7 +162,7 @@ def test_unit_view_says_everything_once(result):
         "计算过程",
     ]
     assert texts(view.indicators) == [
-        ["A", "办学条件", "部分达标", "—", "—", "15.00", "16", "10.00 + 5.00 = 15.00 / 16 → 部分达标"],
+        ["A", "办学条件", "部分达标", "—", "—", "15.00", "16", "10.00 + 5.00 = 15.00（满分 16） → 部分达标"],
         [
             "A1",
             "教师配备",
@@ -183,7 +183,7 @@ def test_unit_view_says_everything_once(result):
             "6",
             "生均图书册数 = 10000 ÷ 400 = 25.0；6 × min(25.0 ÷ 30, 1) = 5.00 → 部分达标",
         ],
-        ["B", "实验教学", "未达标", "—", "—", "0.00", "4", "0.00 = 0.00 / 4 → 未达标"],
+        ["B", "实验教学", "未达标", "—", "—", "0.00", "4", "0.00 = 0.00（满分 4） → 未达标"],
         [
             "B1",
             "实验室（地方）（待核）",  # a local, unverified indicator says so wherever it is shown
@@ -233,6 +233,12 @@ def test_unit_view_says_everything_once(result):
         ],
     ]
     assert view.footer == result.engine
+
+
+def test_missing_inputs_are_named_by_their_labels(plan):
+    view = unit_view(run(plan, {k: v for k, v in VALUES.items() if k not in ("books", "lab")}))
+    fact = next(f for f in view.facts if f.label == "填报完整度")
+    assert fact.note == "3/5，缺报：图书册数、有实验室"  # never books, lab
 
 
 def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):

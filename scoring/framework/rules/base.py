@@ -150,6 +150,8 @@ class Value:
         self.label = ctx.labels.get(name) if self.name else None
         self.derived = ctx.derived.get(name) if self.name else None
         self.template = None if self.name else Template(source)
+        # a name outside inputs and derived values with a label of its own (a county statistic: L1_小学_cv)
+        self.other_label = ctx.labels.get(name) if self.name is None else None
         self.rounded = ctx.compare_rounded
         # an input read as given: no precision of its own, or an integer (already whole)
         self.as_given: bool = (
@@ -186,7 +188,7 @@ class Value:
             return f"{self.label} = {fmt(shown)}"
         assert self.template is not None
         if self.template.is_name:  # a name outside inputs and derived values, e.g. a county statistic
-            return f"{self.template.plain} = {fmt(shown)}"
+            return f"{self.other_label or self.template.plain} = {fmt(shown)}"
         return f"{self.template.render(values)} = {fmt(shown)}"
 
 

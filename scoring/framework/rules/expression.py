@@ -8,14 +8,13 @@ from typing import Any
 
 from .. import expr as ex
 from ..model import ExpressionRule, Indicator
-from ..text import Template, fmt, half_up
+from ..text import fmt, half_up
 from .base import STATUS_TEXT, ZERO, CheckContext, LeafRule, Outcome, RuleContext, status_by_points
 
 
 def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None) -> LeafRule:
     points = ctx.compile(rule.points)
     met = ctx.compile(rule.met) if rule.met else None
-    template = Template(rule.points)
     prec = ctx.precision
     names = tuple(sorted(points.names | (met.names if met else frozenset())))
     # an expression of one value (作业时长 → points) reports that value, so {value} and {unit} in its 整改 text
@@ -24,12 +23,17 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
     subject = read[0] if len(read) == 1 else None
     unit = ctx.units.get(subject) if subject is not None else None
 
+    def given(values: Mapping[str, Any]) -> str:
+        """The values the expression read, by label with their units: the sentence a 督学 checks."""
+        shown = [f"{ctx.labels.get(n, n)} = {fmt(values.get(n))}{_unit(ctx.units.get(n))}" for n in read]
+        return "，".join(shown) or "按计分规则"
+
     def evaluate(
         values: Mapping[str, Any], unit_type: str | None, manual: Any, text: bool = False
     ) -> Outcome:
         p = points.run(values)
         if p is None:
-            return Outcome("missing", explanation=f"{template.render(values)} → 缺报" if text else "")
+            return Outcome("missing", explanation=f"{given(values)} → 缺报" if text else "")
         p = half_up(Decimal(int(p)) if isinstance(p, bool) else p, prec)
         note = ""
         if possible is not None and p > possible:
@@ -49,11 +53,15 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
             status = status_by_points(p, possible)
         why = ""
         if text:
-            why = f"{template.render(values)} = {fmt(p)}{note} → {STATUS_TEXT[status]}"
+            why = f"{given(values)}，得 {fmt(half_up(p, prec))} 分{note} → {STATUS_TEXT[status]}"
         value = values.get(subject) if subject is not None else None
         return Outcome(status, half_up(p, prec) if note else p, value, None, None, None, why)
 
     return LeafRule("expression", evaluate, names, unit)
+
+
+def _unit(unit: str | None) -> str:
+    return f" {unit}" if unit else ""
 
 
 def check(c: CheckContext, ind: Indicator, rule: ExpressionRule) -> None:
