@@ -16,9 +16,15 @@ _MARK = "\x00"
 _OPS = [(" / ", " ÷ "), (" * ", " × "), (" <= ", " ≤ "), (" >= ", " ≥ "), (" != ", " ≠ "), (" == ", " = ")]
 
 
+_WRITTEN_IN_FULL = 20  # digits before the decimal point a number is written with; beyond, in scientific form
+
+
 def fmt(value: Any) -> str:
-    """A value as an evaluator writes it: decimals without exponent, 是/否, dates in ISO form."""
+    """A value as an evaluator writes it: decimals without exponent, 是/否, dates in ISO form. A computed number
+    past 10^20 (an implausible value multiplied out) is written 1.5E+25, not as 26 digits or 400."""
     if type(value) is Decimal:  # nearly every call: checked first
+        if value.is_finite() and value.adjusted() >= _WRITTEN_IN_FULL:
+            return _scientific(value)
         return format(value, "f")
     if value is None:
         return "缺报"
@@ -29,6 +35,12 @@ def fmt(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _scientific(value: Decimal) -> str:
+    """Up to 6 significant digits, trailing zeros dropped: 1.5E+25."""
+    mantissa, exponent = f"{value:.5E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
 
 
 class _Mark(ast.NodeTransformer):
