@@ -90,3 +90,20 @@ def test_strict_validation_fails_on_it(tmp_path):
     path.write_text(HEADER + HOMEWORK.replace("else max(0,", "else max(pupils * 0,"), encoding="utf-8")
     assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 0
     assert CliRunner().invoke(main, ["validate", "--strict", str(path)]).exit_code == 1
+
+
+def test_standard_of_bands_is_the_first_bands_number_as_for_a_threshold():
+    plan = plan_of(
+        """
+inputs:
+  r: {label: 参与率, type: percent}
+indicators:
+  - code: A
+    name: 课后服务
+    points: 10
+    rule: {bands: {value: r, steps: [{at_least: 95, points: 10}, {at_least: 70, points: 5}, {points: 0}]}}
+    rectify: {problem: "参与率{value}%，未达到{standard}%"}
+"""
+    )
+    result = run(plan, {"r": 80})
+    assert [i.problem for i in result.rectification] == ["参与率80%，未达到95%"]  # once "未达到≥ 95%"

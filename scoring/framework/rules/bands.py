@@ -25,6 +25,9 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         label = " 且 ".join(f"{SYMBOL[k]} {fmt(b)}" for k, b in written) or "其他"
         steps.append((tuple((TEST[k], b) for k, b in written), step, label))
     top = steps[0][2] if steps else None
+    # the first band's bound as a number: {standard} in a 整改 text is 95, as for a threshold, not "≥ 95"
+    first = steps[0][0] if steps else ()
+    target = first[0][1] if first and isinstance(first[0][1], Decimal) else None
     rounded = {
         id(step): half_up(step.points, ctx.precision) for _, step, _ in steps if step.points is not None
     }
@@ -55,7 +58,14 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
                         what = f"{step.level}，{what}"
                     why = f"{value.explain(values, v)}，落在第 {i + 1} 档（{label}）→ {what}"
                 return Outcome(
-                    status, rounded[id(step)] if pts is not None else None, v, top, None, None, why
+                    status,
+                    rounded[id(step)] if pts is not None else None,
+                    v,
+                    top,
+                    None,
+                    None,
+                    why,
+                    target=target,
                 )
         why = f"{value.explain(values, v)} 不在任何一档内" if text else ""
         return Outcome("error", value=v, explanation=why)
