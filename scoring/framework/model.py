@@ -703,6 +703,23 @@ class Addition(Model):
     indicator: Indicator
 
 
+class Regroup(Model):
+    """A new parent over indicators of the extended framework, which move under it as they are (rules, points,
+    sources): a province's areas over the national first-level indicators, without copying them."""
+
+    code: Text
+    name: str
+    points: Decimal | None = Field(None, ge=0)
+    weight: Decimal | None = Field(None, ge=0)
+    members: list[Text] = Field(
+        min_length=1, description="codes of the indicators that move under it, in order"
+    )
+    basis: str | None = None
+    note: str | None = None
+    local: bool = True
+    verified: bool = True
+
+
 class IndicatorChange(Model):
     name: str | None = None
     points: Decimal | None = Field(None, ge=0)
@@ -727,6 +744,9 @@ class Tailoring(Model):
     params: dict[str, Decimal | bool | str] = Field(default_factory=dict)
     change: dict[Text, IndicatorChange] = Field(default_factory=dict)
     add: list[Addition] = Field(default_factory=list)
+    group: list[Regroup] = Field(
+        default_factory=list, description="new parents over existing indicators (applied after add)"
+    )
     remove_vetoes: list[Text] = Field(default_factory=list)
     remove_checks: list[Text] = Field(default_factory=list, description="数据核查 codes to drop")
     remove_inputs: list[Text] = Field(

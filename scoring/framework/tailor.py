@@ -36,6 +36,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     _change_indicators(index, t, problems)
     _add_indicators(merged, index, t, problems)
     merged.indicators.extend(child.indicators)
+    _regroup(merged, t, problems)
     _remove(merged, parent, child, t, problems)
     merged._src = child._src
     merged._dir = child._dir
@@ -199,6 +200,100 @@ def _add_indicators(
             if "local" not in ind.model_fields_set:
                 ind.local = True  # an addition to the framework it extends
         index.update({ind.code: ind for ind in add.indicator.walk()})
+
+
+def _regroup(merged: Framework, t: Tailoring, problems: list[Problem]) -> None:
+    """Each new group takes the place of its first member, if that was a first-level indicator (else it goes
+    last); its members leave their parents and keep everything else."""
+    for i, group in enumerate(t.group):
+        index = {ind.code: ind for ind in merged.walk()}
+        parents = _parents(merged.indicators)
+        members = _members(group, i, index, t, problems)
+        if members is None:
+            continue
+        first = members[0]
+        slot = next((n for n, ind in enumerate(merged.indicators) if ind is first), len(merged.indicators))
+        for ind in members:
+            above = parents[ind.code]
+            siblings = above.children if above is not None else merged.indicators
+            assert siblings is not None
+            siblings.remove(ind)
+        made = Indicator(
+            code=group.code,
+            name=group.name,
+            points=group.points,
+            weight=group.weight,
+            children=members,
+            basis=group.basis,
+            note=group.note,
+            local=group.local,
+            verified=group.verified,
+        )
+        merged.indicators.insert(min(slot, len(merged.indicators)), made)
+        emptied = [
+            p.code for p in {id(p): p for p in parents.values() if p is not None}.values() if not p.children
+        ]
+        for code in emptied:
+            problems.append(
+                _err(
+                    t,
+                    ("group", i, "members"),
+                    "tailor-empty-parent",
+                    f"指标 “{code}” 的下级全部移入 “{group.code}”，它自己没有下级了：请一并移入或去掉（unselect）",
+                    f"'{code}' is left without children",
+                )
+            )
+
+
+def _members(
+    group: Any,
+    i: int,
+    index: dict[str, Indicator],
+    t: Tailoring,
+    problems: list[Problem],
+) -> list[Indicator] | None:
+    """The indicators a group takes, or None (with the problems) when its code exists already, or a member is
+    unknown, named twice, or inside another member."""
+    found = len(problems)
+    if group.code in index:
+        problems.append(
+            _err(
+                t,
+                ("group", i, "code"),
+                "tailor-duplicate-code",
+                f"新分组的编码 “{group.code}” 已存在",
+                f"group code '{group.code}' exists",
+            )
+        )
+    named = [code for code in group.members if code in index]
+    for j, code in enumerate(group.members):
+        if code not in index:
+            zh, en, kind = f"没有编码为 “{code}” 的指标", f"no indicator '{code}'", "tailor-unknown-code"
+        elif group.members.index(code) != j or any(
+            other != code and code in {x.code for x in index[other].walk()} for other in named
+        ):
+            zh, en, kind = (
+                f"“{code}” 在这个分组里出现了两次（或在它的另一个成员之下）",
+                f"'{code}' is in the group twice (or under another member)",
+                "tailor-group-twice",
+            )
+        else:
+            continue
+        problems.append(_err(t, ("group", i, "members", j), kind, zh, en))
+    if len(problems) > found:
+        return None
+    return [index[code] for code in group.members]
+
+
+def _parents(indicators: list[Indicator]) -> dict[str, Indicator | None]:
+    """Each indicator's parent by code (None at the first level)."""
+    out: dict[str, Indicator | None] = {}
+    stack: list[tuple[Indicator, Indicator | None]] = [(ind, None) for ind in indicators]
+    while stack:
+        ind, parent = stack.pop()
+        out[ind.code] = parent
+        stack.extend((child, ind) for child in ind.children or ())
+    return out
 
 
 def _remove(

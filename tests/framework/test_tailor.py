@@ -380,3 +380,50 @@ def test_extends_a_framework_with_the_same_id(tmp_path):
             ("extends-same-id", 1, 5)
         ]
         assert next(p for p in problems if p.code == "extends-same-id").file == str(tmp_path / file)
+
+
+GROUPED = """\
+id: child
+name: 分组裁剪
+version: "1"
+extends: parent.yaml
+tailor:
+  group:
+    - {code: G1, name: 省级领域一, points: 30, members: [B, A]}
+tests:
+  - name: 分组后分数不变
+    unit: {name: 某校}
+    values: {v: 6, w: 0}
+    expect: {total: 20, points: {G1: 20, A: 10, B: 10}}
+"""
+
+
+def test_a_group_takes_existing_indicators_as_they_are(files):
+    fw, problems, _ = files(GROUPED)
+    assert problems == []
+    assert [(i.code, [c.code for c in i.children or []]) for i in fw.indicators] == [("G1", ["B", "A"])]
+    assert fw.indicators[0].local and fw.indicators[0].children[1].children[0].code == "A.1"
+    from scoring.jobs.cases import run_cases
+
+    assert [o.failures for o in run_cases(fw)] == [[]]
+
+
+def test_a_group_takes_the_place_of_its_first_member(files):
+    fw, problems, _ = files(GROUPED.replace("points: 30, members: [B, A]", "points: 10, members: [B]"))
+    assert problems == []
+    assert [i.code for i in fw.indicators] == ["A", "G1"]  # B was second: G1 stands there
+
+
+@pytest.mark.parametrize(
+    ("members", "code", "marker"),
+    [
+        ("[A, X]", "tailor-unknown-code", "X]"),
+        ("[A, A]", "tailor-group-twice", "A]"),
+        ("[A, A.1]", "tailor-group-twice", "A.1]"),  # inside another member
+        ("[A.1, A.2]", "tailor-empty-parent", "[A.1, A.2]"),  # A would be left without children
+    ],
+)
+def test_group_members_are_checked_where_they_are_written(files, members, code, marker):
+    text = GROUPED.replace("[B, A]", members).split("tests:")[0]
+    _, problems, _ = files(text)
+    assert at(code, text, marker) in located(problems)
