@@ -720,6 +720,18 @@ class Regroup(Model):
     verified: bool = True
 
 
+class VetoChange(Model):
+    """Fields of an inherited veto a tailoring replaces (a province's wording, owner or effect)."""
+
+    when: Expr | None = None
+    effect: EffectField | None = None
+    reason: str | None = None
+    basis: str | None = None
+    rectify: Rectify | None = None
+    local: bool | None = None
+    verified: bool | None = None
+
+
 class IndicatorChange(Model):
     name: str | None = None
     points: Decimal | None = Field(None, ge=0)
@@ -746,6 +758,9 @@ class Tailoring(Model):
     add: list[Addition] = Field(default_factory=list)
     group: list[Regroup] = Field(
         default_factory=list, description="new parents over existing indicators (applied after add)"
+    )
+    change_vetoes: dict[Text, VetoChange] = Field(
+        default_factory=dict, description="fields of inherited vetoes to replace, by code"
     )
     remove_vetoes: list[Text] = Field(default_factory=list)
     remove_checks: list[Text] = Field(default_factory=list, description="数据核查 codes to drop")

@@ -37,6 +37,7 @@ def apply(parent: Framework, child: Framework) -> tuple[Framework, list[Problem]
     _add_indicators(merged, index, t, problems)
     merged.indicators.extend(child.indicators)
     _regroup(merged, t, problems)
+    _change_vetoes(merged, t, problems)
     _remove(merged, parent, child, t, problems)
     merged._src = child._src
     merged._dir = child._dir
@@ -294,6 +295,32 @@ def _parents(indicators: list[Indicator]) -> dict[str, Indicator | None]:
         out[ind.code] = parent
         stack.extend((child, ind) for child in ind.children or ())
     return out
+
+
+def _change_vetoes(merged: Framework, t: Tailoring, problems: list[Problem]) -> None:
+    """Replace the fields a tailoring gives of inherited vetoes; a veto changed in its effect or condition is
+    a local rule unless the tailoring says otherwise."""
+    by_code = {v.code: v for v in merged.vetoes}
+    for code, change in t.change_vetoes.items():
+        veto = by_code.get(code)
+        if veto is None:
+            problems.append(
+                _err(
+                    t,
+                    ("change_vetoes", code),
+                    "tailor-unknown-code",
+                    f"没有编码为 “{code}” 的否决项可以修改",
+                    f"no veto '{code}' to change",
+                    key=True,
+                )
+            )
+            continue
+        for field in type(change).model_fields:
+            value = getattr(change, field)
+            if value is not None:
+                setattr(veto, field, value)
+        if change.local is None and (change.when is not None or change.effect is not None):
+            veto.local = True
 
 
 def _remove(

@@ -427,3 +427,27 @@ def test_group_members_are_checked_where_they_are_written(files, members, code, 
     text = GROUPED.replace("[B, A]", members).split("tests:")[0]
     _, problems, _ = files(text)
     assert at(code, text, marker) in located(problems)
+
+
+def test_change_vetoes_replaces_the_fields_given(files):
+    text = GROUPED.split("tests:")[0].replace(
+        "tailor:\n",
+        "tailor:\n  change_vetoes:\n    V1: {reason: 数据为负数（区县）, when: v < -1}\n",
+    )
+    fw, problems, _ = files(text)
+    assert problems == []
+    (v1,) = fw.vetoes
+    assert (v1.reason, v1.effect.kind, v1.when, v1.local) == (
+        "数据为负数（区县）",
+        "fail",
+        "v < -1",
+        True,
+    )
+
+
+def test_change_vetoes_of_an_unknown_code_is_located(files):
+    text = GROUPED.split("tests:")[0].replace(
+        "tailor:\n", "tailor:\n  change_vetoes:\n    V9: {reason: 无}\n"
+    )
+    _, problems, _ = files(text)
+    assert at("tailor-unknown-code", text, "V9") in located(problems)
