@@ -49,6 +49,7 @@ class InputSpec:
     plausible_min: Decimal | None = None
     plausible_max: Decimal | None = None
     plausible_refuse: bool = False
+    adverse: bool = False  # 是 is the unfavourable answer (model.Input.adverse)
 
     def implausible(self, value: Any) -> bool:
         """Whether a typed number lies outside the plausible range."""
@@ -492,6 +493,7 @@ def _input_spec(fw: Framework, name: str, i: Input) -> InputSpec:
         plausible_min=low,
         plausible_max=high,
         plausible_refuse=refuse,
+        adverse=i.adverse,
     )
 
 

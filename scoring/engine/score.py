@@ -1084,8 +1084,16 @@ class _Scorer:
                             f"自评 {fmt(mine)}，督评 {fmt(theirs)}，相差 {_percent(share)}%",
                         )
                     )
-            elif mine is True and theirs is False:
-                flags.append(GapFlag(name, spec.label, mine, theirs, "自评为“是”，督评为“否”"))
+            elif (
+                isinstance(mine, bool)
+                and isinstance(theirs, bool)
+                and mine is not theirs
+                and mine is not spec.adverse
+            ):
+                # the 自评 claims the favourable answer the 督评 did not find
+                flags.append(
+                    GapFlag(name, spec.label, mine, theirs, f"自评为“{fmt(mine)}”，督评为“{fmt(theirs)}”")
+                )
             elif (
                 spec.kind == "level"
                 and spec.choices

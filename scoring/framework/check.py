@@ -306,6 +306,14 @@ class Checker:
                 )
             self.unit_types(inp, inp.applies_to)
             self.plausible(name, inp)
+            if inp.adverse and inp.type != "boolean":
+                self.at(
+                    inp,
+                    ("adverse",),
+                    "adverse-type",
+                    f"只有是/否填报项才能标 adverse（“是”为不利情形），{name} 的类型是 {inp.type}",
+                    f"only boolean inputs can be adverse; {name} is a {inp.type}",
+                )
             self.env[name] = ex.VarInfo(input_type(inp.type), choices, inp.label)
 
     def plausible(self, name: str, inp: Input) -> None:

@@ -148,6 +148,11 @@ class Input(Model):
         description="the range a value is expected in (合理范围); default: by type and unit. Outside: a data "
         "warning, or a refusal with severity: error",
     )
+    adverse: bool = Field(
+        False,
+        description="for type: boolean, 是 is the unfavourable answer (an incident, a violation): a 自评 否 "
+        "against a 督评 是 is flagged 自评虚高, not the reverse",
+    )
 
 
 _D = Decimal

@@ -156,6 +156,30 @@ def test_evaluator_values_win_and_inflated_self_values_are_flagged():
     assert [(g.input, g.difference) for g in res.gap_flags] == [("s", "自评 95，督评 80，相差 18.8%")]
 
 
+ANSWERS = """
+inputs:
+  charter: {label: 已制定学校章程, type: boolean}
+  accident: {label: 发生安全责任事故, type: boolean, adverse: true}
+indicators:
+  - {code: A, name: 章程, points: 5, rule: {boolean: {when: charter}}}
+  - {code: B, name: 安全, points: 5, rule: {boolean: {when: accident, if_yes: 0, if_no: 5}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "flagged"),
+    [
+        ({"charter": True, "accident": False}, {"charter": False, "accident": True}, ["charter", "accident"]),
+        ({"charter": False, "accident": True}, {"charter": True, "accident": False}, []),  # 自评 more modest
+    ],
+)
+def test_a_yes_no_claim_is_inflated_when_it_claims_the_favourable_answer(mine, theirs, flagged):
+    res = run(plan_of(ANSWERS), mine, evaluator_values=theirs)
+    assert [g.input for g in res.gap_flags] == flagged
+    if flagged:
+        assert res.gap_flags[1].difference == "自评为“否”，督评为“是”"  # 否 is the favourable answer here
+
+
 def test_result_json_round_trip_and_schema():
     import jsonschema
 
