@@ -11,7 +11,7 @@ from typing import Any
 
 from ..problems import Problem
 from . import expr as ex
-from .model import Framework, Indicator, Model, Param, Tailoring
+from .model import Framework, Indicator, Model, Param, Rectify, Tailoring
 
 
 def _err(obj: Model, sub: tuple[Any, ...], code: str, zh: str, en: str, *, key: bool = False) -> Problem:
@@ -146,7 +146,7 @@ def _change_indicators(index: dict[str, Indicator], t: Tailoring, problems: list
         for field in type(change).model_fields:
             value = getattr(change, field)
             if value is not None:
-                setattr(ind, field, value)
+                setattr(ind, field, _merged_rectify(ind.rectify, value) if field == "rectify" else value)
         if change.weight is not None:
             ind.points = None
         if change.points is not None:
@@ -318,7 +318,7 @@ def _change_vetoes(merged: Framework, t: Tailoring, problems: list[Problem]) -> 
         for field in type(change).model_fields:
             value = getattr(change, field)
             if value is not None:
-                setattr(veto, field, value)
+                setattr(veto, field, _merged_rectify(veto.rectify, value) if field == "rectify" else value)
         if change.local is None and (change.when is not None or change.effect is not None):
             veto.local = True
 
@@ -401,6 +401,14 @@ def _strings(data: Any) -> list[str]:
 def _copy_sources(src: Framework, dst: Framework) -> None:
     """``model_copy(deep=True)`` copies private state too, but keep it explicit for lists of models."""
     dst._src = src._src
+
+
+def _merged_rectify(old: Rectify | None, new: Rectify) -> Rectify:
+    """A tailoring's rectify over the inherited one, key by key (as the top-level defaults are): changing the
+    owner to 区县人民政府 does not restate the problem and requirement texts."""
+    if old is None:
+        return new
+    return old.model_copy(update={k: getattr(new, k) for k in new.model_fields_set})
 
 
 def _with_relatives(indicators: list[Indicator], codes: set[str]) -> set[str]:

@@ -451,3 +451,22 @@ def test_change_vetoes_of_an_unknown_code_is_located(files):
     )
     _, problems, _ = files(text)
     assert at("tailor-unknown-code", text, "V9") in located(problems)
+
+
+def test_a_changed_rectify_keeps_the_keys_it_does_not_restate(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        PARENT.replace(
+            "rule: {threshold: {value: v, at_least: 2}}",
+            "rule: {threshold: {value: v, at_least: 2}}\n    rectify: {problem: 乙项不足, owner: 县教育局, within_days: 30}",
+        ).replace("id: parent", "id: base"),
+        encoding="utf-8",
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        'id: child\nname: 子\nversion: "1"\nextends: base.yaml\ntailor:\n  change:\n    B: {rectify: {owner: 区县教委}}\n',
+        encoding="utf-8",
+    )
+    fw, problems = validate_path(child)
+    assert problems == []
+    b = next(i for i in fw.indicators if i.code == "B")
+    assert (b.rectify.problem, b.rectify.owner, b.rectify.within_days) == ("乙项不足", "区县教委", 30)
