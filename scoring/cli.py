@@ -20,12 +20,16 @@ from .version import __version__
 # Only click and the version are imported to build the command group (``scoring --help`` and ``--version`` stop
 # there); each command imports what it uses when it runs.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .engine.cohort import CohortResult
     from .engine.plan import Plan
     from .engine.result import Result, UnitRef
-    from .engine.rows import UnitRow
+    from .engine.rows import FailureRow, UnitRow
     from .engine.score import Options
+    from .engine.submission import Submission
     from .jobs.batch import BatchResult, FileOutcome, Inputs
+    from .jobs.cluster import Cluster
     from .problems import Lang, Problem, Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -202,7 +206,14 @@ def _load(framework: str, lang: Lang) -> Plan:
 )
 @click.option("--workers", type=int, default=None, help="并行进程数（默认：CPU 核数，最多 2）")
 @click.option(
-    "--force", is_flag=True, help="输出目录已有之前的结果时，用本次结果覆盖同名文件（默认：拒绝，退出码 2）"
+    "--force",
+    is_flag=True,
+    help="全部重新评分（默认：输出目录中输入与框架均未变、结果完整的文件跳过，只评其余的）",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="在 Dask 集群上评分，如 tcp://10.0.0.5:8786（输入和输出须是各节点都能访问的共享文件夹）",
 )
 @LANG
 def score(
@@ -214,6 +225,7 @@ def score(
     which: Literal["final", "self", "evaluator"],
     workers: int | None,
     force: bool,
+    scheduler: str | None,
     lang: Lang,
 ) -> None:
     """为填报数据评分：SUBMISSIONS 是自评表（.xlsx/.xls/.ods）、.json、.yaml 文件或文件夹。
@@ -222,7 +234,9 @@ def score(
     <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch.
     A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
     Files of other types in the folders are listed as skipped; a unit found in several files is ranked once.
-    The output folder is held by one run at a time; one holding earlier results is refused unless --force.
+    The output folder is held by one run at a time. A run into a folder holding earlier results resumes: files
+    whose results are whole for the same input and framework are skipped (--force scores them again), and the
+    summary covers every file. --scheduler ADDRESS scores on a Dask cluster (pip install '.[cluster]').
     """
     from .engine.score import Options
 
@@ -235,7 +249,7 @@ def score(
             _t(lang, f"没有编码为 “{'、'.join(unknown)}” 的指标", f"no indicator {', '.join(unknown)}")
         )
     result = _run_batch(
-        plan, inputs, outdir, formats, workers, Options(values=which), explain_codes, force, lang
+        plan, inputs, outdir, formats, workers, Options(values=which), explain_codes, force, lang, scheduler
     )
     _print_end(result, len(inputs.files), lang)
     if result.failures:
@@ -289,26 +303,59 @@ def _run_batch(
     explain: tuple[str, ...],
     force: bool,
     lang: Lang,
+    scheduler: str | None = None,
 ) -> BatchResult:
     """The batch, with a progress bar on a terminal (each unit's line after it) or a line per file as it ends.
 
-    An output folder that cannot be made, written or held, or holds earlier results without ``--force``, is
-    exit 2 before any file is scored."""
-    from .io.files import OutputError
+    An output folder that cannot be made, written or held, or a cluster that cannot be reached (or Dask not
+    installed), is exit 2 before any file is scored."""
+    from contextlib import ExitStack
+
     from .jobs.batch import score_batch
 
-    run = partial(
-        score_batch,
-        plan.framework,
-        inputs,
-        outdir,
-        formats=formats,
-        workers=workers,
-        options=options,
-        explain=explain,
-        force=force,
-        on_start=partial(_print_start, folder=outdir or "", lang=lang),
+    with ExitStack() as stack:
+        cluster = stack.enter_context(_cluster(scheduler, lang)) if scheduler else None
+        run = partial(
+            score_batch,
+            plan,
+            inputs,
+            outdir,
+            formats=formats,
+            workers=workers,
+            options=options,
+            explain=explain,
+            force=force,
+            on_start=partial(_print_start, folder=outdir or "", force=force, lang=lang),
+            executor=cluster,
+        )
+        return _progress(run, inputs, lang)
+
+
+def _cluster(scheduler: str, lang: Lang) -> Cluster:
+    """The cluster at ``scheduler``, or exit 2 saying why not (Dask not installed, the scheduler unreachable)."""
+    from .jobs.cluster import Cluster, ClusterError
+
+    try:
+        cluster = Cluster.connect(scheduler)
+    except ClusterError as err:
+        for p in err.problems:
+            click.echo(_p(p.message(lang)), err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(
+        _t(
+            lang,
+            f"集群 {_p(scheduler)}：{cluster.threads()} 个工作线程",
+            f"cluster {_p(scheduler)}: {cluster.threads()} worker thread(s)",
+        ),
+        err=True,
     )
+    return cluster
+
+
+def _progress(run: Callable[..., BatchResult], inputs: Inputs, lang: Lang) -> BatchResult:
+    """``run`` with a progress bar on a terminal (each unit's line after it), or a line per file as it ends."""
+    from .io.files import OutputError
+
     show = partial(_print_outcome, lang=lang)
     try:
         if not (sys.stderr.isatty() and len(inputs.files) > 1):
@@ -334,8 +381,9 @@ def _run_batch(
     return result
 
 
-def _print_start(batch: BatchResult, folder: str, lang: Lang) -> None:
-    """What the output folder held: a lock left by a run that died (taken over), earlier results (replaced)."""
+def _print_start(batch: BatchResult, folder: str, force: bool, lang: Lang) -> None:
+    """What the output folder held: a lock left by a run that died (taken over), earlier results (skipped where
+    still whole for the same input and framework, else replaced)."""
     if batch.taken_over is not None:
         click.echo(
             _t(
@@ -347,14 +395,34 @@ def _print_start(batch: BatchResult, folder: str, lang: Lang) -> None:
             ),
             err=True,
         )
-    if batch.earlier:
+    if force and batch.earlier:
         click.echo(
             _t(
                 lang,
-                f"输出文件夹 {_p(folder)} 已有之前评分的结果（{len(batch.earlier)} 个文件）：本次结果将覆盖同名"
-                "文件（--force）",
+                f"输出文件夹 {_p(folder)} 已有之前评分的结果（{len(batch.earlier)} 个文件）：--force，全部重新"
+                "评分，覆盖同名文件",
                 f"the output folder {_p(folder)} holds {len(batch.earlier)} result file(s) of an earlier run:"
-                " those of the same name will be replaced (--force)",
+                " --force, all scored again, those of the same name replaced",
+            ),
+            err=True,
+        )
+    if batch.reused:
+        click.echo(
+            _t(
+                lang,
+                f"已有结果 {batch.reused} 份（输入与框架均未变），跳过；--force 重新评分",
+                f"{batch.reused} file(s) already scored (same input and framework): skipped; --force scores them"
+                " again",
+            ),
+            err=True,
+        )
+    if batch.changed:
+        click.echo(
+            _t(
+                lang,
+                f"{batch.changed} 份的输入、框架或评分方式已变：重新评分，替换之前的结果",
+                f"{batch.changed} file(s) changed (input, framework or options): scored again, earlier results"
+                " replaced",
             ),
             err=True,
         )
@@ -364,7 +432,8 @@ def _print_outcome(outcome: FileOutcome, lang: Lang = "zh") -> None:
     """A file's units, each with the arithmetic asked for; a file that failed is named (its reasons come last)."""
     for i, row in enumerate(outcome.rows):
         sep = "：" if lang == "zh" else ": "
-        click.echo(f"✓ {_p(outcome.file)}{sep}{_row_line(row, lang)}")
+        was = _t(lang, "（已有结果）", " (already scored)") if outcome.reused else ""
+        click.echo(f"✓ {_p(outcome.file)}{sep}{_row_line(row, lang)}{was}")
         for line in outcome.explained[i] if outcome.explained else ():
             click.echo("  " + _p(line))
     if not outcome.rows:
@@ -441,11 +510,15 @@ def _print_end(result: BatchResult, files: int, lang: Lang) -> None:
     click.echo(
         _t(
             lang,
-            f"共 {files} 份：评分 {len(result.rows)} 份，失败 {len(result.failures)} 份"
+            f"共 {files} 份：评分 {len(result.rows)} 份"
+            + (f"（其中已有结果 {result.reused} 个文件，未重新评分）" if result.reused else "")
+            + f"，失败 {len(result.failures)} 份"
             + (f"，跳过 {len(result.skipped)} 个文件" if result.skipped else "")
             + (f"，重复 {repeated} 份（不计排名）" if repeated else "")
             + (f"；汇总表 {summary}" if summary else ""),
-            f"{files} file(s): {len(result.rows)} scored, {len(result.failures)} failed"
+            f"{files} file(s): {len(result.rows)} scored"
+            + (f" ({result.reused} file(s) of them already scored, not again)" if result.reused else "")
+            + f", {len(result.failures)} failed"
             + (f", {len(result.skipped)} skipped" if result.skipped else "")
             + (f", {repeated} duplicate(s) not ranked" if repeated else "")
             + (f"; summary {summary}" if summary else ""),
@@ -467,9 +540,20 @@ def _print_end(result: BatchResult, files: int, lang: Lang) -> None:
 @click.option(
     "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="在 Dask 集群上读取学校自评表文件夹，如 tcp://10.0.0.5:8786（文件夹须是各节点都能访问的共享文件夹）",
+)
 @LANG
 def cohort(
-    framework: str, source: str, county_path: str | None, outdir: str | None, fmt: str, lang: Lang
+    framework: str,
+    source: str,
+    county_path: str | None,
+    outdir: str | None,
+    fmt: str,
+    scheduler: str | None,
+    lang: Lang,
 ) -> None:
     """县域汇总评估：SOURCE 是每校一行的统计表（.csv / .xlsx），或学校自评表所在的文件夹。
 
@@ -478,16 +562,15 @@ def cohort(
     Every row becomes evaluated units, or is listed with its row and why: 不参评 by the framework's rules
     (exit 0) or refused as a data error (exit 1; the verdict is then 暂定). A table the framework cannot be
     read from (a missing or unknown column, no rows, too many rows) is refused whole: exit 1. Usage errors: 2.
+    --scheduler ADDRESS reads a folder of submissions on a Dask cluster (pip install '.[cluster]').
     """
     import gc
 
     from .engine.cohort import needed_inputs, score_cohort
     from .engine.plan import compile_plan
-    from .engine.rows import FailureRow
     from .framework.load import unit_framework
     from .io.read import read_submission
     from .io.table import MAX_ROWS, read_table
-    from .jobs.batch import expand
     from .problems import ScoringError, printable
     from .report.cohort import MAX_WORKBOOK_ROWS, write_all
 
@@ -501,16 +584,21 @@ def cohort(
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    if scheduler and not src.is_dir():
+        click.echo(
+            _t(
+                lang,
+                "--scheduler 只用于学校自评表所在的文件夹；统计表在本机一次读取，请去掉 --scheduler",
+                "--scheduler is for a folder of submissions; a table is read here at once: leave it out",
+            ),
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     failures: list[FailureRow] = []
     try:
         unit_plan = compile_plan(unit_framework(fw))
         if src.is_dir():
-            submissions = []
-            for f in expand([src], exclude=Path(outdir) if outdir else None):
-                try:
-                    submissions.append(read_submission(f, plan=unit_plan))
-                except ScoringError as err:
-                    failures.append(FailureRow(str(f), [p.format(lang) for p in err.problems]))
+            submissions, failures = _cohort_folder(src, outdir, unit_plan, scheduler, lang)
         else:
             needed = needed_inputs(fw, unit_plan)
             limit = MAX_WORKBOOK_ROWS if workbook else MAX_ROWS
@@ -541,6 +629,28 @@ def cohort(
         for reason in failure.reasons:
             click.echo(f"    {printable(reason)}", err=True)
     sys.exit(EXIT_FINDINGS if result.failures else EXIT_OK)
+
+
+def _cohort_folder(
+    src: Path, outdir: str | None, plan: Plan, scheduler: str | None, lang: Lang
+) -> tuple[list[Submission], list[FailureRow]]:
+    """The schools' submissions in the folder, read here or on the cluster at ``scheduler``, and the files refused."""
+    from contextlib import ExitStack
+
+    from .engine.rows import FailureRow
+    from .jobs.batch import expand, read_files
+
+    files = expand([src], exclude=Path(outdir) if outdir else None)
+    submissions: list[Submission] = []
+    failures: list[FailureRow] = []
+    with ExitStack() as stack:
+        cluster = stack.enter_context(_cluster(scheduler, lang)) if scheduler else None
+        for f, got in cluster.read(plan, files) if cluster else read_files(plan, files):
+            if isinstance(got, list):
+                failures.append(FailureRow(str(f), [p.format(lang) for p in got]))
+            else:
+                submissions.append(got)
+    return submissions, failures
 
 
 def _cohort_args(fmt: str, source: str, lang: Lang) -> tuple[tuple[str, ...], Path]:

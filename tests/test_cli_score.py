@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -161,3 +163,26 @@ def test_diff_of_two_schools_is_refused_unless_forced(tmp_path):
     assert r.exit_code == 2 and "两份结果不是同一单位" in r.output and "北山中学" in r.output
     r = runner.invoke(main, ["diff", *pair, "--force"])
     assert r.exit_code == 0 and "警告：两份结果不是同一单位" in r.output and "已销号" in r.output
+
+
+def test_a_cluster_without_dask_installed_is_a_usage_error_before_any_scoring(tmp_path):
+    code = (
+        "import sys; sys.modules['distributed'] = None  # as where the cluster extra is not installed\n"
+        "from scoring.cli import main; sys.argv[0] = 'scoring'; main()"
+    )
+    args = [
+        "score",
+        "demo-school",
+        str(EX / "strong.yaml"),
+        "-o",
+        str(tmp_path),
+        "--scheduler",
+        "tcp://h:8786",
+    ]
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == (
+        "未安装 Dask distributed，不能使用 --scheduler：请先安装集群扩展（pip install 'duping-scoring[cluster]'），"
+        "或去掉 --scheduler 在本机评分\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -1,1 +1,1 @@
-"""Jobs: batches of submissions over processes, and the test cases declared with frameworks."""
+"""Jobs: batches of submissions (over processes or a Dask cluster, resumable) and framework test cases."""

@@ -1,31 +1,37 @@
 """Batch scoring: a folder of submissions → a report per unit, a district summary, and an exact list of failures.
 
 One bad file never stops the batch: every file's outcome is either a scored row or a failure with its reasons.
-Work is spread over processes (each compiles the plan once); at most a few files are in flight at a time and only
-a small row per unit is kept, so memory does not grow with the number of files.
+Work is spread over processes (each compiles the plan once) or, given an :class:`Executor` (``jobs.cluster``),
+over a cluster; at most a few files are in flight at a time and only a small row per unit is kept, so memory does
+not grow with the number of files.
 
-Before any work the output folder is made, checked and held for the run (``io.files.FolderLock``); earlier results
-in it are refused unless ``force``. Every unit's reports get a name unique in the batch (:func:`output_stems`);
-files of the folders that are not submissions are listed (``skipped``), and a unit found in more than one file is
-listed (``duplicates``) and ranked once.
+Before any work the output folder is made, checked and held for the run (``io.files.FolderLock``). A run into a
+folder holding results of an earlier one resumes it (``jobs.resume``): an input whose record says its outputs are
+whole for the same bytes, framework and options is not scored again (unless ``force``), and the summary is rebuilt
+from every input's rows. Every unit's reports get a name unique in the batch (:func:`output_stems`); files of the
+folders that are not submissions are listed (``skipped``), and a unit found in more than one file is listed
+(``duplicates``) and ranked once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..engine.plan import Plan, compile_plan
 from ..engine.result import Result
 from ..engine.rows import Duplicate, FailureRow, SkippedFile, UnitRow, duplicate_groups
 from ..engine.score import Options, score, split
+from ..engine.submission import Submission
 from ..framework.model import Framework
 from ..io.files import FolderLock, LockInfo, OutputError, atomic_write, os_reason, output_folder
 from ..io.read import read_submission
@@ -33,6 +39,7 @@ from ..io.workbook import WORKBOOK_SUFFIXES
 from ..problems import Problem, ScoringError
 from ..report.explain import explanation_lines
 from ..report.markdown import markdown
+from .resume import Key, Record, all_records, file_digest, forget, options_key, sweep, write_record
 
 SUBMISSION_SUFFIXES = (*WORKBOOK_SUFFIXES, ".json", ".yaml", ".yml")
 FORMATS = ("json", "xlsx", "md")
@@ -48,6 +55,7 @@ class FileOutcome:
     failure: FailureRow | None = None
     outputs: list[str] = field(default_factory=list)
     explained: list[list[str]] = field(default_factory=list)  # per row: the lines of the indicators asked for
+    reused: bool = False  # the outputs of an earlier run, whole for the same input, framework and options
 
     @property
     def row(self) -> UnitRow | None:
@@ -62,7 +70,12 @@ class BatchResult:
     skipped: list[SkippedFile] = field(default_factory=list)  # files in the folders not read, and why
     duplicates: list[Duplicate] = field(default_factory=list)  # units found in more than one file
     earlier: list[str] = field(default_factory=list)  # results of an earlier run found in the output folder
-    kept: list[str] = field(default_factory=list)  # … of which this run wrote no file of the same name
+    # … of which this run neither wrote nor reused a file of that name
+    kept: list[str] = field(default_factory=list)
+    # inputs whose earlier outputs are whole for the same bytes, framework and options: not scored again
+    reused: int = 0
+    # inputs with earlier outputs for other bytes, framework or options: scored again, those outputs replaced
+    changed: int = 0
     taken_over: LockInfo | None = None  # the lock of a run that died, taken over
 
     @property
@@ -233,8 +246,41 @@ def output_stems(
 # ------------------------------------------------------------------------------------------------ one file
 
 
+@dataclass(frozen=True)
+class Job:
+    """One input of a batch: its absolute path (what a worker, perhaps on another machine, opens), the path as
+    found (what messages and rows name) and the name of its reports."""
+
+    path: str
+    shown: str
+    stem: str
+
+
 def _problem_reasons(problems: Sequence[Problem]) -> tuple[list[str], list[str]]:
     return [p.format("zh") for p in problems], [p.format("en") for p in problems]
+
+
+def _read_and_score(
+    plan: Plan, path: Path, file: str, options: Options
+) -> tuple[list[Result], FailureRow | None]:
+    try:
+        units = split(plan, read_submission(path, filename=file, plan=plan))
+        results = [score(plan, unit, options) for unit in units]
+    except ScoringError as err:
+        return [], FailureRow(file, *_problem_reasons(err.problems))
+    except Exception as exc:
+        return [], FailureRow(
+            file,
+            [f"{file}: 内部错误，无法处理此文件（{type(exc).__name__}: {exc}）"],
+            [f"{file}: internal error, the file cannot be processed ({type(exc).__name__}: {exc})"],
+        )
+    if not results:
+        return [], FailureRow(
+            file,
+            [f"{file}: 没有需要评估的单位（如不足 50 人的教学点）"],
+            [f"{file}: no unit to evaluate (such as a 教学点 under 50 pupils)"],
+        )
+    return results, None
 
 
 def score_file(
@@ -245,41 +291,45 @@ def score_file(
     formats: tuple[str, ...],
     options: Options = DEFAULT_OPTIONS,
     explain: tuple[str, ...] = (),
+    shown: str | None = None,
 ) -> FileOutcome:
     """Read, score and write one file; user mistakes become a failure row, never an exception.
 
     ``explain``: indicator codes whose arithmetic the outcome carries (the plan has them), written while the
-    result is at hand rather than by scoring the file again."""
-    file = str(path)
-    try:
-        units = split(plan, read_submission(path, plan=plan))
-        results = [score(plan, unit, options) for unit in units]
-    except ScoringError as err:
-        return FileOutcome(file, failure=FailureRow(file, *_problem_reasons(err.problems)))
-    except Exception as exc:
-        return FileOutcome(
-            file,
-            failure=FailureRow(
-                file,
-                [f"{file}: 内部错误，无法处理此文件（{type(exc).__name__}: {exc}）"],
-                [f"{file}: internal error, the file cannot be processed ({type(exc).__name__}: {exc})"],
-            ),
-        )
-    if not results:
-        return FileOutcome(
-            file,
-            failure=FailureRow(
-                file,
-                [f"{file}: 没有需要评估的单位（如不足 50 人的教学点）"],
-                [f"{file}: no unit to evaluate (such as a 教学点 under 50 pupils)"],
-            ),
-        )
+    result is at hand rather than by scoring the file again. ``shown``: how messages and rows name the file
+    (a cluster worker opens the absolute path; the batch names it as found). With ``outdir``, the unit's record
+    (``jobs.resume``) is written after its outputs, and a file that fails leaves no earlier output of its name
+    behind: those were for other bytes or another framework."""
+    file = shown if shown is not None else str(path)
+    # hashed before reading: should the file change in between, the next run sees other bytes and scores it again
+    digest = file_digest(path) if outdir is not None else None
+    results, failure = _read_and_score(plan, path, file, options)
+    if failure is not None:
+        if outdir is not None:
+            with contextlib.suppress(OSError):
+                forget(outdir, stem)
+        return FileOutcome(file, failure=failure)
     names = unit_names(stem, [r.unit.type for r in results])
+    rows = [
+        UnitRow.of(file, r, name if outdir is not None else None)
+        for name, r in zip(names, results, strict=True)
+    ]
     outputs: list[str] = []
     if outdir is not None:
+        record = (
+            Record(
+                stem,
+                os.path.abspath(path),
+                Key(digest, plan.hash, options_key(options)),
+                formats,
+                [],
+                rows,
+            )
+            if digest
+            else None
+        )
         try:
-            for name, result in zip(names, results, strict=True):
-                outputs += _write_reports(result, outdir, name, formats)
+            _write_unit(results, outdir, stem, names, formats, record, outputs)
         except OSError as err:
             zh, en = os_reason(err)
             where = err.filename2 or err.filename or outdir  # os.replace names the temporary file first
@@ -291,11 +341,28 @@ def score_file(
                 outputs=outputs,
             )
     explained = [[line for code in explain for line in explanation_lines(r, code)] for r in results]
-    rows = [
-        UnitRow.of(file, r, name if outdir is not None else None)
-        for name, r in zip(names, results, strict=True)
-    ]
     return FileOutcome(file, rows, None, outputs, explained if explain else [])
+
+
+def _write_unit(
+    results: list[Result],
+    outdir: Path,
+    stem: str,
+    names: list[str],
+    formats: tuple[str, ...],
+    record: Record | None,
+    outputs: list[str],
+) -> None:
+    """The unit's reports, each atomically, between its old record removed and its new one written: a cut in
+    between leaves no record, and the next run scores the file again. Earlier outputs of the name this run does
+    not write again (a school once split into two units, now one) go with the old record."""
+    wanted = [f"{name}{REPORT_SUFFIXES[f]}" for name in names for f in FORMATS if f in formats]
+    forget(outdir, stem, keep=wanted)
+    for name, result in zip(names, results, strict=True):
+        outputs += _write_reports(result, outdir, name, formats)
+    if record is not None:
+        record.outputs = [Path(o).name for o in outputs]
+        write_record(outdir, record)
 
 
 def _write_reports(result: Result, outdir: Path, name: str, formats: tuple[str, ...]) -> list[str]:
@@ -314,27 +381,26 @@ def _write_reports(result: Result, outdir: Path, name: str, formats: tuple[str, 
 _WORKER_PLAN: Plan | None = None
 
 
-def _init_worker(framework: Framework) -> None:
+def _init_worker(plan: Plan) -> None:
     global _WORKER_PLAN
-    _WORKER_PLAN = compile_plan(framework)
+    _WORKER_PLAN = plan  # pickled as its framework and check, compiled on arrival (Plan.__reduce__)
 
 
 def _work(
-    path: str,
+    job: Job,
     outdir: str | None,
-    stem: str,
     formats: tuple[str, ...],
     options: Options,
     explain: tuple[str, ...],
 ) -> FileOutcome:
     assert _WORKER_PLAN is not None
     out = Path(outdir) if outdir else None
-    return score_file(_WORKER_PLAN, Path(path), out, stem, formats, options, explain)
+    return score_file(_WORKER_PLAN, Path(job.path), out, job.stem, formats, options, explain, job.shown)
 
 
 def _parallel(
-    framework: Framework,
-    jobs: list[tuple[Path, str]],
+    plan: Plan,
+    jobs: list[Job],
     outdir: Path | None,
     formats: tuple[str, ...],
     options: Options,
@@ -343,18 +409,14 @@ def _parallel(
 ) -> Iterator[FileOutcome]:
     window = workers * 4  # bounded in-flight work keeps memory flat
     todo = iter(jobs)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(framework,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(plan,)) as pool:
         running: set[Future[Any]] = set()
 
         def submit() -> bool:
             job = next(todo, None)
             if job is None:
                 return False
-            running.add(
-                pool.submit(
-                    _work, str(job[0]), str(outdir) if outdir else None, job[1], formats, options, explain
-                )
-            )
+            running.add(pool.submit(_work, job, str(outdir) if outdir else None, formats, options, explain))
             return True
 
         while len(running) < window and submit():
@@ -367,8 +429,23 @@ def _parallel(
                 submit()
 
 
+class Executor(Protocol):
+    """Somewhere else to score a batch's files (``jobs.cluster.Cluster``): the same jobs in, the same outcomes out,
+    one per job in any order; a file it cannot score is a failure outcome, never an exception."""
+
+    def outcomes(
+        self,
+        plan: Plan,
+        jobs: list[Job],
+        outdir: Path | None,
+        formats: tuple[str, ...],
+        options: Options,
+        explain: tuple[str, ...],
+    ) -> Iterator[FileOutcome]: ...
+
+
 def score_batch(
-    framework: Framework,
+    framework: Framework | Plan,
     paths: Iterable[str | Path] | Inputs,
     outdir: str | Path | None = None,
     *,
@@ -379,61 +456,58 @@ def score_batch(
     explain: Iterable[str] = (),
     force: bool = False,
     on_start: Callable[[BatchResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> BatchResult:
     """Score every submission under ``paths``; write per-unit reports and the summary workbook into ``outdir``.
 
     Before any scoring the output folder is made if missing and held for this run (:class:`FolderLock`):
-    :class:`OutputError` when it cannot be made or written, when another run holds it, or when it holds results
-    of an earlier run (unless ``force``: those of the same name are replaced; ``kept`` lists the others).
-    ``on_start`` is called once the folder is held, before the first file (``earlier``, ``taken_over`` are set).
-    Units found in more than one file are listed in ``duplicates`` and ranked once (see :func:`_duplicates`).
+    :class:`OutputError` when it cannot be made or written, or when another run holds it. Results of an earlier
+    run in it are resumed: an input whose outputs are whole for the same bytes, framework and options is not
+    scored again (``reused``; all are scored again with ``force``), its outcome comes from its record (passed to
+    ``on_file`` first, with ``reused`` set) and its rows are in the summary; outputs for other bytes or another
+    framework are replaced (``changed``). ``kept`` lists result files of the folder this run neither wrote nor
+    reused (not in its summary). ``on_start`` is called once the folder is held, before the first file
+    (``earlier``, ``reused``, ``changed``, ``taken_over`` are set). ``executor``: score elsewhere (a cluster)
+    instead of on ``workers`` local processes. Units found in more than one file are listed in ``duplicates``
+    and ranked once (see :func:`_duplicates`).
     """
     fmts = tuple(formats)
     codes = tuple(explain)
     out = Path(outdir) if outdir is not None else None
+    plan = framework if isinstance(framework, Plan) else compile_plan(framework)
     inputs = paths if isinstance(paths, Inputs) else collect(paths, exclude=out)
-    types = [part.type for part in framework.units.split] if framework.units else []
-    jobs = list(zip(inputs.files, output_stems(inputs.files, inputs.labels, types), strict=True))
+    types = [part.type for part in plan.framework.units.split] if plan.framework.units else []
+    stems = output_stems(inputs.files, inputs.labels, types)
+    jobs = [Job(os.path.abspath(f), str(f), stem) for f, stem in zip(inputs.files, stems, strict=True)]
     batch = BatchResult(skipped=list(inputs.skipped))
-    lock = _hold(out, force, batch) if out is not None else None
+    lock = _hold(out, batch) if out is not None else None
     try:
+        todo, reused = (
+            (jobs, []) if out is None else _resume(plan, jobs, out, fmts, options, codes, force, batch)
+        )
         if on_start:
             on_start(batch)
-        written = _run(framework, jobs, out, fmts, options, workers, codes, batch, on_file)
+        outcomes = _outcomes(plan, todo, out, fmts, options, workers, codes, executor)
+        written = _run(chain(reused, outcomes), jobs, batch, on_file)
         batch.duplicates = _duplicates(batch.rows)
         if out is not None:
             if "xlsx" in fmts:
-                batch.summary = _summary(framework, batch, out)
+                batch.summary = _summary(plan.framework, batch, out)
                 written.add(batch.summary.name)
-            batch.kept = [f for f in batch.earlier if f not in written]
+            sweep(out)  # what workers killed in the middle of a write left
+            batch.kept = [f for f in batch.earlier if f not in written and (out / f).exists()]
     finally:
         if lock is not None:
             lock.release()
     return batch
 
 
-def _hold(out: Path, force: bool, batch: BatchResult) -> FolderLock:
-    """The output folder made, writable and held for this run; its earlier results noted (refused unless force)."""
+def _hold(out: Path, batch: BatchResult) -> FolderLock:
+    """The output folder made, writable and held for this run; its earlier results noted."""
     folder = output_folder(out)
     lock = FolderLock.acquire(folder)
     batch.taken_over = lock.taken_over
     batch.earlier = earlier_results(folder)
-    if batch.earlier and not force:
-        lock.release()
-        shown = "、".join(batch.earlier[:3]) + ("等" if len(batch.earlier) > 3 else "")
-        raise OutputError(
-            [
-                Problem(
-                    "output-has-results",
-                    f"输出文件夹 {folder} 已有之前评分的结果（{len(batch.earlier)} 个文件：{shown}）：请换一个输出"
-                    "文件夹，或加 --force 用本次结果覆盖同名文件",
-                    f"the output folder {folder} already holds results of an earlier run ({len(batch.earlier)}"
-                    f" file(s): {', '.join(batch.earlier[:3])}): choose another output folder, or add --force to"
-                    " replace those of the same name",
-                    file=str(folder),
-                )
-            ]
-        )
     return lock
 
 
@@ -450,27 +524,97 @@ def earlier_results(folder: Path) -> list[str]:
         return []
 
 
-def _run(
-    framework: Framework,
-    jobs: list[tuple[Path, str]],
+def _resume(
+    plan: Plan,
+    jobs: list[Job],
+    out: Path,
+    fmts: tuple[str, ...],
+    options: Options,
+    codes: tuple[str, ...],
+    force: bool,
+    batch: BatchResult,
+) -> tuple[list[Job], list[FileOutcome]]:
+    """The jobs to score and the outcomes of those done already (see ``jobs.resume``).
+
+    An input of this run whose outputs were written under another name (the names are unique in a batch, so a
+    file of the same name added elsewhere renames it) loses those: they would be a second, stale copy."""
+    sweep(out)
+    records = {r.stem: r for r in all_records(out)}
+    stems = {j.stem for j in jobs}
+    paths = {j.path for j in jobs}
+    for stale in records.values():
+        if stale.stem not in stems and stale.input in paths:
+            forget(out, stale.stem)
+    opts = options_key(options)
+    todo: list[Job] = []
+    reused: list[FileOutcome] = []
+    for job in jobs:
+        rec = records.get(job.stem)
+        outcome = None
+        if rec is not None and not force and _answers(rec, job, out, fmts, Key("", plan.hash, opts)):
+            outcome = _reused(rec, job, out, codes)
+        if outcome is not None:
+            reused.append(outcome)
+            continue
+        batch.changed += rec is not None and not force
+        todo.append(job)
+    batch.reused = len(reused)
+    return todo, reused
+
+
+def _answers(rec: Record, job: Job, out: Path, fmts: tuple[str, ...], key: Key) -> bool:
+    """Whether a record answers this run: the formats asked for, its files all there, and the same framework,
+    options and input bytes (hashed last: it reads the file)."""
+    same = (rec.key.framework, rec.key.options) == (key.framework, key.options)
+    if not same or not set(fmts) <= set(rec.formats):
+        return False
+    return rec.whole(out) and rec.key.input == file_digest(job.path)
+
+
+def _reused(rec: Record, job: Job, out: Path, codes: tuple[str, ...]) -> FileOutcome | None:
+    """An input's outcome from its record; the lines ``--explain`` asks for from its results (None: they cannot
+    be read, so the file is scored again)."""
+    from ..engine.result import result_from_json
+
+    rows = [replace(row, file=job.shown) for row in rec.rows]
+    explained: list[list[str]] = []
+    if codes:
+        try:
+            for row in rows:
+                result = result_from_json((out / f"{row.report}{REPORT_SUFFIXES['json']}").read_bytes())
+                explained.append([line for code in codes for line in explanation_lines(result, code)])
+        except (OSError, ValueError, KeyError):
+            return None
+    outputs = [str(out / name) for name in rec.outputs]
+    return FileOutcome(job.shown, rows, None, outputs, explained, reused=True)
+
+
+def _outcomes(
+    plan: Plan,
+    jobs: list[Job],
     out: Path | None,
     fmts: tuple[str, ...],
     options: Options,
     workers: int | None,
     codes: tuple[str, ...],
+    executor: Executor | None,
+) -> Iterator[FileOutcome]:
+    if executor is not None:
+        return executor.outcomes(plan, jobs, out, fmts, options, codes)
+    n = workers if workers is not None else min(os.cpu_count() or 1, 2)
+    if n <= 1 or len(jobs) <= 1:
+        return (score_file(plan, Path(j.path), out, j.stem, fmts, options, codes, j.shown) for j in jobs)
+    return _parallel(plan, jobs, out, fmts, options, n, codes)
+
+
+def _run(
+    outcomes: Iterable[FileOutcome],
+    jobs: list[Job],
     batch: BatchResult,
     on_file: Callable[[FileOutcome], None] | None,
 ) -> set[str]:
-    """Score the jobs into ``batch`` (rows and failures in file order); the names of the files written."""
-    n = workers if workers is not None else min(os.cpu_count() or 1, 2)
-    if n <= 1 or len(jobs) <= 1:
-        plan = compile_plan(framework)
-        outcomes: Iterable[FileOutcome] = (
-            score_file(plan, f, out, stem, fmts, options, codes) for f, stem in jobs
-        )
-    else:
-        outcomes = _parallel(framework, jobs, out, fmts, options, n, codes)
-    order = {str(f): i for i, (f, _) in enumerate(jobs)}
+    """The outcomes into ``batch`` (rows and failures in file order); the names of the files written or reused."""
+    order = {j.shown: i for i, j in enumerate(jobs)}
     written: set[str] = set()
     for outcome in outcomes:
         batch.rows.extend(outcome.rows)
@@ -482,6 +626,16 @@ def _run(
     batch.rows.sort(key=lambda r: order.get(r.file, 0))
     batch.failures.sort(key=lambda r: order.get(r.file, 0))
     return written
+
+
+def read_files(plan: Plan, files: Iterable[Path]) -> Iterator[tuple[Path, Submission | list[Problem]]]:
+    """Each file read here, in order: the submission, or the problems that refused it (``scoring cohort`` over a
+    folder; ``jobs.cluster.Cluster.read`` is the same on a cluster)."""
+    for f in files:
+        try:
+            yield f, read_submission(f, plan=plan)
+        except ScoringError as err:
+            yield f, err.problems
 
 
 def _modified(file: str) -> int:

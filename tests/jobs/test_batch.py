@@ -222,21 +222,20 @@ def test_a_lock_file_that_is_a_link_is_never_written_through(tmp_path):
     assert victim.read_text("utf-8") == "keep me"
 
 
-def test_earlier_results_need_force_and_what_was_not_rewritten_is_said(tmp_path):
+def test_earlier_results_are_resumed_and_what_was_not_rewritten_is_said(tmp_path):
     _school(tmp_path / "in" / "a.json", "甲", "1")
     _school(tmp_path / "in" / "b.json", "乙", "2")
     out = tmp_path / "out"
     score_batch(PLAN.framework, [tmp_path / "in"], out, formats=("json",), workers=1)
     (tmp_path / "in" / "b.json").unlink()
-    with pytest.raises(OutputError) as err:
-        score_batch(PLAN.framework, [tmp_path / "in"], out, formats=("json",), workers=1)
-    assert err.value.problems[0].code == "output-has-results" and not (out / LOCK_NAME).exists()
     seen = []
     again = score_batch(
-        PLAN.framework, [tmp_path / "in"], out, formats=("json",), workers=1, force=True, on_start=seen.append
+        PLAN.framework, [tmp_path / "in"], out, formats=("json",), workers=1, on_start=seen.append
     )
     assert again.earlier == ["a.result.json", "b.result.json"] and again.kept == ["b.result.json"]
-    assert seen == [again]
+    assert (again.reused, again.changed, [r.name for r in again.rows]) == (1, 0, ["甲"]) and seen == [again]
+    forced = score_batch(PLAN.framework, [tmp_path / "in"], out, formats=("json",), workers=1, force=True)
+    assert (forced.reused, forced.changed, forced.kept) == (0, 0, ["b.result.json"])
 
 
 def test_one_unit_in_several_files_is_ranked_once_the_newest(tmp_path):
