@@ -605,7 +605,7 @@ class Checker:
             if s.check_sums:
                 for ind in fw.walk():
                     if ind.children and ind.points is not None:
-                        got = sum((c.points or Decimal(0) for c in ind.children), Decimal(0))
+                        got = sum((_points(c) for c in ind.children), Decimal(0))
                         if got != ind.points:
                             self.at(
                                 ind,
@@ -884,10 +884,15 @@ def _near(name: str, options: Iterable[str]) -> tuple[str, str]:
 
 
 def _points(ind: Indicator) -> Decimal:
+    """An indicator's full points as the engine counts them (engine/plan._by_points): written, the children's
+    sum, or a 督学 rating's highest level."""
     if ind.points is not None:
         return ind.points
     if ind.children:
         return sum((_points(c) for c in ind.children), Decimal(0))
+    manual = ind.rule.manual if ind.rule is not None else None
+    if manual is not None and manual.levels:
+        return max(manual.levels.values())
     return Decimal(0)
 
 

@@ -890,3 +890,19 @@ tests:
     expect: {checks: [implausibel]}
 """)
     assert found == {at("test-unknown-code", text, "[implausibel]")}
+
+
+def test_a_rating_without_points_counts_its_highest_level_in_the_sums(tmp_path):
+    """docs/framework.md: a manual rule with levels and no points is worth its top level (issue 14's lide-shuren
+    had to write points on each rating to satisfy points-sum)."""
+    text = HEADER + """
+scoring: {total: 10}
+indicators:
+  - code: A
+    name: 甲
+    points: 10
+    children:
+      - {code: A1, name: 一, points: 5, rule: {manual: {levels: {A: 5, B: 3}}}}
+      - {code: A2, name: 二, rule: {manual: {levels: {A: 5, B: 3, C: 0}}}}
+"""
+    assert [p.code for p in problems_in(tmp_path, text)] == []
