@@ -100,6 +100,8 @@ class Checker:
         # the env they were checked against)
         self.compiled: dict[str, ex.Expression] = {}
         self.used: set[str] = set()
+        # the unit types the indicator being checked applies to, narrowed by each ancestor's applies_to
+        self.scope: list[str] | None = None
 
     # -- locating ---------------------------------------------------------------------------------
 
@@ -438,8 +440,11 @@ class Checker:
         if ind.children:
             if ind.require:
                 self.require(ind)
+            outer = self.scope
+            self.scope = self.applicable_types(ind)
             for child in ind.children:
                 self.indicator(child, depth + 1)
+            self.scope = outer
             return
         assert ind.rule is not None
         method = self.fw.settings.method
@@ -467,7 +472,10 @@ class Checker:
         KINDS[ind.rule.kind].check(self, ind, ind.rule.spec)
 
     def applicable_types(self, ind: Indicator) -> list[str]:
-        return list(ind.applies_to or self.fw.applies_to or [])
+        """The unit types ``ind`` is scored for: its own applies_to within its ancestors' (a leaf under a 区县-only
+        group needs no standard for 小学)."""
+        outer = self.scope if self.scope is not None else list(self.fw.applies_to or [])
+        return [t for t in outer if t in ind.applies_to] if ind.applies_to else outer
 
     def bound(self, ind: Indicator, sub: tuple[Any, ...], value: Any) -> None:
         assert ind.rule is not None  # bounds belong to a leaf's rule

@@ -906,3 +906,28 @@ indicators:
       - {code: A2, name: 二, rule: {manual: {levels: {A: 5, B: 3, C: 0}}}}
 """
     assert [p.code for p in problems_in(tmp_path, text)] == []
+
+
+def test_a_per_type_standard_needs_only_the_types_its_ancestors_apply_to(tmp_path):
+    text = HEADER + """
+applies_to: [小学, 初中, 区县]
+inputs:
+  h: {label: 时长, type: number}
+indicators:
+  - code: S
+    name: 学校部分
+    points: 10
+    applies_to: [小学, 初中]
+    children:
+      - {code: S1, name: 作业, points: 10, rule: {threshold: {value: h, at_most: {小学: 60, 初中: 90}}}}
+  - code: C
+    name: 区县部分
+    points: 10
+    applies_to: [区县]
+    children:
+      - {code: C1, name: 培训, points: 10, rule: {threshold: {value: h, at_most: {小学: 21}}}}
+"""
+    problems = problems_in(tmp_path, text)
+    assert [(p.code, p.message_zh) for p in problems] == [
+        ("bound-unit-types", "按单位类型给出的标准缺少：区县")  # C1 is for 区县 only; S1 needs no 区县 standard
+    ]
