@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -248,13 +249,49 @@ class Plan:
         key = (unit_type, own)
         got = self._required.get(key)
         if got is None:
+            foreign = self.foreign_inputs(unit_type)
             names = [
                 name
                 for name, applies_to, by in self.required
-                if (applies_to is None or unit_type in applies_to) and (by == "self" or not own)
+                if (applies_to is None or unit_type in applies_to)
+                and (by == "self" or not own)
+                and name not in foreign
             ]
             got = self._required[key] = (names, frozenset(names))
         return got
+
+    def foreign_inputs(self, unit_type: str | None) -> frozenset[str]:
+        """Inputs read only by indicators that do not apply to ``unit_type`` (by their own applies_to or an
+        ancestor's): a 小学 is not asked for the 区县 part's data, nor counted as having left it out."""
+        if unit_type is None:
+            return frozenset()
+        here: set[str] = set()
+        there: set[str] = set()
+        for node in self.nodes:
+            if node.rule is None:
+                continue
+            applies = all((t := self.index[c].applies_to) is None or unit_type in t for c in node.path)
+            (here if applies else there).update(self.inputs_behind(node.rule.names))
+        for spec in self.vetoes:
+            here.update(self.inputs_behind(spec.when.names))
+        for b in self.bonus:
+            here.update(self.inputs_behind(b.points.names | (b.when.names if b.when else frozenset())))
+        for c in self.checks:
+            here.update(self.inputs_behind(c.when.names))
+        return frozenset(there - here)
+
+    def inputs_behind(self, names: Iterable[str]) -> set[str]:
+        """The inputs ``names`` read, following derived values to the inputs they use."""
+        derived = {d.name: d for d in self.derived}
+        out: set[str] = set()
+        stack = list(names)
+        while stack:
+            name = stack.pop()
+            if name in derived:
+                stack.extend(derived[name].expr.names)
+            elif name in self.inputs:
+                out.add(name)
+        return out
 
 
 def _tighter(a: Decimal | None, b: Decimal | None, pick: Any) -> Decimal | None:

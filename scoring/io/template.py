@@ -105,10 +105,11 @@ def _standard(node: Node, unit_type: str | None) -> str:
 def rows(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> list[TemplateRow]:
     """The template's input rows in order: grouped under the leaf indicator that first uses each input."""
     seen: set[str] = set()
+    elsewhere = plan.foreign_inputs(unit_type)  # read only by indicators of other unit types: not asked
     out: list[TemplateRow] = []
     for node in plan.nodes:
-        if node.rule is None or not _applies(node.applies_to, unit_type):
-            continue
+        if node.rule is None or not all(_applies(plan.index[c].applies_to, unit_type) for c in node.path):
+            continue  # not for this unit type: its own applies_to, or an ancestor's
         names = list(node.rule.names)
         if node.applicable is not None:
             names = [*sorted(node.applicable.names), *names]
@@ -123,7 +124,7 @@ def rows(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> l
     rest_names += [
         n for b in plan.bonus for n in sorted(b.points.names | (b.when.names if b.when else frozenset()))
     ]
-    rest_names += [n for n in plan.inputs if n not in seen]
+    rest_names += [n for n in plan.inputs if n not in seen and n not in elsewhere]
     for name in _inputs_of(plan, rest_names, seen):
         spec = plan.inputs[name]
         if _applies(spec.applies_to, unit_type) and (evaluator or spec.by == "self"):
