@@ -261,8 +261,8 @@ class Plan:
         return got
 
     def foreign_inputs(self, unit_type: str | None) -> frozenset[str]:
-        """Inputs read only by indicators that do not apply to ``unit_type`` (by their own applies_to or an
-        ancestor's): a 小学 is not asked for the 区县 part's data, nor counted as having left it out."""
+        """Inputs read only by indicators (or vetoes) that do not apply to ``unit_type`` (by their own applies_to
+        or an ancestor's): a 小学 is not asked for the 区县 part's data, nor counted as having left it out."""
         if unit_type is None:
             return frozenset()
         here: set[str] = set()
@@ -273,7 +273,8 @@ class Plan:
             applies = all((t := self.index[c].applies_to) is None or unit_type in t for c in node.path)
             (here if applies else there).update(self.inputs_behind(node.rule.names))
         for spec in self.vetoes:
-            here.update(self.inputs_behind(spec.when.names))
+            applies = not spec.veto.applies_to or unit_type in spec.veto.applies_to
+            (here if applies else there).update(self.inputs_behind(spec.when.names))
         for b in self.bonus:
             here.update(self.inputs_behind(b.points.names | (b.when.names if b.when else frozenset())))
         for c in self.checks:

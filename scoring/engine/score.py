@@ -1018,12 +1018,11 @@ class _Scorer:
                 "downgrade": f"降低 {e.downgrade} 个等次",
                 "cap": f"不得评为高于“{e.cap}”",
             }[e.kind]
-            try:
-                hit = v.when.evaluate(ctx)
-            except ex.EvalError as err:
-                hit, why = None, f"无法计算：{err.zh}"
+            types = v.veto.applies_to
+            if types and self.unit_type not in types:
+                hit, why = False, f"只适用于{'、'.join(types)}，本单位不适用 → 未触发"
             else:
-                why = f"{v.template.render(ctx)} → {'触发' if hit else '未触发' if hit is False else '数据未填，无法判断'}"
+                hit, why = self.veto_hit(v, ctx)
             out.append(
                 VetoResult(
                     v.veto.code,
@@ -1049,6 +1048,17 @@ class _Scorer:
         if grade is None:
             return out, None, passed
         return out, _apply_effects(grade, self.plan.veto_order, fail, downgrade, cap, last), passed
+
+    def veto_hit(self, v: Any, ctx: dict[str, Any]) -> tuple[Any, str]:
+        """Whether a veto's condition holds, and the sentence saying so: the values it read, by label."""
+        try:
+            hit = v.when.evaluate(ctx)
+        except ex.EvalError as err:
+            return None, f"无法计算：{err.zh}"
+        labels = self.plan.labels
+        read = [n for n in sorted(v.when.names) if n in labels]
+        given = "，".join(f"{labels[n]}：{fmt(ctx.get(n))}" for n in read) or v.template.render(ctx)
+        return hit, f"{given} → {'触发' if hit else '未触发' if hit is False else '数据未填，无法判断'}"
 
     # -- reporting helpers -------------------------------------------------------------------------
 

@@ -722,6 +722,7 @@ class Checker:
         names = [g.name for g in self.fw.grades]
         for v in self.fw.vetoes:
             self.expression(v, ("when",), v.when, ex.BOOL)
+            self.unit_types(v, v.applies_to)
             if v.rectify:
                 self.rectify_template(v.rectify, VETO_RECTIFY_FIELDS)
             e = v.effect

@@ -524,6 +524,7 @@ class Veto(Model):
     rectify: Rectify | None = None
     local: bool = Field(False, description="a local (not national) rule")
     verified: bool = Field(True, description="false where the wording is not confirmed in a source")
+    applies_to: list[str] | None = Field(None, description="unit types the veto is judged for (default: all)")
 
 
 class BonusItem(Model):

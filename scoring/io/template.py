@@ -120,7 +120,12 @@ def rows(plan: Plan, unit_type: str | None = None, evaluator: bool = False) -> l
                 out.append(TemplateRow(heading, spec))
         if evaluator and node.rule.kind == "manual":
             out.append(TemplateRow(heading, None, node))
-    rest_names = [n for v in plan.vetoes for n in sorted(v.when.names)]
+    rest_names = [
+        n
+        for v in plan.vetoes
+        if not v.veto.applies_to or unit_type is None or unit_type in v.veto.applies_to
+        for n in sorted(v.when.names)
+    ]
     rest_names += [
         n for b in plan.bonus for n in sorted(b.points.names | (b.when.names if b.when else frozenset()))
     ]

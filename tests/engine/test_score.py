@@ -609,3 +609,32 @@ def test_a_submission_made_for_another_framework_is_refused(field, given, code, 
     assert "refused" in p.message_en
     ok = run(plan, {**CLEAN, "s": 90}, framework="t", framework_version="1")
     assert ok.total == D("90.00")
+
+
+VETOED = """
+inputs:
+  tutoring: {label: 在职教师有偿补课, type: boolean}
+  n: {label: 培训机构数, type: integer}
+indicators:
+  - {code: A, name: 培训治理, points: 10, rule: {threshold: {value: n, at_least: 1}}}
+vetoes:
+  - {code: V1, when: tutoring, effect: fail, reason: 查实在职教师有偿补课, applies_to: [小学]}
+grades:
+  - {name: 合格, at_least: 6}
+  - {name: 不合格}
+"""
+
+
+def test_a_veto_for_some_unit_types_is_not_judged_for_others():
+    plan = plan_of(VETOED, 'id: t\nname: 测试\nversion: "1"\napplies_to: [小学, 区县]\n')
+    county = run(plan, {"n": 3}, type="区县")
+    (v1,) = county.vetoes
+    assert (v1.triggered, v1.explanation, county.grade, county.provisional) == (
+        False,
+        "只适用于小学，本单位不适用 → 未触发",
+        "合格",
+        False,
+    )
+    assert plan.required_for("区县", False)[0] == ["n"]
+    school = run(plan, {"n": 3, "tutoring": True}, type="小学")
+    assert (school.vetoes[0].explanation, school.grade) == ("在职教师有偿补课：是 → 触发", "不合格")

@@ -251,7 +251,7 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
     view = unit_view(res)
     sections = {t.key: t for t in view.sections}
     assert list(sections) == ["counts", "vetoes", "changes", "evidence"]
-    assert texts(sections["vetoes"]) == [["V1", "有偿补课（地方）", "降低 1 个等次", "触发", "是 → 触发"]]
+    assert texts(sections["vetoes"]) == [["V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发"]]
     assert texts(sections["changes"]) == [
         ["豁免", "B1", "参与评分 → 已豁免", "@督学", "实验室改建", "2026-05-20"]
     ]
@@ -282,7 +282,7 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
     md = unit_markdown(view)
     assert "- 豁免 B1：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）" in md
     assert "## 佐证材料\n\n- A1 教师配备：教师名册.xlsx、职称证书.pdf\n- books：图书台账.xlsx\n" in md
-    assert "| V1 | 有偿补课（地方） | 降低 1 个等次 | 触发 | 是 → 触发 |" in md
+    assert "| V1 | 有偿补课（地方） | 降低 1 个等次 | 触发 | 有偿补课：是 → 触发 |" in md
     summary = view_workbook(view)["汇总"]
     rows = {row[0]: row for row in summary.iter_rows(values_only=True) if row[0]}
     assert rows["豁免"][:6] == (
@@ -294,7 +294,7 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
         dt.date(2026, 5, 20),
     )
     assert rows["books"][:3] == ("books", "—", "图书台账.xlsx")
-    assert rows["V1"][:5] == ("V1", "有偿补课（地方）", "降低 1 个等次", "触发", "是 → 触发")
+    assert rows["V1"][:5] == ("V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发")
 
 
 # ---------------------------------------------------------------------------------------------- precision
