@@ -895,7 +895,9 @@ tests:
 def test_a_rating_without_points_counts_its_highest_level_in_the_sums(tmp_path):
     """docs/framework.md: a manual rule with levels and no points is worth its top level (issue 14's lide-shuren
     had to write points on each rating to satisfy points-sum)."""
-    text = HEADER + """
+    text = (
+        HEADER
+        + """
 scoring: {total: 10}
 indicators:
   - code: A
@@ -905,11 +907,14 @@ indicators:
       - {code: A1, name: 一, points: 5, rule: {manual: {levels: {A: 5, B: 3}}}}
       - {code: A2, name: 二, rule: {manual: {levels: {A: 5, B: 3, C: 0}}}}
 """
+    )
     assert [p.code for p in problems_in(tmp_path, text)] == []
 
 
 def test_a_per_type_standard_needs_only_the_types_its_ancestors_apply_to(tmp_path):
-    text = HEADER + """
+    text = (
+        HEADER
+        + """
 applies_to: [小学, 初中, 区县]
 inputs:
   h: {label: 时长, type: number}
@@ -927,7 +932,11 @@ indicators:
     children:
       - {code: C1, name: 培训, points: 10, rule: {threshold: {value: h, at_most: {小学: 21}}}}
 """
+    )
     problems = problems_in(tmp_path, text)
     assert [(p.code, p.message_zh) for p in problems] == [
-        ("bound-unit-types", "按单位类型给出的标准缺少：区县")  # C1 is for 区县 only; S1 needs no 区县 standard
+        (
+            "bound-unit-types",
+            "按单位类型给出的标准缺少：区县",
+        )  # C1 is for 区县 only; S1 needs no 区县 standard
     ]
