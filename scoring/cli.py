@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from .engine.rows import FailureRow, UnitRow
     from .engine.score import Options
     from .engine.submission import Submission
-    from .jobs.batch import BatchResult, FileOutcome, Inputs
+    from .jobs.batch import BatchResult, FileOutcome, Inputs, Outputs
     from .jobs.cluster import Cluster
     from .problems import Lang, Problem, Report
+    from .report.issuer import Issuer
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 IO_CODES = {"not-found", "io"}
@@ -193,7 +194,18 @@ def _load(framework: str, lang: Lang) -> Plan:
 @click.argument("submissions", nargs=-1, required=True)
 @click.option("-o", "--output", "outdir", help="输出目录：每个单位的报告和批次汇总表（不存在时新建）")
 @click.option(
-    "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
+    "--reports",
+    "--format",
+    "fmt",
+    default="json,xlsx,md",
+    show_default=True,
+    help="输出哪些报告，逗号分隔：json, xlsx, md, pdf（单位报告和汇总）, docx（督导意见书和整改通知书）",
+)
+@click.option(
+    "--issuer",
+    "issuer_path",
+    type=click.Path(dir_okay=False),
+    help="发文机关设置（issuer.yaml：发文机关、文号、签发人……），用于 docx 公文；不给时发文机关留空待填",
 )
 @click.option("--explain", "explain_codes", multiple=True, help="打印某个指标的计算过程（可重复）")
 @click.option(
@@ -221,6 +233,7 @@ def score(
     submissions: tuple[str, ...],
     outdir: str | None,
     fmt: str,
+    issuer_path: str | None,
     explain_codes: tuple[str, ...],
     which: Literal["final", "self", "evaluator"],
     workers: int | None,
@@ -231,7 +244,8 @@ def score(
     """为填报数据评分：SUBMISSIONS 是自评表（.xlsx/.xls/.ods）、.json、.yaml 文件或文件夹。
 
     Score submissions (workbooks, JSON, YAML, or folders of them). With -o DIR, writes per unit
-    <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch.
+    <name>.result.json, <name>.report.xlsx and <name>.report.md, and 汇总.xlsx for the batch; --reports pdf adds
+    <name>.report.pdf and 汇总.pdf, --reports docx the 督导意见书 and 整改通知书 (<name>.督导意见书.docx …).
     A file that cannot be read is reported with every reason and skipped; the exit code is then 1.
     Files of other types in the folders are listed as skipped; a unit found in several files is ranked once.
     The output folder is held by one run at a time. A run into a folder holding earlier results resumes: files
@@ -239,8 +253,9 @@ def score(
     summary covers every file. --scheduler ADDRESS scores on a Dask cluster (pip install '.[cluster]').
     """
     from .engine.score import Options
+    from .jobs.batch import Outputs
 
-    formats = _formats(fmt, lang)
+    formats = Outputs.of(_formats(fmt, lang), _issuer(issuer_path, lang) if issuer_path else None)
     plan = _load(framework, lang)
     inputs = _submission_files(submissions, outdir, lang)
     unknown = [c for c in explain_codes if c not in plan.index]
@@ -254,6 +269,17 @@ def score(
     _print_end(result, len(inputs.files), lang)
     if result.failures:
         sys.exit(EXIT_FINDINGS)
+
+
+def _issuer(path: str, lang: Lang) -> Issuer:
+    """The issuing office's settings, or exit 2 naming each fault (file, line and column)."""
+    from .report.issuer import IssuerError, load_issuer
+
+    try:
+        return load_issuer(path)
+    except IssuerError as err:
+        _echo_problems(err.problems, lang)
+        sys.exit(EXIT_USAGE)
 
 
 def _formats(fmt: str, lang: Lang) -> list[str]:
@@ -297,7 +323,7 @@ def _run_batch(
     plan: Plan,
     inputs: Inputs,
     outdir: str | None,
-    formats: list[str],
+    formats: Outputs,
     workers: int | None,
     options: Options,
     explain: tuple[str, ...],

@@ -186,3 +186,49 @@ def test_a_cluster_without_dask_installed_is_a_usage_error_before_any_scoring(tm
         "或去掉 --scheduler 在本机评分\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reports_pdf_and_docx_write_each_schools_pdf_and_documents_and_the_summary_pdf(tmp_path):
+    """Issue 15: `scoring score demo-school examples/demo-school/ -o out/ --reports pdf,docx`."""
+    import docx
+    from pypdf import PdfReader
+
+    issuer = tmp_path / "issuer.yaml"
+    issuer.write_text("发文机关: 示范区人民政府教育督导室\n发文字号: 示教督\n", encoding="utf-8")
+    demo = ROOT / "examples" / "demo-school"
+    out = tmp_path / "out"
+    args = ["score", "demo-school", str(demo / "weak.json"), str(demo / "strong.yaml"), "-o", str(out)]
+    r = CliRunner().invoke(main, [*args, "--reports", "pdf,docx", "--issuer", str(issuer)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "strong.report.pdf",
+        "strong.整改通知书.docx",
+        "strong.督导意见书.docx",
+        "weak.report.pdf",
+        "weak.整改通知书.docx",
+        "weak.督导意见书.docx",
+        "汇总.pdf",
+    ]
+    text = "".join(page.extract_text() for page in PdfReader(out / "weak.report.pdf").pages)
+    assert "北山中学" in text and "23.00" in text and "不合格" in text
+    opinion = "\n".join(p.text for p in docx.Document(str(out / "weak.督导意见书.docx")).paragraphs)
+    assert "示范区人民政府教育督导室" in opinion and "北山中学" in opinion and "23.00" in opinion
+    again = CliRunner().invoke(main, [*args, "--reports", "pdf,docx", "--issuer", str(issuer)])
+    assert "已有结果 2 份" in again.output  # resumed: the same inputs, framework and issuer
+    other = tmp_path / "other.yaml"
+    other.write_text("发文机关: 另一个督导室\n", encoding="utf-8")
+    changed = CliRunner().invoke(main, [*args, "--reports", "pdf,docx", "--issuer", str(other)])
+    assert "已有结果" not in changed.output  # another issuer: the documents are made again
+
+
+def test_a_bad_issuer_file_is_a_usage_error_naming_its_line(tmp_path):
+    issuer = tmp_path / "issuer.yaml"
+    issuer.write_text("发文机关: 督导室\n成文日期: 不是日期\n", encoding="utf-8")
+    demo = ROOT / "examples" / "demo-school"
+    r = CliRunner().invoke(
+        main,
+        ["score", "demo-school", str(demo / "weak.json"), "-o", str(tmp_path / "o"), "--reports", "docx"]
+        + ["--issuer", str(issuer)],
+    )
+    assert r.exit_code == 2
+    assert f"{issuer}:2" in r.output

@@ -16,6 +16,8 @@ folders that are not submissions are listed (``skipped``), and a unit found in m
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import multiprocessing
 import os
 import re
 import unicodedata
@@ -38,14 +40,56 @@ from ..io.read import read_submission
 from ..io.workbook import WORKBOOK_SUFFIXES
 from ..problems import Problem, ScoringError
 from ..report.explain import explanation_lines
+from ..report.issuer import Issuer
 from ..report.markdown import markdown
 from .resume import Key, Record, all_records, file_digest, forget, options_key, sweep, write_record
 
 SUBMISSION_SUFFIXES = (*WORKBOOK_SUFFIXES, ".json", ".yaml", ".yml")
-FORMATS = ("json", "xlsx", "md")
+FORMATS = ("json", "xlsx", "md", "pdf", "docx")
+DEFAULT_FORMATS = ("json", "xlsx", "md")
 SUMMARY_NAME = "汇总.xlsx"
-REPORT_SUFFIXES = {"json": ".result.json", "md": ".report.md", "xlsx": ".report.xlsx"}
+SUMMARY_PDF = "汇总.pdf"
+# the files each format writes per unit: docx is the two documents an office issues
+REPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "json": (".result.json",),
+    "md": (".report.md",),
+    "xlsx": (".report.xlsx",),
+    "pdf": (".report.pdf",),
+    "docx": (".督导意见书.docx", ".整改通知书.docx"),
+}
 DEFAULT_OPTIONS = Options()
+# the documents name their office; without settings (scoring score --issuer) a blank to fill in by hand
+DEFAULT_ISSUER = Issuer(office="（发文机关）")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What a batch writes for each unit: the formats, in FORMATS order, and — for the documents (docx) — the
+    office that issues them. It travels to worker processes and cluster workers with the files."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    issuer: Issuer | None = None
+
+    @classmethod
+    def of(cls, formats: Iterable[str], issuer: Issuer | None = None) -> Outputs:
+        wanted = set(formats)
+        return cls(tuple(f for f in FORMATS if f in wanted), issuer)
+
+    def __contains__(self, fmt: object) -> bool:
+        return fmt in self.formats
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.formats)
+
+    def files(self, name: str) -> list[str]:
+        """The file names a unit of report name ``name`` gets."""
+        return [f"{name}{suffix}" for f in self.formats for suffix in REPORT_SUFFIXES[f]]
+
+    def key(self) -> str:
+        """The part of the resume key the documents add: other issuer settings, other documents."""
+        if "docx" not in self.formats:
+            return ""
+        return ";issuer=" + hashlib.sha256(repr(self.issuer).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -288,7 +332,7 @@ def score_file(
     path: Path,
     outdir: Path | None,
     stem: str,
-    formats: tuple[str, ...],
+    formats: Outputs,
     options: Options = DEFAULT_OPTIONS,
     explain: tuple[str, ...] = (),
     shown: str | None = None,
@@ -320,8 +364,8 @@ def score_file(
             Record(
                 stem,
                 os.path.abspath(path),
-                Key(digest, plan.hash, options_key(options)),
-                formats,
+                Key(digest, plan.hash, options_key(options) + formats.key()),
+                formats.formats,
                 [],
                 rows,
             )
@@ -340,6 +384,16 @@ def score_file(
                 ),
                 outputs=outputs,
             )
+        except ScoringError as err:  # a report this unit's text cannot be rendered in (a glyph no font has)
+            return FileOutcome(
+                file,
+                failure=FailureRow(
+                    file,
+                    [f"{file}: {p.message('zh')}" for p in err.problems],
+                    [f"{file}: {p.message('en')}" for p in err.problems],
+                ),
+                outputs=outputs,
+            )
     explained = [[line for code in explain for line in explanation_lines(r, code)] for r in results]
     return FileOutcome(file, rows, None, outputs, explained if explain else [])
 
@@ -349,14 +403,14 @@ def _write_unit(
     outdir: Path,
     stem: str,
     names: list[str],
-    formats: tuple[str, ...],
+    formats: Outputs,
     record: Record | None,
     outputs: list[str],
 ) -> None:
     """The unit's reports, each atomically, between its old record removed and its new one written: a cut in
     between leaves no record, and the next run scores the file again. Earlier outputs of the name this run does
     not write again (a school once split into two units, now one) go with the old record."""
-    wanted = [f"{name}{REPORT_SUFFIXES[f]}" for name in names for f in FORMATS if f in formats]
+    wanted = [file for name in names for file in formats.files(name)]
     forget(outdir, stem, keep=wanted)
     for name, result in zip(names, results, strict=True):
         outputs += _write_reports(result, outdir, name, formats)
@@ -365,16 +419,26 @@ def _write_unit(
         write_record(outdir, record)
 
 
-def _write_reports(result: Result, outdir: Path, name: str, formats: tuple[str, ...]) -> list[str]:
+def _write_reports(result: Result, outdir: Path, name: str, formats: Outputs) -> list[str]:
     out = []
     if "json" in formats:
-        out.append(str(atomic_write(outdir / f"{name}{REPORT_SUFFIXES['json']}", result.to_json())))
+        out.append(str(atomic_write(outdir / f"{name}.result.json", result.to_json())))
     if "md" in formats:
-        out.append(str(atomic_write(outdir / f"{name}{REPORT_SUFFIXES['md']}", markdown(result))))
+        out.append(str(atomic_write(outdir / f"{name}.report.md", markdown(result))))
     if "xlsx" in formats:
         from ..report.unit_xlsx import write_unit_report
 
-        out.append(str(write_unit_report(result, outdir / f"{name}{REPORT_SUFFIXES['xlsx']}")))
+        out.append(str(write_unit_report(result, outdir / f"{name}.report.xlsx")))
+    if "pdf" in formats:
+        from ..report.pdf import write_unit_pdf
+
+        out.append(str(write_unit_pdf(result, outdir / f"{name}.report.pdf")))
+    if "docx" in formats:
+        from ..report.docx_writer import write_notice_docx, write_opinion_docx
+
+        issuer = formats.issuer or DEFAULT_ISSUER
+        out.append(str(write_opinion_docx(result, issuer, outdir / f"{name}.督导意见书.docx")))
+        out.append(str(write_notice_docx(result, issuer, outdir / f"{name}.整改通知书.docx")))
     return out
 
 
@@ -389,7 +453,7 @@ def _init_worker(plan: Plan) -> None:
 def _work(
     job: Job,
     outdir: str | None,
-    formats: tuple[str, ...],
+    formats: Outputs,
     options: Options,
     explain: tuple[str, ...],
 ) -> FileOutcome:
@@ -402,14 +466,19 @@ def _parallel(
     plan: Plan,
     jobs: list[Job],
     outdir: Path | None,
-    formats: tuple[str, ...],
+    formats: Outputs,
     options: Options,
     workers: int,
     explain: tuple[str, ...],
 ) -> Iterator[FileOutcome]:
     window = workers * 4  # bounded in-flight work keeps memory flat
     todo = iter(jobs)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(plan,)) as pool:
+    # workers start from a clean process (forkserver), never a fork of this one: a fork copies the parent's
+    # threads' locks but not the threads (Typst's, after the PDF fonts were checked here), and hangs on them
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(plan,)
+    ) as pool:
         running: set[Future[Any]] = set()
 
         def submit() -> bool:
@@ -438,7 +507,7 @@ class Executor(Protocol):
         plan: Plan,
         jobs: list[Job],
         outdir: Path | None,
-        formats: tuple[str, ...],
+        formats: Outputs,
         options: Options,
         explain: tuple[str, ...],
     ) -> Iterator[FileOutcome]: ...
@@ -449,7 +518,7 @@ def score_batch(
     paths: Iterable[str | Path] | Inputs,
     outdir: str | Path | None = None,
     *,
-    formats: Iterable[str] = FORMATS,
+    formats: Iterable[str] = DEFAULT_FORMATS,
     workers: int | None = None,
     options: Options = DEFAULT_OPTIONS,
     on_file: Callable[[FileOutcome], None] | None = None,
@@ -457,6 +526,7 @@ def score_batch(
     force: bool = False,
     on_start: Callable[[BatchResult], None] | None = None,
     executor: Executor | None = None,
+    issuer: Issuer | None = None,
 ) -> BatchResult:
     """Score every submission under ``paths``; write per-unit reports and the summary workbook into ``outdir``.
 
@@ -471,7 +541,7 @@ def score_batch(
     instead of on ``workers`` local processes. Units found in more than one file are listed in ``duplicates``
     and ranked once (see :func:`_duplicates`).
     """
-    fmts = tuple(formats)
+    fmts = formats if isinstance(formats, Outputs) else Outputs.of(formats, issuer)
     codes = tuple(explain)
     out = Path(outdir) if outdir is not None else None
     plan = framework if isinstance(framework, Plan) else compile_plan(framework)
@@ -480,6 +550,8 @@ def score_batch(
     stems = output_stems(inputs.files, inputs.labels, types)
     jobs = [Job(os.path.abspath(f), str(f), stem) for f, stem in zip(inputs.files, stems, strict=True)]
     batch = BatchResult(skipped=list(inputs.skipped))
+    if out is not None:
+        _renderers_ready(fmts)
     lock = _hold(out, batch) if out is not None else None
     try:
         todo, reused = (
@@ -494,12 +566,28 @@ def score_batch(
             if "xlsx" in fmts:
                 batch.summary = _summary(plan.framework, batch, out)
                 written.add(batch.summary.name)
+            if "pdf" in fmts:
+                written.add(_summary_pdf(plan.framework, batch, out).name)
             sweep(out)  # what workers killed in the middle of a write left
             batch.kept = [f for f in batch.earlier if f not in written and (out / f).exists()]
     finally:
         if lock is not None:
             lock.release()
     return batch
+
+
+def _renderers_ready(fmts: Outputs) -> None:
+    """What the formats need, there before any file is scored: a missing Chinese font or package is one clear
+    refusal (OutputError: exit 2), not the same failure for every file."""
+    try:
+        if "pdf" in fmts:
+            from ..report.pdf import choose_fonts
+
+            choose_fonts()
+        if "docx" in fmts:
+            from ..report import docx_writer  # noqa: F401  (its import says what is missing)
+    except ScoringError as err:
+        raise OutputError(err.problems) from None
 
 
 def _hold(out: Path, batch: BatchResult) -> FolderLock:
@@ -513,12 +601,13 @@ def _hold(out: Path, batch: BatchResult) -> FolderLock:
 
 def earlier_results(folder: Path) -> list[str]:
     """Names of the files in ``folder`` a batch writes (reports, results, the summary): an earlier run's."""
-    suffixes = tuple(REPORT_SUFFIXES.values())
+    suffixes = tuple(x for group in REPORT_SUFFIXES.values() for x in group)
     try:
         return sorted(
             f.name
             for f in folder.iterdir()
-            if (f.name == SUMMARY_NAME or f.name.endswith(suffixes)) and not f.name.startswith(".")
+            if (f.name in (SUMMARY_NAME, SUMMARY_PDF) or f.name.endswith(suffixes))
+            and not f.name.startswith(".")
         )
     except OSError:
         return []
@@ -528,7 +617,7 @@ def _resume(
     plan: Plan,
     jobs: list[Job],
     out: Path,
-    fmts: tuple[str, ...],
+    fmts: Outputs,
     options: Options,
     codes: tuple[str, ...],
     force: bool,
@@ -545,7 +634,7 @@ def _resume(
     for stale in records.values():
         if stale.stem not in stems and stale.input in paths:
             forget(out, stale.stem)
-    opts = options_key(options)
+    opts = options_key(options) + fmts.key()
     todo: list[Job] = []
     reused: list[FileOutcome] = []
     for job in jobs:
@@ -562,7 +651,7 @@ def _resume(
     return todo, reused
 
 
-def _answers(rec: Record, job: Job, out: Path, fmts: tuple[str, ...], key: Key) -> bool:
+def _answers(rec: Record, job: Job, out: Path, fmts: Outputs, key: Key) -> bool:
     """Whether a record answers this run: the formats asked for, its files all there, and the same framework,
     options and input bytes (hashed last: it reads the file)."""
     same = (rec.key.framework, rec.key.options) == (key.framework, key.options)
@@ -581,7 +670,7 @@ def _reused(rec: Record, job: Job, out: Path, codes: tuple[str, ...]) -> FileOut
     if codes:
         try:
             for row in rows:
-                result = result_from_json((out / f"{row.report}{REPORT_SUFFIXES['json']}").read_bytes())
+                result = result_from_json((out / f"{row.report}.result.json").read_bytes())
                 explained.append([line for code in codes for line in explanation_lines(result, code)])
         except (OSError, ValueError, KeyError):
             return None
@@ -593,7 +682,7 @@ def _outcomes(
     plan: Plan,
     jobs: list[Job],
     out: Path | None,
-    fmts: tuple[str, ...],
+    fmts: Outputs,
     options: Options,
     workers: int | None,
     codes: tuple[str, ...],
@@ -662,6 +751,32 @@ def _duplicates(rows: list[UnitRow]) -> list[Duplicate]:
         first = rows[group[0]]
         found.append(Duplicate(first.name, first.code, first.type, tuple(files), ranked))
     return found
+
+
+def _summary_pdf(framework: Framework, batch: BatchResult, out: Path) -> Path:
+    from ..report.pdf import write_summary_pdf
+
+    try:
+        return write_summary_pdf(
+            batch.rows,
+            batch.failures,
+            out / SUMMARY_PDF,
+            framework_name=framework.name,
+            precision=framework.settings.total_places,
+            skipped=batch.skipped,
+        )
+    except OSError as err:
+        zh, en = os_reason(err)
+        raise OutputError(
+            [
+                Problem(
+                    "output-not-writable",
+                    f"无法写入汇总表 {out / SUMMARY_PDF}：{zh}",
+                    f"cannot write the summary {out / SUMMARY_PDF}: {en}",
+                    file=str(out),
+                )
+            ]
+        ) from None
 
 
 def _summary(framework: Framework, batch: BatchResult, out: Path) -> Path:

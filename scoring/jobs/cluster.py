@@ -27,7 +27,7 @@ from ..engine.score import Options
 from ..engine.submission import Submission
 from ..io.read import read_submission
 from ..problems import Problem, ScoringError
-from .batch import FileOutcome, Job, score_file
+from .batch import FileOutcome, Job, Outputs, score_file
 
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler
 CHUNK = 16  # files per task at most (chunk_size)
@@ -59,7 +59,7 @@ def _task(
     plan: Plan,
     jobs: list[Job],
     outdir: str | None,
-    formats: tuple[str, ...],
+    formats: Outputs,
     options: Options,
     explain: tuple[str, ...],
 ) -> list[FileOutcome]:
@@ -138,7 +138,7 @@ class Cluster:
         plan: Plan,
         jobs: list[Job],
         outdir: Path | None,
-        formats: tuple[str, ...],
+        formats: Outputs,
         options: Options,
         explain: tuple[str, ...],
     ) -> Iterator[FileOutcome]:
