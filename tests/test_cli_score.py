@@ -227,8 +227,10 @@ def test_a_bad_issuer_file_is_a_usage_error_naming_its_line(tmp_path):
     demo = ROOT / "examples" / "demo-school"
     r = CliRunner().invoke(
         main,
-        ["score", "demo-school", str(demo / "weak.json"), "-o", str(tmp_path / "o"), "--reports", "docx"]
-        + ["--issuer", str(issuer)],
+        [
+            *("score", "demo-school", str(demo / "weak.json"), "-o", str(tmp_path / "o")),
+            *("--reports", "docx", "--issuer", str(issuer)),
+        ],
     )
     assert r.exit_code == 2
     assert f"{issuer}:2" in r.output

@@ -251,7 +251,9 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
     view = unit_view(res)
     sections = {t.key: t for t in view.sections}
     assert list(sections) == ["counts", "vetoes", "changes", "evidence"]
-    assert texts(sections["vetoes"]) == [["V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发"]]
+    assert texts(sections["vetoes"]) == [
+        ["V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发"]
+    ]
     assert texts(sections["changes"]) == [
         ["豁免", "B1", "参与评分 → 已豁免", "@督学", "实验室改建", "2026-05-20"]
     ]
