@@ -8,8 +8,20 @@ from pathlib import Path
 from .conftest import ROOT
 
 PACKAGE = ROOT / "scoring"
-LAYERS = ["problems", "version", "framework", "engine", "io", "report", "jobs", "cli", "__init__"]
-RANK = {"problems": 0, "version": 0, "framework": 1, "engine": 2, "io": 3, "report": 4, "jobs": 5, "cli": 6}
+LAYERS = ["problems", "version", "framework", "engine", "io", "report", "jobs", "cli", "service", "__init__"]
+# cli and service are both top layers (the command line and the HTTP service); only `scoring serve` may start the
+# service from the command line, never the other way round
+RANK = {
+    "problems": 0,
+    "version": 0,
+    "framework": 1,
+    "engine": 2,
+    "io": 3,
+    "report": 4,
+    "jobs": 5,
+    "cli": 6,
+    "service": 6,
+}
 
 
 def _module(path: Path) -> str:
@@ -85,8 +97,18 @@ def test_no_import_circle():
     assert circles == []
 
 
+def test_the_service_does_not_import_the_command_line():
+    assert [
+        (m, t)
+        for m, targets in GRAPH.items()
+        for t in targets
+        if (_layer(m), _layer(t)) == ("service", "cli")
+    ] == []
+
+
 def test_the_check_finds_what_it_looks_for():
     """The graph is read right: known arrows are in it (a reader that saw nothing would pass the tests above)."""
     assert "scoring.framework.rules.kinds" in GRAPH["scoring.framework.check"]
     assert "scoring.engine.plan" in GRAPH["scoring.engine.score"]
     assert "scoring.framework.expr" in GRAPH["scoring.framework.rules.base"]
+    assert "scoring.io.read" in GRAPH["scoring.service.work"]

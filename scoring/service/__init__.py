@@ -1,0 +1,54 @@
+"""The HTTP service (``scoring serve``): a store of projects, units, submissions and results with roles, over
+the same library calls as the command line. Needs the ``service`` extra (``pip install 'duping-scoring[service]'``).
+
+Layers inside: ``settings`` · ``models`` (tables) and ``migrations`` (Alembic) · ``db`` · ``auth`` (passwords,
+tokens) · ``access`` (who may see and do what, in one place) · ``work`` (the library calls) · ``api/`` (routers)
+· ``app`` (the FastAPI factory). See docs/service.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: str | Path | None = None,
+    database_url: str | None = None,
+    demo: bool = False,
+    admin_password: str | None = None,
+) -> None:
+    """Run the service with uvicorn until interrupted.
+
+    ``data_dir`` (default ``SCORING_DATA_DIR`` or ``./scoring-data``) holds the SQLite file ``scoring.db`` unless
+    ``database_url`` (or ``SCORING_DATABASE_URL``) names another database, such as
+    ``postgresql+psycopg://user:password@host/dbname``. The database is migrated at start-up. A store without
+    users gets a 管理员 ``admin`` whose password (``admin_password`` or ``SCORING_ADMIN_PASSWORD``, else a random
+    one) is printed once. ``demo`` adds a demo project with two units and users ``dux`` (督学) and ``binjiang``
+    (学校), each with its name as password."""
+    import os
+
+    import uvicorn
+
+    from .app import create_app
+    from .bootstrap import demo as make_demo
+    from .bootstrap import first_admin
+    from .settings import Settings
+
+    app = create_app(Settings.from_env(data_dir, database_url))
+    svc = app.state.service
+    given = admin_password or os.environ.get("SCORING_ADMIN_PASSWORD")
+    password = first_admin(svc, given)
+    if password is not None:
+        shown = "（已按设置）" if given else password
+        print(f"已创建管理员 admin，密码：{shown}（请登录后妥善保管）", file=sys.stderr)
+    if demo:
+        for name, secret in make_demo(svc):
+            print(f"演示用户 {name}，密码：{secret}", file=sys.stderr)
+    print(
+        f"督评 scoring 服务：http://{host}:{port}/api/v1/openapi.json（数据：{svc.settings.url.split('@')[-1]}）",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")

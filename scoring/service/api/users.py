@@ -1,0 +1,185 @@
+"""Signing in and out, users and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor, CurrentActor, CurrentService
+from ..audit import changes, record
+from ..auth import issue
+from ..errors import ApiError, not_found
+from ..models import ADMIN, SCHOOL, Token, User, now
+from ..schemas import LoginIn, TokenIn, TokenOut, UserChange, UserIn, UserOut
+
+router = APIRouter(tags=["用户 / users"])
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        name=user.name,
+        display_name=user.display_name,
+        role=user.role,
+        unit_code=user.unit_code,
+        active=user.active,
+    )
+
+
+@router.post("/login", summary="用户名和密码登录 / password login")
+def login(body: LoginIn, svc: CurrentService) -> TokenOut:
+    """A session token for ``Settings.session_hours``; send it as ``Authorization: Bearer <token>``."""
+    with svc.transaction() as session:
+        user = session.scalars(select(User).where(User.name == body.name)).first()
+        stored = user.password_hash if user is not None and user.active else None
+        if not svc.passwords.verify(stored, body.password) or user is None:
+            raise ApiError(401, "login-failed", "用户名或密码不正确", "wrong name or password")
+        expires = now() + dt.timedelta(hours=svc.settings.session_hours)
+        token, secret = issue(session, user, "session", "登录", expires)
+        record(session, user.id, "login", "token", token.id)
+    return TokenOut(token=secret, id=token.id, kind=token.kind, expires_at=token.expires_at)
+
+
+@router.post("/logout", summary="退出登录（撤销当前令牌）/ revoke the token in use")
+def logout(actor: CurrentActor, svc: CurrentService) -> dict[str, bool]:
+    with svc.transaction() as session:
+        token = session.get(Token, actor.token_id)
+        if token is not None:
+            token.revoked_at = now()
+            record(session, actor.id, "revoke", "token", token.id, new={"revoked": True})
+    return {"ok": True}
+
+
+@router.get("/me", summary="当前用户 / who am I")
+def me(actor: CurrentActor, svc: CurrentService) -> UserOut:
+    with svc.sessions() as session:
+        user = session.get(User, actor.id)
+        assert user is not None  # the token was just checked
+        return user_out(user)
+
+
+@router.get("/users", summary="用户列表（管理员）/ users")
+def users(actor: CurrentActor, svc: CurrentService) -> list[UserOut]:
+    actor.require("manage-users")
+    with svc.sessions() as session:
+        return [user_out(u) for u in session.scalars(select(User).order_by(User.name))]
+
+
+@router.post("/users", status_code=201, summary="新建用户（管理员）/ create a user")
+def create_user(body: UserIn, actor: CurrentActor, svc: CurrentService) -> UserOut:
+    actor.require("manage-users")
+    _check_unit(body.role, body.unit_code)
+    password = svc.passwords.hash(body.password) if body.password else None
+    with svc.transaction() as session:
+        if session.scalars(select(User).where(User.name == body.name)).first() is not None:
+            raise ApiError(409, "user-exists", f"用户名 “{body.name}” 已被使用", f"user '{body.name}' exists")
+        user = User(
+            name=body.name,
+            display_name=body.display_name,
+            role=body.role,
+            unit_code=body.unit_code,
+            password_hash=password,
+        )
+        session.add(user)
+        session.flush()
+        fields = {
+            "name": user.name,
+            "role": user.role,
+            "unit_code": user.unit_code,
+            "password": bool(password),
+        }
+        record(session, actor.id, "create", "user", user.id, new=fields, reason=body.reason)
+        return user_out(user)
+
+
+@router.patch("/users/{name}", summary="修改用户（管理员）/ change a user")
+def change_user(name: str, body: UserChange, actor: CurrentActor, svc: CurrentService) -> UserOut:
+    """Role, unit, display name, active; a new password. Deactivating a user or resetting the password revokes
+    every token the user has. Each change is audited with old → new (a password only as "changed")."""
+    actor.require("manage-users")
+    given = body.model_dump(exclude_unset=True, exclude={"password", "reason"})
+    with svc.transaction() as session:
+        user = session.scalars(select(User).where(User.name == name)).first()
+        if user is None:
+            raise not_found(f"用户 {name}", f"user {name}")
+        before = {k: getattr(user, k) for k in given}
+        after = {**before, **given}
+        role, unit_code = after.get("role", user.role), after.get("unit_code", user.unit_code)
+        _check_unit(role, unit_code)
+        old, new = changes(before, after)
+        for key, value in new.items():
+            setattr(user, key, value)
+        if body.password is not None:
+            user.password_hash = svc.passwords.hash(body.password)
+            old["password"], new["password"] = "…", "已更改"
+        if body.password is not None or new.get("active") is False:
+            for token in session.scalars(
+                select(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
+            ):
+                token.revoked_at = now()
+        if new:
+            record(session, actor.id, "update", "user", user.id, old=old, new=new, reason=body.reason)
+        return user_out(user)
+
+
+def _check_unit(role: str, unit_code: str | None) -> None:
+    if (role == SCHOOL) != bool(unit_code):
+        raise ApiError(
+            422,
+            "user-unit",
+            "学校用户必须指定所属单位代码（unit_code），其他角色不能指定",
+            "a 学校 user needs unit_code; other roles may not have one",
+        )
+
+
+@router.post("/tokens", status_code=201, summary="新建 API 令牌 / create an API token")
+def create_token(body: TokenIn, actor: CurrentActor, svc: CurrentService) -> TokenOut:
+    """For the caller, or (管理员) for another user such as a system account. The secret is shown once."""
+    with svc.transaction() as session:
+        user = _token_owner(session, actor, body.user)
+        expires = now() + dt.timedelta(days=body.days) if body.days else None
+        token, secret = issue(session, user, "api", body.name, expires)
+        record(
+            session,
+            actor.id,
+            "create",
+            "token",
+            token.id,
+            new={
+                "user": user.name,
+                "name": body.name,
+                "expires_at": expires.isoformat() if expires else None,
+            },
+            reason=body.reason,
+        )
+    return TokenOut(token=secret, id=token.id, kind=token.kind, expires_at=token.expires_at)
+
+
+def _token_owner(session: Session, actor: Actor, name: str | None) -> User:
+    if name is None or name == actor.name:
+        user = session.get(User, actor.id)
+        assert user is not None
+        return user
+    actor.require("manage-users")
+    found = session.scalars(select(User).where(User.name == name)).first()
+    if found is None:
+        raise not_found(f"用户 {name}", f"user {name}")
+    return found
+
+
+@router.delete("/tokens/{token_id}", summary="撤销令牌 / revoke a token")
+def revoke_token(token_id: int, actor: CurrentActor, svc: CurrentService) -> dict[str, bool]:
+    """One's own token; a 管理员 any. Another user's token is 404 to anyone else."""
+    with svc.transaction() as session:
+        token = session.get(Token, token_id)
+        if token is None or (token.user_id != actor.id and actor.role != ADMIN):
+            raise not_found(f"令牌 {token_id}", f"token {token_id}")
+        if token.revoked_at is None:
+            token.revoked_at = now()
+            record(
+                session, actor.id, "revoke", "token", token.id, old={"revoked": False}, new={"revoked": True}
+            )
+    return {"ok": True}

@@ -1,0 +1,74 @@
+"""Who is asking: passwords (argon2id, memory-hard) for people, bearer tokens for systems and for a login.
+
+A token is a random secret shown once; the store keeps its SHA-256 only (a 256-bit random secret needs no slow
+hash: it cannot be guessed, and its hash is useless to whoever reads the database). A password login returns a
+``session`` token that expires after ``Settings.session_hours``; a system gets an ``api`` token that lasts
+until it is revoked (or its expiry, if given). Both are sent as ``Authorization: Bearer <secret>``, which a
+browser never adds by itself, so no request can be forged from another site (CSRF): cookie sessions, which
+would need CSRF tokens, are left for the browser workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Token, User, now
+
+TOKEN_PREFIX = "dps_"
+
+
+class Passwords:
+    """argon2id with ``memory_kib`` of memory per hash (64 MiB by default, the RFC 9106 second choice)."""
+
+    def __init__(self, memory_kib: int = 65536, time_cost: int = 3, parallelism: int = 4):
+        self.hasher = PasswordHasher(memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism)
+        self._dummy = self.hasher.hash(secrets.token_hex(16))
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        """Whether ``password`` matches; an unknown user is checked against a dummy hash, so the time taken
+        does not tell which names exist."""
+        try:
+            return self.hasher.verify(stored or self._dummy, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def issue(
+    session: Session, user: User, kind: str, name: str = "", expires_at: dt.datetime | None = None
+) -> tuple[Token, str]:
+    """A new token for ``user`` and its secret (returned once, never stored)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = Token(user_id=user.id, kind=kind, name=name, secret_hash=digest(secret), expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for(session: Session, secret: str) -> tuple[User, Token] | None:
+    """The active user a secret belongs to, with its token, unless the token is revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    row = session.execute(
+        select(User, Token).join(Token, Token.user_id == User.id).where(Token.secret_hash == digest(secret))
+    ).first()
+    if row is None:
+        return None
+    user, token = row
+    moment = now()
+    if not user.active or token.revoked_at is not None or (token.expires_at and token.expires_at <= moment):
+        return None
+    return user, token

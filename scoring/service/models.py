@@ -1,0 +1,174 @@
+"""The store's tables as typed SQLAlchemy 2 models. The schema itself is made by the Alembic migrations
+(``migrations/versions``); a change here needs a new revision there (``docs/service.md``).
+
+Nothing is overwritten: a unit's submissions are numbered versions (the newest counts), each kept as the bytes
+uploaded with their SHA-256; results belong to the submission they were scored from; every change to any row
+writes an :class:`AuditEntry` (who, when, what, old → new, why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("管理员", "督学", "学校")
+ADMIN, INSPECTOR, SCHOOL = ROLES
+
+
+def now() -> dt.datetime:
+    """The time rows are stamped with: UTC, to the second (both databases keep it the same)."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """A person or a system. A 学校 user belongs to one unit by its code (the same school in every project);
+    ``password_hash`` is argon2id, empty for a system that signs in only with API tokens."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class Token(Base):
+    """A bearer token, stored as the SHA-256 of its secret (the secret is shown once). ``kind``: ``api`` (made
+    for a system, until revoked or its expiry) or ``session`` (a password login, for ``Settings.session_hours``)."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+    user: Mapped[User] = relationship()
+
+
+class Project(Base):
+    """An evaluation (评估项目): one framework at a fixed version and content hash, a year and a round."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    framework_id: Mapped[str] = mapped_column(String(100))
+    framework_version: Mapped[str] = mapped_column(String(50))
+    framework_hash: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Unit(Base):
+    """A unit evaluated in a project (a school, a kindergarten, a county): its code is unique in the project."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("project_id", "code", name="uq_units_project_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str | None] = mapped_column(String(50), default=None)
+    phase: Mapped[str | None] = mapped_column(String(50), default=None)  # 学段
+    region: Mapped[str | None] = mapped_column(String(100), default=None)  # 区域
+
+    project: Mapped[Project] = relationship()
+
+
+class Submission(Base):
+    """One upload, kept as its bytes: version 1, 2, … per unit, the newest counts. ``status``: 已评分 (scored,
+    with results) or 未通过 (refused: ``problems`` says why, with the place of each)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("unit_id", "version", name="uq_submissions_unit_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    problems: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class ResultRow(Base):
+    """The engine's result JSON for one unit of a submission (a 九年一贯制 row may be scored as two parts)."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("submission_id", "part", name="uq_results_submission_part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(100))
+    framework_hash: Mapped[str] = mapped_column(String(100))
+    total: Mapped[str | None] = mapped_column(String(40), default=None)  # a decimal, as the result writes it
+    grade: Mapped[str | None] = mapped_column(String(50), default=None)
+    document: Mapped[str] = mapped_column(Text)  # the result JSON, exactly as ``scoring score`` writes it
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class Rectification(Base):
+    """A 整改 item of a unit, from its scored result: status 待整改 → 整改中 → 申请销号 → 已销号, or 退回."""
+
+    __tablename__ = "rectifications"
+    __table_args__ = (UniqueConstraint("unit_id", "indicator", name="uq_rectifications_unit_indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    problem: Mapped[str] = mapped_column(Text)
+    requirement: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[dt.date | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class AuditEntry(Base):
+    """One change: who (a user, or none for the service itself), when, what (``action`` on ``entity`` #id),
+    the fields before and after, and why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    old: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    new: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")

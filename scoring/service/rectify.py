@@ -1,0 +1,92 @@
+"""The 整改 workflow: the items of a unit's newest scored result, and the steps an item may take.
+
+    待整改 → 整改中 → 申请销号 → 已销号
+                         ↘ 退回 → 整改中
+
+The unit (学校) works on an item and asks for it to be closed; a 督学 or 管理员 closes it (销号) or sends it back
+(退回). A new scored submission adds the items it finds, updates the open ones, and re-opens a closed item whose
+shortfall is found again; it never closes one (closing is a person's decision)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..engine.result import Result
+from .audit import record
+from .errors import ApiError
+from .models import Rectification, ResultRow, Unit, now
+
+OPEN, WORKING, ASKED, CLOSED, RETURNED = "待整改", "整改中", "申请销号", "已销号", "退回"
+
+# (from, to) → the action (access.MAY) a role needs to take the step
+STEPS: dict[tuple[str, str], str] = {
+    (OPEN, WORKING): "rectify-work",
+    (RETURNED, WORKING): "rectify-work",
+    (WORKING, ASKED): "rectify-work",
+    (ASKED, CLOSED): "rectify-decide",
+    (ASKED, RETURNED): "rectify-decide",
+}
+
+
+def step_action(current: str, target: str) -> str:
+    """The action the step needs; 409 with the steps that are possible when it is not one."""
+    action = STEPS.get((current, target))
+    if action is None:
+        possible = "、".join(to for (frm, to) in STEPS if frm == current) or "无（已销号）"
+        raise ApiError(
+            409,
+            "step-invalid",
+            f"整改事项当前为 “{current}”，不能改为 “{target}”；可以改为：{possible}",
+            f"an item in status {current} cannot go to {target}",
+        )
+    return action
+
+
+def sync(session: Session, user_id: int, unit: Unit, results: list[tuple[ResultRow, Result]]) -> None:
+    """Bring the unit's items up to date with its newest scored results."""
+    have = {
+        r.indicator: r for r in session.scalars(select(Rectification).where(Rectification.unit_id == unit.id))
+    }
+    for row, result in results:
+        for item in result.rectification:
+            key = item.code if len(results) == 1 else f"{result.unit.type or row.part}·{item.code}"
+            fields = {
+                "problem": item.problem,
+                "requirement": item.requirement or "",
+                "deadline": item.deadline,
+            }
+            known = have.get(key)
+            if known is None:
+                created = Rectification(
+                    unit_id=unit.id, indicator=key, status=OPEN, result_id=row.id, **fields
+                )
+                session.add(created)
+                session.flush()
+                record(
+                    session,
+                    user_id,
+                    "create",
+                    "rectification",
+                    created.id,
+                    new={"indicator": key, "status": OPEN},
+                )
+                continue
+            known.problem, known.requirement, known.deadline = (
+                item.problem,
+                item.requirement or "",
+                item.deadline,
+            )
+            known.result_id, known.updated_at = row.id, now()
+            if known.status == CLOSED:
+                known.status = OPEN
+                record(
+                    session,
+                    user_id,
+                    "reopen",
+                    "rectification",
+                    known.id,
+                    old={"status": CLOSED},
+                    new={"status": OPEN},
+                    reason="新提交的填报数据评分后仍有此问题",
+                )

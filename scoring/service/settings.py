@@ -1,0 +1,57 @@
+"""The service's settings: where the data lives, which database, and the limits on what a request may carry.
+
+Read once at start-up from arguments or the environment (``SCORING_DATA_DIR``, ``SCORING_DATABASE_URL``); a
+running app never reads the environment again, so two apps in one process (tests) do not share settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MiB = 1024 * 1024
+DEFAULT_DATA_DIR = Path("scoring-data")
+DB_FILE = "scoring.db"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may carry. A 自评表 workbook is tens of KiB; a unit list a few hundred rows."""
+
+    max_upload: int = 20 * MiB  # one file: a submission, a framework or a unit list (before any parser)
+    max_body: int = 21 * MiB  # a whole request body, multipart framing included
+    max_form_parts: int = 8  # fields and files in one multipart form (one file and a few fields)
+    max_versions: int = 200  # submissions kept per unit: an upload past this is refused, nothing is dropped
+    max_units: int = 5_000  # rows in one unit list
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``database_url`` overrides the embedded SQLite file ``data_dir/scoring.db`` (PostgreSQL for a shared
+    server: ``postgresql+psycopg://user:password@host/dbname``). ``session_hours``: how long a login lasts."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    session_hours: int = 12
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str given for the folder
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / DB_FILE).resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, data_dir: str | Path | None = None, database_url: str | None = None) -> Settings:
+        """Arguments first, then ``SCORING_DATA_DIR`` and ``SCORING_DATABASE_URL``, then the defaults."""
+        folder = data_dir or os.environ.get("SCORING_DATA_DIR") or DEFAULT_DATA_DIR
+        url = database_url or os.environ.get("SCORING_DATABASE_URL") or None
+        return cls(data_dir=Path(folder), database_url=url)

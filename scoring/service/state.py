@@ -1,0 +1,72 @@
+"""What a running service holds: its settings, the database (migrated at start-up), the password hasher and
+the compiled plans of the shipped frameworks it has used (a plan is immutable and thread-safe: compiled once)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from ..engine.plan import Plan, compile_plan
+from ..framework import registry
+from ..framework.load import load_framework
+from ..io.safety import FileLimits
+from .auth import Passwords
+from .db import make_engine, migrate, sessions
+from .errors import ApiError
+from .settings import Settings
+
+
+class Service:
+    def __init__(self, settings: Settings, passwords: Passwords | None = None):
+        self.settings = settings
+        self.engine = make_engine(settings)
+        migrate(self.engine)
+        self.sessions = sessions(self.engine)
+        self.passwords = passwords or Passwords()
+        self.file_limits = FileLimits(max_file=settings.limits.max_upload)
+        self._plans: dict[tuple[str, int], Plan] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed at the end of the block (rolled back if it raises)."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def framework_path(self, framework_id: str) -> Path:
+        """A shipped framework's file by id. Only ids: a request never names a file on the server."""
+        path = registry.find(framework_id)
+        if path is None:
+            known = "、".join(e.id for e in registry.entries())
+            raise ApiError(
+                404,
+                "framework-unknown",
+                f"没有 id 为 “{framework_id}” 的内置框架（已内置：{known}）",
+                f"no shipped framework '{framework_id}'",
+            )
+        return path
+
+    def plan(self, framework_id: str) -> Plan:
+        """The compiled plan of a shipped framework, compiled again only when its file changes."""
+        path = self.framework_path(framework_id)
+        key = (framework_id, path.stat().st_mtime_ns)
+        with self._lock:
+            plan = self._plans.get(key)
+        if plan is None:
+            plan = compile_plan(load_framework(path))
+            with self._lock:
+                self._plans[key] = plan
+        return plan
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def service(request: Request) -> Service:
+    found: Service = request.app.state.service
+    return found

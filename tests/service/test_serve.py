@@ -1,0 +1,67 @@
+"""``scoring.service.serve`` — what ``scoring serve`` runs — starts uvicorn on a migrated store, with the first
+管理员 and (``demo``) the demo users, and answers over a real socket."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .conftest import EXAMPLES, _free_port
+
+
+def _call(
+    url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url, data=body, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path) -> None:
+    port = _free_port()
+    code = (
+        "from scoring.service import serve; "
+        f"serve(port={port}, data_dir={str(tmp_path / 'data')!r}, demo=True, admin_password='first-admin-pw')"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        status, token = _call(
+            f"{base}/login",
+            b'{"name": "binjiang", "password": "binjiang"}',
+            {"Content-Type": "application/json"},
+        )
+        assert status == 200
+        auth = {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
+        status, projects = _call(f"{base}/projects", headers=auth)
+        assert status == 200 and isinstance(projects, list) and len(projects) == 1
+        path = f"{base}/projects/{projects[0]['id']}/units/3201010001/submissions"
+        status, stored = _call(path, (EXAMPLES / "strong.yaml").read_bytes(), auth)
+        assert status == 201 and stored["status"] == "已评分"
+        status, _ = _call(f"{base}/projects/{projects[0]['id']}/units/3201020007", headers=auth)
+        assert status == 404
+        status, _ = _call(
+            f"{base}/login",
+            b'{"name": "admin", "password": "first-admin-pw"}',
+            {"Content-Type": "application/json"},
+        )
+        assert status == 200
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=20)
+    assert (tmp_path / "data" / "scoring.db").is_file()
+    assert "已创建管理员 admin" in err.decode() and "演示用户 dux" in err.decode()
