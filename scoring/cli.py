@@ -1007,7 +1007,9 @@ def _different_units(old: str, new: str, a: UnitRef, b: UnitRef, force: bool, la
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问）")
 @click.option("--port", type=int, default=8000, show_default=True, help="端口")
-@click.option("--data", "data_dir", help="数据目录（默认 SCORING_DATA_DIR 或 ./scoring-data），存放 SQLite 数据库")
+@click.option(
+    "--data", "data_dir", help="数据目录（默认 SCORING_DATA_DIR 或 ./scoring-data），存放 SQLite 数据库"
+)
 @click.option("--database-url", help="数据库地址，如 postgresql+psycopg://用户:密码@主机/库名（默认 SQLite）")
 @click.option("--demo", is_flag=True, help="载入演示项目（demo-school 的两所学校）和演示用户 dux、binjiang")
 def serve(host: str, port: int, data_dir: str | None, database_url: str | None, demo: bool) -> None:
