@@ -62,7 +62,8 @@ from scoring.io.xlsx import text_width
 from scoring.jobs.batch import score_batch
 from scoring.report.markdown import markdown
 from scoring.report.summary_xlsx import write_batch_summary
-from scoring.report.unit_xlsx import unit_workbook, write_unit_report
+from scoring.report.unit_view import unit_view
+from scoring.report.unit_xlsx import view_book, write_unit_report
 
 UNIT_TYPES = ("小学", "初中")
 TYPE_WEIGHTS = {"integer": 28, "number": 18, "percent": 20, "boolean": 26, "choice": 8}
@@ -101,7 +102,8 @@ LEAF_POINTS = (1, 2, 2, 3, 3, 4, 5)
 
 TARGETS = {
     "speedup": 1.6,  # full(2) / full(1) throughput
-    "over_floor": 1.5,  # full time / floor time, same number of processes
+    "full_over_floor": 5.0,  # full (json+xlsx+md) time / floor time, same number of processes
+    "json_over_floor": 2.0,  # JSON-only time / floor time, same number of processes
     "mem_growth_pct": 10.0,  # peak RSS, all files vs --mem-files files ("no growth", with 10 % tolerance)
 }
 
@@ -582,13 +584,14 @@ def stages(plan: scoring.Plan, files: list[Path], outdir: Path) -> dict[str, flo
                 add("write_unit_report", pc() - t)
                 continue
             t = pc()
-            wb2 = unit_workbook(result)
-            add("xlsx.unit_workbook (build cells and styles)", pc() - t)
+            view = unit_view(result)
+            add("xlsx.unit_view (the report's words and numbers)", pc() - t)
             t = pc()
-            buf = io.BytesIO()
-            wb2.save(buf)
-            data = buf.getvalue()
-            add("xlsx.save (serialise XML + zip)", pc() - t)
+            book = view_book(view)
+            add("xlsx.view_book (cells, styles, widths, pages)", pc() - t)
+            t = pc()
+            data = book.data()
+            add("xlsx.close (XlsxWriter: XML + zip)", pc() - t)
             t = pc()
             atomic_write(outdir / f"{stem}.report.xlsx", data)
             add("xlsx.atomic_write (fsync)", pc() - t)
@@ -946,36 +949,36 @@ def print_table(f: dict[str, Any]) -> bool:
         (
             "full/floor, 1 process, json+xlsx+md",
             f"{f['full_over_floor']['1']:.2f}×",
-            f"≤ {TARGETS['over_floor']}×",
-            f["full_over_floor"]["1"] <= TARGETS["over_floor"],
+            f"≤ {TARGETS['full_over_floor']}×",
+            f["full_over_floor"]["1"] <= TARGETS["full_over_floor"],
             True,
         ),
         (
             "full/floor, 2 processes, json+xlsx+md",
             f"{f['full_over_floor']['2']:.2f}×",
-            f"≤ {TARGETS['over_floor']}×",
-            f["full_over_floor"]["2"] <= TARGETS["over_floor"],
+            f"≤ {TARGETS['full_over_floor']}×",
+            f["full_over_floor"]["2"] <= TARGETS["full_over_floor"],
             True,
         ),
         (
-            "  info: json-only/floor, 1 process",
+            "json-only/floor, 1 process",
             f"{f['json_over_floor']['1']:.2f}×",
-            f"≤ {TARGETS['over_floor']}×",
-            f["json_over_floor"]["1"] <= TARGETS["over_floor"],
-            False,
+            f"≤ {TARGETS['json_over_floor']}×",
+            f["json_over_floor"]["1"] <= TARGETS["json_over_floor"],
+            True,
         ),
         (
-            "  info: json-only/floor, 2 processes",
+            "json-only/floor, 2 processes",
             f"{f['json_over_floor']['2']:.2f}×",
-            f"≤ {TARGETS['over_floor']}×",
-            f["json_over_floor"]["2"] <= TARGETS["over_floor"],
-            False,
+            f"≤ {TARGETS['json_over_floor']}×",
+            f["json_over_floor"]["2"] <= TARGETS["json_over_floor"],
+            True,
         ),
         (
             "  info: read_workbook/floor (stage loop)",
             f"{f['read_over_floor']:.2f}×",
-            f"≤ {TARGETS['over_floor']}×",
-            f["read_over_floor"] <= TARGETS["over_floor"],
+            f"≤ {TARGETS['json_over_floor']}×",
+            f["read_over_floor"] <= TARGETS["json_over_floor"],
             False,
         ),
     ]

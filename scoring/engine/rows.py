@@ -32,6 +32,9 @@ class UnitRow:
     same_unit: list[str] = field(default_factory=list)
     # … and, when another of those files is the one ranked and counted, that file (this row is then not ranked)
     duplicate_of: str | None = None
+    region: str | None = None  # 所在地区, as the submission gives it
+    # the first-level indicators: (code, name, points, full points), for the summary's averages
+    tops: list[tuple[str, str, Decimal | None, Decimal | None]] = field(default_factory=list)
 
     @property
     def ranked(self) -> bool:
@@ -59,6 +62,8 @@ class UnitRow:
             rectification_items=len(r.rectification),
             data_warnings=[f"{w.code} {w.message}" for w in r.data_warnings],
             report=report,
+            region=r.unit.region,
+            tops=[(i.code, i.name, i.points, i.possible) for i in r.indicators if i.depth == 1],
         )
 
 

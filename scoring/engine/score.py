@@ -699,9 +699,10 @@ class _Scorer:
             if ok is None:
                 return Outcome("missing", explanation="判断是否适用所需的数据未填 → 缺报")
             if not ok:
-                return Outcome(
-                    "not_applicable", explanation=f"适用条件不成立（{node.indicator.applicable}）→ 不适用"
-                )
+                labels = self.plan.labels
+                read = [n for n in sorted(node.applicable.names) if n in labels]
+                given = "，".join(f"{labels[n]}：{fmt(self.ctx.get(n))}" for n in read)
+                return Outcome("not_applicable", explanation=f"{given or '适用条件不成立'} → 不适用")
         waiver = self.waivers.get(node.code)
         if waiver is not None:
             if not text:

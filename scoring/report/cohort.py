@@ -7,19 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
 from ..engine.cohort import CohortResult
 from ..framework.rules.base import STATUS_ZH
 from ..framework.text import fmt
 from ..io.files import atomic_write
-from ..io.xlsx import Col, save_workbook, table_sheet, title_row
+from ..io.xlsx import Book, Col, table_sheet
 from ..problems import printable
 
 FORMATS = ("json", "xlsx", "md")
-# Rows of a county table ``scoring cohort`` reads when it writes the workbook. openpyxl costs about 11 µs a cell at
-# best: 表Ⅱ-2 and the 整改清单 of 100,000 schools are 2–3 million cells, about 40 s on the 2-core machine, and with
-# reading and scoring more than a minute (benchmarks/cohort.py). JSON and Markdown take 100,000 (io/table.MAX_ROWS).
+# Rows of a county table ``scoring cohort`` reads when it writes the workbook: 表Ⅱ-2 and the 整改清单 of 100,000
+# schools are 2–3 million cells (with openpyxl about 40 s on the 2-core machine; benchmarks/cohort.py), and a
+# workbook of that size is no use to a reader. JSON and Markdown take 100,000 (io/table.MAX_ROWS).
 MAX_WORKBOOK_ROWS = 50_000
 
 _ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
@@ -166,34 +164,57 @@ def markdown(r: CohortResult) -> str:
 def write_workbook(r: CohortResult, path: str | Path) -> Path:
     codes = list(dict.fromkeys(s.indicator for s in r.stats))
     groups = list(dict.fromkeys(s.group for s in r.stats))
-    wb = Workbook()
-    ws = wb.worksheets[0]  # the sheet a new workbook starts with
-    ws.title = "县域结论"
-    title_row(ws, f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}", 4)
-    rows: list[list[Any]] = [[x] for x in (r.reasons or ["各项指标均达到要求"])]
-    table_sheet(ws, [Col("未通过的原因 / 说明", 20, 100, wrap=True)], rows, top=3)
-    units = wb.create_sheet("表Ⅱ-2")
-    names = _names(r)
-    cols = [Col("学校", 12, 30), Col("类型", 6, 14), Col("学段", 6), Col("在校生", 6)] + [
-        Col(names.get(c, c), 10, 14, wrap=True) for c in codes
+    book = Book()
+    title = f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}"
+    ws = book.sheet("县域结论")
+    ws.title(title, 2)
+    passed = sum(1 for u in r.units if u.passed)
+    facts: list[list[Any]] = [
+        [
+            "框架",
+            f"{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}",
+        ],
+        *([["评估依据", "\n".join(r.framework.sources)]] if r.framework.sources else []),
+        ["结论", _verdict(r)],
+        [
+            "评估单位",
+            f"{len(r.units)} 个（一贯制学校按学段拆分）；达标 {passed} 个；不参评 {len(r.excluded)} 行；"
+            f"未能评估 {len(r.failures)} 行",
+        ],
+        *[["未通过的原因", x] for x in r.reasons],
     ]
-    cols += [Col("达标项数", 6), Col("是否达标", 6, center=True), Col("备注", 20, 60, wrap=True)]
-    table_sheet(units, cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
-    stats = wb.create_sheet("表Ⅲ")
+    table_sheet(ws, [Col("项目", 8, 12), Col("内容", 20, 100, wrap=True)], facts, top=3, header=title)
+    names = _names(r)
+    # 表Ⅱ-2 holds every indicator of the unit framework: narrow numeric columns (their titles wrap), so the
+    # table prints one page wide at 9 pt
+    cols = [
+        Col("学校", 10, 24, wrap=True),
+        Col("类型", 4, 10, wrap=True),
+        Col("学段", 4, 6),
+        Col("在校生", 5, 8),
+    ]
+    cols += [Col(names.get(c, c), 6, 10, wrap=True) for c in codes]
+    cols += [Col("达标项数", 4, 6, wrap=True), Col("是否达标", 4, 6, center=True, wrap=True)]
+    cols.append(Col("备注", 12, 60, wrap=True))
+    table_sheet(book.sheet("表Ⅱ-2"), cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
     cols = [Col("编码", 6), Col("指标", 16, 36, wrap=True)]
     for g in groups:
-        cols += [Col(f"{g}平均值", 10), Col(f"{g}差异系数", 10), Col(f"{g}学校数", 8), Col(f"{g}达标", 8)]
-    table_sheet(stats, cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
-    county = wb.create_sheet("县级指标")
-    rows = [
+        cols += [
+            Col(f"{g}平均值", 8, 10, wrap=True),
+            Col(f"{g}差异系数", 8, 10, wrap=True),
+            Col(f"{g}学校数", 6, 8, wrap=True),
+            Col(f"{g}达标", 6, 8, wrap=True),
+        ]
+    table_sheet(book.sheet("表Ⅲ"), cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
+    rows: list[list[Any]] = [
         [i.code, i.name, STATUS_ZH[i.status], i.explanation.split("：", 1)[-1]] for i in r.county.indicators
     ]
     table_sheet(
-        county,
+        book.sheet("县级指标"),
         [Col("编码", 6), Col("指标", 16, 40, wrap=True), Col("状态", 6), Col("计算过程", 30, 90, wrap=True)],
         rows,
+        header=f"{r.county.unit.name} 县级指标",
     )
-    items = wb.create_sheet("学校整改清单")
     rows = [
         [u.name, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
         for u in r.units
@@ -201,35 +222,28 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
         for it in u.rectification
     ]
     table_sheet(
-        items,
-        [Col("学校", 12, 30), *_ITEM_COLS],
-        rows,
+        book.sheet("学校整改清单"), [Col("学校", 12, 30, wrap=True), *_ITEM_COLS], rows, header="学校整改清单"
     )
-    county_items = wb.create_sheet("县域整改清单")
     rows = [
         [it.no, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
         for it in r.county.rectification
     ]
-    table_sheet(
-        county_items,
-        [Col("序号", 4), *_ITEM_COLS],
-        rows,
-    )
+    table_sheet(book.sheet("县域整改清单"), [Col("序号", 4), *_ITEM_COLS], rows, header="县域整改清单")
     if r.excluded:
-        left = wb.create_sheet("不参评")
         table_sheet(
-            left,
+            book.sheet("不参评"),
             [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
             [[e.where(), e.reason_zh] for e in r.excluded],
+            header="不参评（按框架的评估单位规则）",
         )
     if r.failures:
-        bad = wb.create_sheet("无法读取")
         table_sheet(
-            bad,
+            book.sheet("无法读取"),
             [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
             [[f.file, "\n".join(f.reasons)] for f in r.failures],
+            header="无法读取（未能评估的行）",
         )
-    return save_workbook(wb, path)
+    return book.save(path)
 
 
 def write_all(

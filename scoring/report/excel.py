@@ -1,5 +1,6 @@
 """The Excel side of the report views: a view's cell as a typed cell value with its number format, a view's table
-as a bordered sheet table, its rows' emphasis and nesting as fonts and indents.
+as a bordered sheet table, its rows' emphasis and nesting as fonts and indents (``scoring.io.xlsx.Sheet`` writes
+them).
 
 A number is written as a real number with the format its view declares (``Number.places``) — never one guessed
 from the Decimal's exponent, except for a value shown as given. Layout (widths, wrapping, centring) is attached
@@ -12,12 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 
 from ..io.xlsx import (
-    BOLD,
     Col,
     Fmt,
     decimal_format,
@@ -64,21 +62,23 @@ def sheet_rows(table: Table, empty_at: str | None = None) -> list[list[Any]]:
     return [[excel_value(cell) for cell in row.cells] for row in table.rows]
 
 
-def emphasise(ws: Worksheet, table: Table, top: int, keys: Iterable[str] | None = None) -> None:
-    """Bold the strong rows (groups, totals) of a table whose header is at row ``top`` — in the columns ``keys``
-    only, when given — and indent its nested rows' names."""
-    bold = [table.column(k) + 1 for k in keys] if keys is not None else range(1, len(table.columns) + 1)
-    name = next((j for j, c in enumerate(table.columns, start=1) if c.key == "name"), None)
-    for i, row in enumerate(table.rows, start=top + 1):
-        if row.strong:
-            for j in bold:
-                ws.cell(row=i, column=j).font = BOLD
-        if row.level and name is not None:
-            ws.cell(row=i, column=name).alignment = Alignment(
-                indent=row.level * 2, vertical="top", wrap_text=True
-            )
+def row_styles(table: Table) -> list[tuple[bool, int]]:
+    """Per row of the table, (strong, level): groups and totals bold, nested rows' names indented (by
+    :meth:`scoring.io.xlsx.Sheet.table`)."""
+    return [(row.strong, row.level) for row in table.rows]
+
+
+def name_column(table: Table) -> int | None:
+    """The sheet column (1-based) of the table's ``name`` column, which nested rows indent."""
+    return next((j for j, c in enumerate(table.columns, start=1) if c.key == "name"), None)
+
+
+def bold_columns(table: Table, keys: Iterable[str]) -> list[int]:
+    """The sheet columns (1-based) of ``keys``: where a strong row is bold."""
+    return [table.column(k) + 1 for k in keys]
 
 
 def letter(table: Table, key: str) -> str:
     """The sheet column letter of the column ``key`` (tables start in column A)."""
-    return get_column_letter(table.column(key) + 1)
+    name: str = xl_col_to_name(table.column(key))
+    return name

@@ -1,38 +1,37 @@
 """整改台账: two rounds' 整改 items in one workbook — closed (销号), still open (逾期 past the earlier deadline),
-new — with empty columns for the school's measures and the 督学's verification, as a 督导室 keeps its ledger."""
+new — with empty columns for the school's measures and the 督学's verification, as a 督导室 keeps its ledger.
+
+Printed on A4 landscape at 9 pt or more (the columns narrowed to fit, their text wrapped), each row tall enough to
+write the measures and the verification in by hand."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
-
 from ..engine.diff import Accountability, RoundDiff, diff, item_key
 from ..engine.result import RectificationItem, Result
-from ..io.xlsx import Col, save_workbook, table_sheet, title_row
+from ..io.xlsx import Book, Col, equal_fill, table_sheet
 
 _COLS = [
-    Col("序号", 5, 6, center=True),
-    Col("状态", 8, 10, center=True),
-    Col("指标编码", 8, 12),
-    Col("指标", 10, 24, wrap=True),
-    Col("上轮问题", 16, 40, wrap=True),
-    Col("本轮情况", 16, 40, wrap=True),
-    Col("整改要求", 16, 40, wrap=True),
-    Col("依据", 10, 28, wrap=True),
-    Col("责任部门", 8, 14, wrap=True),
-    Col("上轮完成时限", 11, 12, center=True),
-    Col("本轮完成时限", 11, 12, center=True),
-    Col("销号日期", 11, 12, center=True),
-    Col("问责情形与措施", 16, 30, wrap=True),
-    Col("整改措施与进展（学校填写）", 20, 40, wrap=True),
-    Col("核查结论（督学填写）", 16, 30, wrap=True),
+    Col("序号", 4, 5, center=True),
+    Col("状态", 6, 8, center=True, wrap=True),
+    Col("指标编码", 6, 8, wrap=True),
+    Col("指标", 6, 14, wrap=True),
+    Col("上轮问题", 10, 22, wrap=True),
+    Col("本轮情况", 10, 22, wrap=True),
+    Col("整改要求", 10, 22, wrap=True),
+    Col("依据", 6, 14, wrap=True),
+    Col("责任部门", 6, 8, wrap=True),
+    Col("上轮完成时限", 13, 13, center=True),  # a date, with room for a printer's wider digits
+    Col("本轮完成时限", 13, 13, center=True),
+    Col("销号日期", 13, 13, center=True),
+    Col("问责情形与措施", 8, 16, wrap=True),
+    Col("整改措施与进展（学校填写）", 14, 24, wrap=True),
+    Col("核查结论（督学填写）", 10, 18, wrap=True),
 ]
-_LATE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
-_DONE_FILL = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
+_LATE_FILL, _DONE_FILL = "FFC7CE", "C6EFCE"
+_WRITE_IN = 4 * 15.0  # a row holds four handwritten lines at least
 
 
 def _row(
@@ -90,15 +89,14 @@ def ledger_rows(old: Result, new: Result, d: RoundDiff | None = None) -> list[li
 def write_ledger(old: Result, new: Result, path: str | Path, d: RoundDiff | None = None) -> Path:
     """Write the 整改台账 comparing ``old`` and ``new`` (the same unit, two rounds; ``d``: their diff, when
     already made) atomically."""
-    wb = Workbook()
-    ws = wb.worksheets[0]
-    ws.title = "整改台账"
+    book = Book()
+    sheet = book.sheet("整改台账")
     dates = " → ".join(r.unit.date.isoformat() if r.unit.date else "日期未填" for r in (old, new))
-    title_row(ws, f"{new.unit.name} 整改台账（{dates}）", len(_COLS))
-    rows = ledger_rows(old, new, d) or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 9]]
-    last = table_sheet(ws, _COLS, rows, top=2, header=f"{new.unit.name} 整改台账")
+    title = f"{new.unit.name} 整改台账（{dates}）"
+    sheet.title(title, len(_COLS))
+    found = ledger_rows(old, new, d)
+    rows = found or [[None, None, None, None, None, "两轮均无整改项。", *[None] * 9]]
+    last = table_sheet(sheet, _COLS, rows, top=2, header=title, min_height=_WRITE_IN if found else 0.0)
     for text, fill in (("逾期", _LATE_FILL), ("已销号", _DONE_FILL)):
-        ws.conditional_formatting.add(
-            f"B3:B{last}", CellIsRule(operator="equal", formula=[f'"{text}"'], fill=fill)
-        )
-    return save_workbook(wb, path)
+        equal_fill(sheet, f"B3:B{last}", text, fill)
+    return book.save(path)

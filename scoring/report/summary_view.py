@@ -5,6 +5,10 @@ A unit found in more than one file (``UnitRow.same_unit``) is shown in each, wit
 files; only the copy the batch chose (``UnitRow.ranked``) is ranked and counted in the distribution, the failing
 indicators and the caption's count of units.
 
+Units are ranked within their 学段 (the unit type: 小学 and 初中 are never ranked in one list; the rows stay in
+batch order); when the units carry 学段 or 区域, a table counts and averages them per 学段 and per 区域, and the
+first-level indicators' mean 得分率 is given per 学段.
+
 :func:`summary_view` decides the words and number formats; ``report.summary_xlsx`` (and ``report.markdown``)
 lay them out. Totals are shown at the framework's points precision when the caller gives it.
 """
@@ -18,10 +22,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..engine.rows import FailureRow, SkippedFile, UnitRow
-from .blocks import Cell, Column, Lines, Row, Table, percent, points, share
+from ..engine.rows import FailureRow, SkippedFile, UnitRow, norm_text
+from .blocks import Cell, Column, Lines, Number, Row, Table, percent, points, share
 
 NO_GRADE = "未评等级"
+NO_PHASE = "未填学段"
+NO_REGION = "未填区域"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,13 @@ class SummaryView:
     grades: Table
     shortfalls: Table
     failures: Table
+    groups: Table  # per 学段 and per 区域: units, mean, highest and lowest total (no rows: the units carry neither)
+    tops: Table  # the first-level indicators' mean 得分率, per 学段 (no rows: scored without points)
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Every table, in reading order."""
+        return (self.units, self.groups, self.tops, self.grades, self.shortfalls, self.failures)
 
 
 def summary_view(
@@ -65,6 +78,8 @@ def summary_view(
         grades=_grades(counted, title),
         shortfalls=_shortfalls(counted, title),
         failures=_failures(failures, skipped, title),
+        groups=_groups(counted, precision, title),
+        tops=_tops(counted, title),
     )
 
 
@@ -77,8 +92,26 @@ def competition_ranks(totals: Sequence[Decimal | None]) -> list[int | None]:
     return [None if t is None else first[t] for t in totals]
 
 
+def _phase(row: UnitRow) -> str:
+    """The unit's 学段 as it is ranked and grouped: its type, as people type it (全角, spaces); 未填学段 without one."""
+    return norm_text(row.type) or NO_PHASE
+
+
+def phase_ranks(rows: Sequence[UnitRow]) -> list[int | None]:
+    """Each ranked row's rank by total within its 学段 (:func:`competition_ranks`); None for the others."""
+    ranks: list[int | None] = [None] * len(rows)
+    phases: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.ranked:
+            phases.setdefault(_phase(row), []).append(i)
+    for members in phases.values():
+        for i, rank in zip(members, competition_ranks([rows[i].total for i in members]), strict=True):
+            ranks[i] = rank
+    return ranks
+
+
 def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
-    """One row per unit; 认定 and 数据核查 only when some unit has them."""
+    """One row per unit; 认定 and 数据核查 only when some unit has them; ranks within the 学段."""
     with_pass = any(row.passed is not None for row in rows)
     with_checks = any(row.data_warnings for row in rows)
     with_repeats = any(row.same_unit for row in rows)
@@ -89,7 +122,7 @@ def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
         Column("code", "代码"),
         Column("type", "类型"),
         Column("total", "总分"),
-        Column("rank", "排名"),
+        Column("rank", "排名"),  # within the unit's 学段
         Column("grade", "等级"),
         *([Column("passed", "认定")] if with_pass else []),
         Column("vetoes", "一票否决"),
@@ -101,7 +134,7 @@ def _units(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
         Column("file", "文件"),
         *([Column("report", "报告名")] if with_reports else []),
     ]
-    ranks = competition_ranks([row.total if row.ranked else None for row in rows])
+    ranks = phase_ranks(rows)
     body = []
     for i, (row, rank) in enumerate(zip(rows, ranks, strict=True), start=1):
         passed: list[Cell] = [None if row.passed is None else ("通过" if row.passed else "不通过")]
@@ -189,3 +222,81 @@ def _failures(failures: Sequence[FailureRow], skipped: Sequence[SkippedFile], ti
     )
     columns = (Column("file", "文件"), Column("reason", "原因"))
     return Table("failures", "无法读取", columns, body, empty="全部文件均已读取。", caption=title)
+
+
+def _groups(rows: Sequence[UnitRow], places: int | None, title: str) -> Table:
+    """Per 学段 and per 区域 (each when some unit carries it): units, mean, highest and lowest total."""
+    groups: list[tuple[str, str, list[UnitRow]]] = []
+    if any(row.type for row in rows):
+        phases: dict[str, list[UnitRow]] = {}
+        for row in rows:
+            phases.setdefault(_phase(row), []).append(row)
+        groups += [("学段", phase, members) for phase, members in phases.items()]
+    if any(row.region for row in rows):
+        regions: dict[str, list[UnitRow]] = {}
+        for row in rows:
+            regions.setdefault(row.region or NO_REGION, []).append(row)
+        groups += [("区域", region, members) for region, members in regions.items()]
+    body = []
+    for kind, name, members in groups:
+        totals = [row.total for row in members if row.total is not None]
+        mean = sum(totals, Decimal(0)) / len(totals) if totals else None
+        body.append(
+            Row(
+                (
+                    kind,
+                    name,
+                    len(members),
+                    None if mean is None else Number(mean, places if places is not None else 2),
+                    points(max(totals), places) if totals else None,
+                    points(min(totals), places) if totals else None,
+                )
+            )
+        )
+    columns = (
+        Column("kind", "分组"),
+        Column("name", "学段或区域"),
+        Column("units", "单位数"),
+        Column("mean", "平均总分"),
+        Column("best", "最高分"),
+        Column("worst", "最低分"),
+    )
+    return Table("groups", "按学段、区域统计", columns, tuple(body), caption=title)
+
+
+def _tops(rows: Sequence[UnitRow], title: str) -> Table:
+    """The first-level indicators' mean 得分率 (points ÷ full points) per 学段, over the units that scored them."""
+    phases = list(dict.fromkeys(_phase(row) for row in rows))
+    names: dict[str, str] = {}
+    rates: dict[tuple[str, str], list[Decimal]] = {}
+    for row in rows:
+        for code, name, earned, full in row.tops:
+            names.setdefault(code, name)
+            if earned is not None and full:
+                rates.setdefault((code, _phase(row)), []).append(earned / full)
+    codes = [code for code in names if any((code, phase) in rates for phase in phases)]
+    one = len(phases) <= 1
+    columns = (
+        Column("code", "编码"),
+        Column("name", "一级指标"),
+        *(
+            Column(f"rate{i}", "平均得分率" if one else f"{phase}平均得分率")
+            for i, phase in enumerate(phases)
+        ),
+    )
+    body = tuple(
+        Row(
+            (
+                code,
+                names[code],
+                *(
+                    percent(sum(r, Decimal(0)) / len(r)) if (r := rates.get((code, phase))) else None
+                    for phase in phases
+                ),
+            )
+        )
+        for code in codes
+    )
+    return Table(
+        "tops", "一级指标平均得分率", columns, body, empty="没有按分值计分的一级指标。", caption=title
+    )

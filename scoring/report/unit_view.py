@@ -285,16 +285,15 @@ def _gaps(r: Result) -> Table | None:
     return Table(
         key="gaps",
         title="自评与督评差异较大（自评虚高）",
-        columns=(
-            Column("input", "填报项"),
-            Column("label", "名称"),
+        columns=(  # the input by its label: a reader never sees an input's id
+            Column("label", "填报项"),
             Column("self", "自评值"),
             Column("evaluator", "督评值"),
             Column("difference", "差异"),
         ),
         rows=tuple(
             Row(
-                (g.input, g.label, scalar(g.self_value), scalar(g.evaluator_value), g.difference),
+                (g.label, scalar(g.self_value), scalar(g.evaluator_value), g.difference),
                 sentence=f"{g.label}：{g.difference}",
             )
             for g in r.gap_flags

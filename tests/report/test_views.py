@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import replace
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 
 import openpyxl
@@ -19,9 +20,9 @@ from scoring.report.blocks import Cell, Lines, Number, Table, cell_text, number_
 from scoring.report.excel import number_format
 from scoring.report.markdown import markdown, summary_markdown, unit_markdown
 from scoring.report.summary_view import summary_view
-from scoring.report.summary_xlsx import summary_workbook, write_batch_summary
+from scoring.report.summary_xlsx import summary_book, write_batch_summary
 from scoring.report.unit_view import unit_view
-from scoring.report.unit_xlsx import unit_workbook, view_workbook, write_unit_report
+from scoring.report.unit_xlsx import unit_report_bytes, view_book, write_unit_report
 
 from ..helpers import D, plan_of, run
 
@@ -95,12 +96,24 @@ def shown(cell: Cell) -> object:
     return cell
 
 
+def loaded(data: bytes) -> openpyxl.Workbook:
+    """A workbook's bytes read back with openpyxl."""
+    return openpyxl.load_workbook(BytesIO(data))
+
+
+def value_of(c) -> object:
+    """A cell read back as :func:`shown` gives a view's cell: a number written with a format as (its Decimal, the
+    format) — the file holds the Decimal's digits, read back as a float — and a date as a date."""
+    if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.number_format != "General":
+        return (Decimal(repr(c.value)) if isinstance(c.value, float) else Decimal(c.value), c.number_format)
+    if isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd":
+        return c.value.date()
+    return c.value
+
+
 def sheet_values(ws, top: int) -> list[list[object]]:
     """A sheet's rows below the header at ``top``, numbers with their formats (as :func:`shown` gives them)."""
-    return [
-        [(c.value, c.number_format) if isinstance(c.value, Decimal) else c.value for c in row]
-        for row in ws.iter_rows(min_row=top + 1)
-    ]
+    return [[value_of(c) for c in row] for row in ws.iter_rows(min_row=top + 1)]
 
 
 # ------------------------------------------------------------------------------------------- unit view
@@ -285,8 +298,8 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
     assert "- 豁免 B1：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）" in md
     assert "## 佐证材料\n\n- A1 教师配备：教师名册.xlsx、职称证书.pdf\n- books：图书台账.xlsx\n" in md
     assert "| V1 | 有偿补课（地方） | 降低 1 个等次 | 触发 | 有偿补课：是 → 触发 |" in md
-    summary = view_workbook(view)["汇总"]
-    rows = {row[0]: row for row in summary.iter_rows(values_only=True) if row[0]}
+    summary = loaded(view_book(view).data())["汇总"]
+    rows = {row[0].value: tuple(value_of(c) for c in row) for row in summary.iter_rows() if row[0].value}
     assert rows["豁免"][:6] == (
         "豁免",
         "B1",
@@ -332,7 +345,7 @@ def test_a_value_shows_the_precision_it_was_compared_at():
     assert (res.indicator("A").precision, res.indicator("B1").precision) == (None, None)  # a group, a count
     rows = unit_view(res).indicators.rows
     assert [cell_text(r.cells[3]) for r in rows[1:3]] == ["5.0 人", "25.0 册"]
-    ws = unit_workbook(res)["指标得分"]
+    ws = loaded(unit_report_bytes(res))["指标得分"]
     assert [(ws[f"D{i}"].value, ws[f"D{i}"].number_format) for i in (3, 4)] == [
         (D("5.00"), '0.0" 人"'),
         (D(25), '0.0" 册"'),
@@ -391,7 +404,7 @@ def test_markdown_and_workbook_show_the_same_view(demo_results):
     for res in demo_results:
         view = unit_view(res)
         md = markdown(res)
-        wb = unit_workbook(res)
+        wb = loaded(unit_report_bytes(res))
         # the two sheet tables hold exactly the view's rows, cell by cell
         assert sheet_values(wb["指标得分"], 1) == [[shown(c) for c in r.cells] for r in view.indicators.rows]
         assert [c.value for c in wb["指标得分"][1]] == [c.title for c in view.indicators.columns]
@@ -414,8 +427,7 @@ def test_markdown_and_workbook_show_the_same_view(demo_results):
         for fact in view.facts:
             assert fact.label in facts and f"{fact.label}：{cell_text(fact.value)}" in md
             cell = facts[fact.label][1]
-            value = (cell.value, cell.number_format) if isinstance(cell.value, Decimal) else cell.value
-            assert value == shown(fact.value), fact.label
+            assert value_of(cell) == shown(fact.value), fact.label
             assert facts[fact.label][2].value == fact.note
         for table in (view.overview, *view.sections):
             assert f"## {table.title}" in md and table.title in sheet
@@ -512,7 +524,7 @@ def test_summary_markdown_and_workbook_show_the_same_view(batch, tmp_path):
     rows, failures = batch
     view = summary_view(rows, failures, "测试框架", precision=2)
     md = summary_markdown(view)
-    wb = summary_workbook(view)
+    wb = loaded(summary_book(view).data())
     assert wb["汇总"]["A1"].value == view.caption and md.startswith(f"# {view.caption}\n")
     for table, ws, top in (
         (view.units, wb["汇总"], 2),
@@ -536,3 +548,35 @@ def test_summary_totals_at_the_declared_precision(batch, tmp_path):
     assert (
         cell_text(summary_view(whole, []).units.rows[0].cells[4]) == "15"
     )  # not told: as the result wrote it
+
+
+def test_the_summary_ranks_within_each_phase_and_groups_by_phase_and_region(batch):
+    rows, _ = batch
+    a, b, c = rows  # 小学: 15, 10 and 19 points
+    mixed = [
+        replace(a, type="初中", region="东区"),
+        replace(b, region="西区"),
+        replace(c, region="东区"),
+        replace(a, name="乙校", type="初中", region="东区", total=D(18), file="丁.yaml"),
+    ]
+    view = summary_view(mixed, [], "测试框架", precision=2)
+    rank = view.units.column("rank")
+    assert [row.cells[rank] for row in view.units.rows] == [2, 2, 1, 1]  # 初中 and 小学 ranked apart
+    assert texts(view.groups) == [
+        ["学段", "初中", "2", "16.50", "18.00", "15.00"],
+        ["学段", "小学", "2", "14.50", "19.00", "10.00"],
+        ["区域", "东区", "3", "17.33", "19.00", "15.00"],
+        ["区域", "西区", "1", "10.00", "10.00", "10.00"],
+    ]
+    assert [c.title for c in view.tops.columns] == ["编码", "一级指标", "初中平均得分率", "小学平均得分率"]
+    assert view.tables == (
+        view.units,
+        view.groups,
+        view.tops,
+        view.grades,
+        view.shortfalls,
+        view.failures,
+    )
+    plain = summary_view([a], [], "测试框架")  # one 学段 and no 区域: one rate column, 学段 rows only
+    assert [c.title for c in plain.tops.columns][2:] == ["平均得分率"]
+    assert [row.cells[0] for row in plain.groups.rows] == ["学段"]

@@ -164,7 +164,9 @@ def test_indicator_sheet(strong, tmp_path):
     assert ws.column_dimensions["B"].width > ws.column_dimensions["A"].width
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.paperSize == 9  # A4
-    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    # one page wide (fitToWidth absent is the schema's default, 1), as many pages down as needed
+    assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
 
 
@@ -204,7 +206,9 @@ def test_rectification_sheet(weak, tmp_path):
     assert ws.freeze_panes == "A2"
     summary = wb["汇总"]
     assert cell_of(summary, "自评得分").value == 17
-    assert rows_of(summary)["teachers_qualified"][2:5] == [40, 36, "自评 40，督评 36，相差 11.1%"]
+    # the gap by the input's label (never its id)
+    assert rows_of(summary)["高于规定学历专任教师数"][1:4] == [40, 36, "自评 40，督评 36，相差 11.1%"]
+    assert "teachers_qualified" not in rows_of(summary)
 
 
 def test_formula_injection_stays_text(injected, tmp_path):
@@ -284,7 +288,7 @@ def test_batch_summary(strong, weak, injected, tmp_path):
         [c, a, b, d], failures, tmp_path / "out" / "汇总.xlsx", framework_name="演示框架"
     )
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等级分布", "失分最多的指标", "无法读取"]
+    assert wb.sheetnames == ["汇总", "分组统计", "一级指标得分率", "等级分布", "失分最多的指标", "无法读取"]
 
     ws = wb["汇总"]
     assert ws["A1"].value == "演示框架 评估结果汇总（已评 4 个单位，无法读取 2 个文件）"
@@ -294,7 +298,7 @@ def test_batch_summary(strong, weak, injected, tmp_path):
         "代码",
         "类型",
         "总分",
-        "排名",
+        "排名",  # within the 学段: 北山中学 is a 初中, the others 小学, two lists
         "等级",
         "一票否决",
         "暂定",
@@ -304,7 +308,7 @@ def test_batch_summary(strong, weak, injected, tmp_path):
     ]
     table = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
     assert [r[1] for r in table] == ["北山中学", "滨江实验小学", "滨江二小", INJECTED]
-    assert [r[5] for r in table] == [3, 1, 1, "—"]  # ties share rank 1; no total, no rank
+    assert [r[5] for r in table] == [1, 1, 1, "—"]  # alone in 初中; ties share rank 1; no total, no rank
     assert table[1][4] == pytest.approx(97.85) and ws["E4"].number_format == "0.00"
     assert table[0][6:9] == ["不合格", "无", "否"]
     assert table[3][8] == "是"  # provisional
@@ -316,7 +320,21 @@ def test_batch_summary(strong, weak, injected, tmp_path):
         and ws["L6"].data_type == "s"
     )
     assert ws.freeze_panes == "C3" and ws.auto_filter.ref == "A2:L6"
-    assert ws.print_title_rows == "$1:$2"
+    assert ws.print_title_rows == "$2:$2"  # the caption prints once, in the page header
+    assert ws.print_area == "'汇总'!$A$2:$L$6" and ws.HeaderFooter.oddHeader.center.text == ws["A1"].value
+
+    groups = [[c.value for c in row] for row in wb["分组统计"].iter_rows(min_row=2, max_row=5)]
+    assert groups == [
+        ["学段", "初中", 1, pytest.approx(float(weak.total)), weak.total, weak.total],
+        ["学段", "小学", 3, pytest.approx(97.85), 97.85, 97.85],  # three 小学 rows, two with a total
+        ["区域", "示范区", 3, pytest.approx((float(weak.total) + 2 * 97.85) / 3), 97.85, weak.total],
+        ["区域", "未填区域", 1, "—", "—", "—"],  # the injected unit gives none
+    ]
+    assert len(wb["分组统计"]._charts) == len(wb["一级指标得分率"]._charts) == 1
+    tops = [[c.value for c in row] for row in wb["一级指标得分率"].iter_rows(min_row=1, max_row=2)]
+    assert tops[0] == ["编码", "一级指标", "初中平均得分率", "小学平均得分率"]
+    assert tops[1][:3] == ["A1", "办学条件", pytest.approx(float(weak.indicator("A1").points / 30), abs=5e-4)]
+    assert tops[1][3] == 1  # both 小学 with points: 30 of 30
 
     grades = [[c.value for c in row] for row in wb["等级分布"].iter_rows(min_row=2)]
     assert grades == [["优秀", 2, 0.5], ["不合格", 1, 0.25], ["未评等级", 1, 0.25], ["合计", 4, 1]]
