@@ -564,7 +564,11 @@ def _print_end(result: BatchResult, files: int, lang: Lang) -> None:
 )
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录")
 @click.option(
-    "--format", "fmt", default="json,xlsx,md", show_default=True, help="输出格式，逗号分隔：json, xlsx, md"
+    "--format",
+    "fmt",
+    default="json,xlsx,md",
+    show_default=True,
+    help="输出格式，逗号分隔：json, xlsx, md, pdf",
 )
 @click.option(
     "--scheduler",
@@ -645,6 +649,9 @@ def cohort(
                 click.echo(f"→ {path}")
         except OSError as err:
             click.echo(_t(lang, f"无法写出：{err}", f"cannot write: {err}"), err=True)
+            sys.exit(EXIT_USAGE)
+        except ScoringError as err:  # the PDF cannot be made here (no Chinese font, no Typst)
+            _echo_problems(err.problems, lang)
             sys.exit(EXIT_USAGE)
     for row in result.excluded:
         click.echo(

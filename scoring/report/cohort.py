@@ -14,7 +14,7 @@ from ..io.files import atomic_write
 from ..io.xlsx import Book, Col, table_sheet
 from ..problems import printable
 
-FORMATS = ("json", "xlsx", "md")
+FORMATS = ("json", "xlsx", "md", "pdf")
 # Rows of a county table ``scoring cohort`` reads when it writes the workbook: 表Ⅱ-2 and the 整改清单 of 100,000
 # schools are 2–3 million cells (with openpyxl about 40 s on the 2-core machine; benchmarks/cohort.py), and a
 # workbook of that size is no use to a reader. JSON and Markdown take 100,000 (io/table.MAX_ROWS).
@@ -257,4 +257,8 @@ def write_all(
         written.append(atomic_write(out / "县域评估.md", markdown(r)))
     if "xlsx" in formats:
         written.append(write_workbook(r, out / "县域评估.xlsx"))
+    if "pdf" in formats:
+        from .pdf import write_cohort_pdf
+
+        written.append(write_cohort_pdf(r, out / "县域评估.pdf"))
     return written

@@ -181,6 +181,15 @@ def test_cli_cohort_writes_the_county_report(tmp_path):
 
     back = cohort_from_json((out / "县域评估.json").read_text("utf-8"))
     assert back.stats[0].cv == D("0.515") and back.passed is False
+    pdf = tmp_path / "pdf"
+    r = CliRunner().invoke(
+        main, ["cohort", str(tmp_path / "county.yaml"), str(table), "-o", str(pdf), "--format", "pdf"]
+    )
+    assert r.exit_code == 0, r.output
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(pdf / "县域评估.pdf").pages)
+    assert "不予认定" in text and "生均图书册数" in text and "0.515" in text
 
 
 def test_cli_cohort_over_a_folder_of_school_submissions(tmp_path):
