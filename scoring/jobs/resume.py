@@ -30,7 +30,7 @@ from ..io.files import atomic_write
 from ..io.safety import DEFAULT_FILE_LIMITS
 
 RECORDS = ".scoring-done"  # hidden: never read as submissions, never listed as results
-_VERSION = 1
+_VERSION = 2  # 2: rows keep region and first-level scores (the summary groups and averages)
 # the temporary files of io.files.atomic_write (mkstemp's eight characters), left where its process was killed
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
@@ -198,6 +198,8 @@ def _row_data(row: UnitRow) -> dict[str, Any]:
         "rectification_items": row.rectification_items,
         "data_warnings": row.data_warnings,
         "report": row.report,
+        "region": row.region,
+        "tops": [[code, name, _dec(points), _dec(full)] for code, name, points, full in row.tops],
     }
 
 
@@ -224,4 +226,10 @@ def _row(d: dict[str, Any]) -> UnitRow:
         rectification_items=int(d["rectification_items"]),
         data_warnings=[str(w) for w in d["data_warnings"]],
         report=_opt(d["report"]),
+        region=_opt(d.get("region")),
+        tops=[(str(c), str(n), _decimal(p), _decimal(f)) for c, n, p, f in d.get("tops", [])],
     )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

@@ -196,3 +196,15 @@ def test_what_a_killed_write_left_is_swept_and_nothing_else(tmp_path):
         p.write_bytes(b"keep")
     score_batch(PLAN, [folder], out, formats=("json",), workers=1)
     assert [p.exists() for p in left] == [False, False] and [p.exists() for p in mine] == [True, True]
+
+
+def test_a_resumed_units_summary_row_is_the_row_it_was_scored_with(tmp_path):
+    """The summary of a resumed run groups by 区域 and averages first-level scores from the records: a row read
+    back must be the row written (region and first-level scores included)."""
+    folder, out = _inbox(tmp_path), tmp_path / "out"
+    first = score_batch(PLAN.framework, [folder], out, workers=1)
+    again = score_batch(PLAN.framework, [folder], out, workers=1)
+    assert again.reused == 3
+    assert [r.tops for r in again.rows] == [r.tops for r in first.rows] != [[], [], []]
+    assert [r.region for r in again.rows] == [r.region for r in first.rows]
+    assert again.rows == first.rows
