@@ -49,8 +49,9 @@ def batch_markdown(
 
 def summary_markdown(view: SummaryView) -> str:
     lines = [f"# {_inline(view.caption)}", ""]
-    for table in (view.units, view.grades, view.shortfalls, view.failures):
-        lines += _section(table)
+    for table in view.tables:
+        if table.rows or (table is not view.groups and table is not view.tops):  # those two only when filled
+            lines += _section(table)
     return "\n".join(lines) + "\n"
 
 

@@ -507,7 +507,8 @@ def _turned(table: Table) -> dict[str, Any]:
 
 
 def summary_document(view: SummaryView) -> dict[str, Any]:
-    blocks = [_table(t, True) for t in (view.units, view.grades, view.shortfalls, view.failures)]
+    shown = [t for t in view.tables if t.rows or (t is not view.groups and t is not view.tops)]
+    blocks = [_table(t, True) for t in shown]
     return _doc(view.caption, (), blocks, landscape=True)
 
 

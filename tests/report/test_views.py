@@ -580,3 +580,6 @@ def test_the_summary_ranks_within_each_phase_and_groups_by_phase_and_region(batc
     plain = summary_view([a], [], "测试框架")  # one 学段 and no 区域: one rate column, 学段 rows only
     assert [c.title for c in plain.tops.columns][2:] == ["平均得分率"]
     assert [row.cells[0] for row in plain.groups.rows] == ["学段"]
+    md = summary_markdown(view)  # the Markdown shows the same groups and averages as the workbook
+    assert "## 按学段、区域统计" in md and "| 区域 | 东区 | 3 | 17.33 | 19.00 | 15.00 |" in md
+    assert f"## {view.tops.title}" in md
