@@ -9,10 +9,8 @@ from typing import Any
 
 from ..engine.cohort import CohortResult
 from ..framework.rules.base import STATUS_ZH
-from ..framework.text import fmt
 from ..io.files import atomic_write
 from ..io.xlsx import Book, Col, table_sheet
-from ..problems import printable
 
 FORMATS = ("json", "xlsx", "md", "pdf")
 # Rows of a county table ``scoring cohort`` reads when it writes the workbook: 表Ⅱ-2 and the 整改清单 of 100,000
@@ -36,13 +34,6 @@ def _verdict(r: CohortResult) -> str:
     if r.passed is False:
         return "不予认定"
     return "暂定（有未能评估的行）" if r.failures else "暂定（有缺报或待评项）"
-
-
-def _md(value: object) -> str:
-    """Text from a submission as a Markdown table cell or line holds it: every control character shown as an
-    escape (a line break cannot end the row, ESC cannot reach a terminal), and ``|`` cannot open a column."""
-    text = value if isinstance(value, str) else (fmt(value) if value is not None else "—")
-    return printable(text).replace("|", "\\|")
 
 
 def _names(r: CohortResult) -> dict[str, str]:
@@ -85,80 +76,12 @@ def _stats_rows(r: CohortResult) -> list[list[Any]]:
     return rows
 
 
-def _missing_lines(r: CohortResult, show: int = 20) -> list[str]:
-    """Units a statistic leaves out (the indicator's value 缺报), named: nothing leaves 表Ⅲ unsaid."""
-    out = []
-    for s in r.stats:
-        if s.missing:
-            names = "、".join(_md(n) for n in s.missing[:show])
-            more = f" 等 {len(s.missing)} 个" if len(s.missing) > show else ""
-            out.append(f"- {s.indicator} {s.group}：{names}{more} 缺报，未计入平均值和差异系数")
-    return ["", *out] if out else []
-
-
 def markdown(r: CohortResult) -> str:
-    codes = list(dict.fromkeys(s.indicator for s in r.stats))
-    groups = list(dict.fromkeys(s.group for s in r.stats))
-    out = [f"# {_md(r.county.unit.name)} {r.framework.name} 评估结果", ""]
-    out.append(
-        f"- 框架：{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}"
-    )
-    if r.framework.sources:
-        out.append(f"- 评估依据：{'；'.join(r.framework.sources)}")
-    out.append(f"- **结论：{_verdict(r)}**")
-    out.append(
-        f"- 评估单位 {len(r.units)} 个（一贯制学校按学段拆分）；达标 {sum(1 for u in r.units if u.passed)} 个；"
-        f"不参评 {len(r.excluded)} 行；未能评估 {len(r.failures)} 行"
-    )
-    if r.reasons:
-        out += ["", "## 未通过的原因", ""] + [f"- {_md(x)}" for x in r.reasons]
-    out += ["", "## 表Ⅱ-2 学校资源配置指标", ""]
-    names = _names(r)
-    out.append(
-        "| 学校 | 类型 | 学段 | 在校生 | "
-        + " | ".join(_md(names.get(c, c)) for c in codes)
-        + " | 达标项数 | 是否达标 | 备注 |"
-    )
-    out.append("|" + "---|" * (len(codes) + 7))
-    for row in _units_rows(r, codes):
-        out.append("| " + " | ".join(_md(v) for v in row) + " |")
-    out += ["", "## 表Ⅲ 全县平均值与差异系数（差异系数按在校生数加权，保留三位小数）", ""]
-    head = (
-        "| 编码 | 指标 | "
-        + " | ".join(f"{g}平均值 | {g}差异系数 | {g}学校数 | {g}达标" for g in groups)
-        + " |"
-    )
-    out += [head, "|" + "---|" * (2 + 4 * len(groups))]
-    for row in _stats_rows(r):
-        out.append("| " + " | ".join(_md(v) for v in row) + " |")
-    out += _missing_lines(r)
-    out += ["", "## 县级指标", "", "| 编码 | 指标 | 状态 | 计算过程 |", "|---|---|---|---|"]
-    for i in r.county.indicators:
-        out.append(
-            f"| {i.code} | {'　' * (i.depth - 1)}{_md(i.name)} | {STATUS_ZH[i.status]} | {_md(i.explanation.split('：', 1)[-1])} |"
-        )
-    out += ["", "## 学校整改清单", ""]
-    failing = [u for u in r.units if not u.passed]
-    if not failing:
-        out.append("所有学校均达标。")
-    for u in failing:
-        out.append(f"### {_md(u.name)}")
-        out += [
-            _md(f"- {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）")
-            for it in u.rectification
-        ] or ["- —"]
-    out += ["", "## 县域整改清单", ""]
-    out += [
-        _md(f"{it.no}. {it.code} {it.problem}；{it.requirement or ''}（{it.owner or '—'}，{it.priority}）")
-        for it in r.county.rectification
-    ] or ["无。"]
-    if r.excluded:
-        out += ["", "## 不参评（按框架的评估单位规则）", ""]
-        out += [f"- {_md(e.where())}：{_md(e.reason_zh)}" for e in r.excluded]
-    if r.failures:
-        out += ["", "## 无法读取（未能评估的行：数据错误，改正后重新评估）", ""]
-        out += [f"- {_md(f.file)}：{_md('；'.join(f.reasons))}" for f in r.failures]
-    return "\n".join(out) + "\n"
+    """The county report in Markdown: the same view (report.cohort_view) the PDF lays out."""
+    from .cohort_view import cohort_view
+    from .markdown import cohort_markdown
+
+    return cohort_markdown(cohort_view(r))
 
 
 def write_workbook(r: CohortResult, path: str | Path) -> Path:

@@ -14,6 +14,7 @@ from ..engine.result import Result
 from ..engine.rows import FailureRow, SkippedFile, UnitRow
 from ..problems import printable
 from .blocks import Fact, Row, Table, cell_text
+from .cohort_view import CohortView
 from .summary_view import SummaryView, summary_view
 from .unit_view import UnitView, unit_view
 
@@ -23,6 +24,18 @@ INDENT = "　"  # a full-width space per level of nesting, in the first column t
 def markdown(r: Result) -> str:
     """The unit report of ``r`` in Markdown (summary, sections, every indicator with its explanation, 整改清单)."""
     return unit_markdown(unit_view(r))
+
+
+def cohort_markdown(view: CohortView) -> str:
+    """The county report: the verdict and what it rests on, 表Ⅱ-2, 表Ⅲ, the county's indicators, the 整改清单."""
+    lines = [f"# {_inline(view.title)}", "", *(_fact(f) for f in view.facts), ""]
+    if view.reasons:
+        lines += ["## 未通过的原因", "", *(f"- {_inline(x)}" for x in view.reasons), ""]
+    for table in view.tables:
+        lines += _section(table)
+        if table.key == "stats" and view.notes:
+            lines[-1:-1] = [f"- {_inline(note)}" for note in view.notes]
+    return "\n".join(lines) + "\n"
 
 
 def unit_markdown(view: UnitView) -> str:
