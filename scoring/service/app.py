@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from ..version import __version__
-from . import errors
-from .api import audit, engine, projects, rectifications, submissions, users
+from . import errors, web
+from .api import archive, audit, engine, projects, rectifications, submissions, users
 from .auth import Passwords
 from .settings import Settings
 from .state import Service
@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None, passwords: Passwords | None = N
     app.state.service = svc
     errors.install(app)
     api = APIRouter(prefix=PREFIX)
-    for module in (engine, users, projects, submissions, rectifications, audit):
+    for module in (engine, users, projects, submissions, rectifications, audit, archive):
         api.include_router(module.router)
     app.include_router(api)
+    web.install(app)  # the browser workspace: pages at /, bundled assets at /static (docs/workspace.md)
     app.add_middleware(BodyLimit, max_body=settings.limits.max_body)
     return app

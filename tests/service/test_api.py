@@ -1,6 +1,7 @@
 """The stateless endpoints answer what the command line prints: ``POST /score`` the result JSON ``scoring score``
 writes, ``POST /validate`` what ``scoring validate --format json`` prints, ``GET /frameworks`` what
-``scoring frameworks --format json`` prints; errors are JSON with a Chinese message and the located problems."""
+``scoring frameworks --format json`` prints; errors are JSON with a Chinese message and the located problems.
+Every case runs on SQLite and on PostgreSQL (the ``client`` fixture)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ indicators:
 
 
 @pytest.fixture
-def auth(lite: TestClient) -> dict[str, str]:
-    return login(lite, "admin", ADMIN_PASSWORD)
+def auth(client: TestClient) -> dict[str, str]:
+    return login(client, "admin", ADMIN_PASSWORD)
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -49,10 +50,10 @@ def _cli_results(tmp_path: Path, file: Path, *extra: str) -> list[dict[str, obje
 
 @pytest.mark.parametrize("name", ["strong.xlsx", "weak.json", "strong.yaml"])
 def test_score_answers_the_result_json_the_cli_writes(
-    lite: TestClient, auth: dict[str, str], tmp_path: Path, name: str
+    client: TestClient, auth: dict[str, str], tmp_path: Path, name: str
 ) -> None:
     file = EXAMPLES / name
-    r = lite.post(
+    r = client.post(
         "/api/v1/score?framework=demo-school", files={"file": (name, file.read_bytes())}, headers=auth
     )
     assert r.status_code == 200, r.text
@@ -60,10 +61,10 @@ def test_score_answers_the_result_json_the_cli_writes(
 
 
 def test_score_takes_a_json_body_or_the_workbook_itself_and_the_values_to_use(
-    lite: TestClient, auth: dict[str, str], tmp_path: Path
+    client: TestClient, auth: dict[str, str], tmp_path: Path
 ) -> None:
     body = (EXAMPLES / "weak.json").read_bytes()
-    r = lite.post(
+    r = client.post(
         "/api/v1/score?framework=demo-school&values=self",
         content=body,
         headers={**auth, "content-type": "application/json"},
@@ -72,7 +73,7 @@ def test_score_takes_a_json_body_or_the_workbook_itself_and_the_values_to_use(
     cli = _cli_results(tmp_path, EXAMPLES / "weak.json", "--values", "self")
     assert r.json()["results"] == [d | {"source": "<上传的文件>"} for d in cli]
     raw = (EXAMPLES / "strong.xlsx").read_bytes()
-    r = lite.post(
+    r = client.post(
         "/api/v1/score?framework=demo-school",
         content=raw,
         headers={**auth, "content-type": "application/octet-stream"},
@@ -81,10 +82,10 @@ def test_score_takes_a_json_body_or_the_workbook_itself_and_the_values_to_use(
 
 
 def test_a_bad_submission_is_422_with_every_problem_and_its_place(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
     text = '{\n  "unit": {"name": "甲校"},\n  "values": {"students": 1, "students": 2}\n}\n'
-    r = lite.post(
+    r = client.post(
         "/api/v1/score?framework=demo-school", files={"file": ("甲校.json", text.encode())}, headers=auth
     )
     assert r.status_code == 422
@@ -96,20 +97,20 @@ def test_a_bad_submission_is_422_with_every_problem_and_its_place(
 
 
 def test_a_workbook_of_another_framework_is_refused_with_the_reason(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
     data = (EXAMPLES / "strong.xlsx").read_bytes()
-    r = lite.post(
+    r = client.post(
         "/api/v1/score?framework=ysjh-2017-school", files={"file": ("strong.xlsx", data)}, headers=auth
     )
     assert r.status_code == 422 and "demo-school" in r.json()["problems"][0]["message"]
 
 
 def test_an_unknown_framework_is_404_in_chinese_and_a_path_is_not_a_framework(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
     for name in ("no-such", "/etc/passwd", "frameworks/demo-school.yaml"):
-        r = lite.post(
+        r = client.post(
             f"/api/v1/score?framework={name}",
             content=b"{}",
             headers={**auth, "content-type": "application/json"},
@@ -121,20 +122,22 @@ def test_an_unknown_framework_is_404_in_chinese_and_a_path_is_not_a_framework(
         )
 
 
-def test_a_missing_parameter_is_422_in_chinese(lite: TestClient, auth: dict[str, str]) -> None:
-    r = lite.post("/api/v1/score", content=b"{}", headers={**auth, "content-type": "application/json"})
+def test_a_missing_parameter_is_422_in_chinese(client: TestClient, auth: dict[str, str]) -> None:
+    r = client.post("/api/v1/score", content=b"{}", headers={**auth, "content-type": "application/json"})
     assert (
         r.status_code == 422
         and r.json()["message"].startswith("请求的参数或内容不正确")
         and "framework" in r.json()["message"]
     )
-    r = lite.post("/api/v1/projects", json={"name": "x"}, headers=auth)
+    r = client.post("/api/v1/projects", json={"name": "x"}, headers=auth)
     assert r.status_code == 422 and r.json()["error"] == "request-invalid"
 
 
-def test_validate_answers_what_the_cli_prints(lite: TestClient, auth: dict[str, str], tmp_path: Path) -> None:
+def test_validate_answers_what_the_cli_prints(
+    client: TestClient, auth: dict[str, str], tmp_path: Path
+) -> None:
     (tmp_path / "bad.yaml").write_text(BAD_FRAMEWORK, encoding="utf-8")
-    r = lite.post("/api/v1/validate", files={"file": ("bad.yaml", BAD_FRAMEWORK.encode())}, headers=auth)
+    r = client.post("/api/v1/validate", files={"file": ("bad.yaml", BAD_FRAMEWORK.encode())}, headers=auth)
     assert r.status_code == 200
     code, printed = _cli("validate", str(tmp_path / "bad.yaml"), "--format", "json")
     cli = json.loads(printed)
@@ -146,24 +149,26 @@ def test_validate_answers_what_the_cli_prints(lite: TestClient, auth: dict[str, 
 
 
 def test_validate_a_clean_framework_and_one_that_extends_a_shipped_one(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
     shipped = (Path(__file__).resolve().parents[2] / "frameworks" / "demo-school.yaml").read_bytes()
-    r = lite.post("/api/v1/validate", content=shipped, headers={**auth, "content-type": "application/yaml"})
+    r = client.post("/api/v1/validate", content=shipped, headers={**auth, "content-type": "application/yaml"})
     assert r.json()["errors"] == 0
     tailored = b'id: demo-local\nname: local\nversion: "1"\nextends: demo-school\n'
     assert (
-        lite.post("/api/v1/validate", files={"file": ("local.yaml", tailored)}, headers=auth).json()["errors"]
+        client.post("/api/v1/validate", files={"file": ("local.yaml", tailored)}, headers=auth).json()[
+            "errors"
+        ]
         == 0
     )
 
 
 def test_an_uploaded_framework_cannot_extend_a_file_on_the_server(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
     for target in ("/etc/passwd", "../frameworks/demo-school.yaml"):
         text = f'id: x\nname: x\nversion: "1"\nextends: {target}\n'.encode()
-        body = lite.post("/api/v1/validate", files={"file": ("x.yaml", text)}, headers=auth).json()
+        body = client.post("/api/v1/validate", files={"file": ("x.yaml", text)}, headers=auth).json()
         (p,) = body["problems"]
         assert (p["code"], p["line"], p["file"]) == (
             "extends-not-shipped",
@@ -172,13 +177,13 @@ def test_an_uploaded_framework_cannot_extend_a_file_on_the_server(
         ) and "root:" not in json.dumps(body)
 
 
-def test_frameworks_lists_what_the_cli_lists(lite: TestClient, auth: dict[str, str]) -> None:
+def test_frameworks_lists_what_the_cli_lists(client: TestClient, auth: dict[str, str]) -> None:
     _, printed = _cli("frameworks", "--format", "json")
-    assert lite.get("/api/v1/frameworks", headers=auth).json() == json.loads(printed)
+    assert client.get("/api/v1/frameworks", headers=auth).json() == json.loads(printed)
 
 
-def test_the_openapi_document_is_served(lite: TestClient) -> None:
-    doc = lite.get("/api/v1/openapi.json").json()
+def test_the_openapi_document_is_served(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
     assert doc["info"]["title"] == "督评 scoring 服务"
     assert {
         "/api/v1/score",
@@ -189,15 +194,15 @@ def test_the_openapi_document_is_served(lite: TestClient) -> None:
 
 
 def test_an_unknown_address_and_an_internal_fault_are_json_without_a_traceback(
-    lite: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str]
 ) -> None:
-    r = lite.get("/api/v1/nothing-here", headers=auth)
+    r = client.get("/api/v1/nothing-here", headers=auth)
     assert r.status_code == 404 and r.json()["message"] == "找不到该地址"
 
     def broken() -> None:
         raise RuntimeError("secret detail")
 
-    lite.app.add_api_route("/api/v1/broken", broken)  # type: ignore[attr-defined]
-    r = lite.get("/api/v1/broken")
+    client.app.add_api_route("/api/v1/broken", broken)  # type: ignore[attr-defined]
+    r = client.get("/api/v1/broken")
     assert r.status_code == 500 and r.json()["error"] == "internal"
     assert "secret detail" not in r.text and "Traceback" not in r.text

@@ -1,6 +1,7 @@
 """What a request may carry: the body is bounded before it is buffered, one file of bounded size per request,
 a form of a few parts, a bounded number of versions per unit; the bytes pass the same safety checks as in
-``scoring score`` (a zip bomb is refused with the same words) before any parser sees them."""
+``scoring score`` (a zip bomb is refused with the same words) before any parser sees them. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ SMALL = Limits(max_upload=64 * KiB, max_body=96 * KiB, max_form_parts=3, max_ver
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Iterator[TestClient]:
-    with make_client(tmp_path, None, SMALL) as c:
+def small(tmp_path: Path, database: str | None) -> Iterator[TestClient]:
+    """Small limits, on SQLite and PostgreSQL."""
+    with make_client(tmp_path, database, SMALL) as c:
         first_admin(service_of(c), ADMIN_PASSWORD)
         yield c
         service_of(c).close()
@@ -65,11 +67,11 @@ def test_a_form_with_more_files_or_parts_than_allowed_is_refused(small: TestClie
     assert status == 400
 
 
-def test_a_zip_bomb_is_refused_like_the_cli_refuses_it(lite: TestClient) -> None:
+def test_a_zip_bomb_is_refused_like_the_cli_refuses_it(client: TestClient) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * KiB))
-    status, body = _score(lite, files={"file": ("bomb.xlsx", buffer.getvalue())})
+    status, body = _score(client, files={"file": ("bomb.xlsx", buffer.getvalue())})
     (p,) = body["problems"]
     assert (
         status == 422

@@ -50,8 +50,10 @@ def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path
         status, projects = _call(f"{base}/projects", headers=auth)
         assert status == 200 and isinstance(projects, list) and len(projects) == 1
         path = f"{base}/projects/{projects[0]['id']}/units/3201010001/submissions"
+        status, scored = _call(path.removesuffix("/submissions") + "/result", headers=auth)
+        assert status == 200 and scored["results"][0]["source"] == "strong.xlsx"  # the demo comes scored
         status, stored = _call(path, (EXAMPLES / "strong.yaml").read_bytes(), auth)
-        assert status == 201 and stored["status"] == "已评分"
+        assert status == 201 and stored["status"] == "已评分" and stored["version"] == 2
         status, _ = _call(f"{base}/projects/{projects[0]['id']}/units/3201020007", headers=auth)
         assert status == 404
         status, _ = _call(

@@ -1,0 +1,886 @@
+"""A whole project as one zip archive, and back: for a backup, and for moving a project from one store to another
+(SQLite → PostgreSQL). :func:`export_project` writes it, :func:`import_project` reads it into a store as a new
+project; the endpoints (``api/archive.py``) and a command line call the same two functions.
+
+The archive (format version 1)::
+
+    manifest.json          format and version, the framework (id, version, content hash), counts, and the
+                           SHA-256 of every other member
+    project.json           the project, and the users its rows name (name, role, unit; never a password)
+    units.jsonl            one JSON object a line: the units
+    submissions.jsonl      every version of every unit: file name, size, SHA-256, status, problems, who, when
+    files/<sha256>         the bytes of each submission, once per content
+    results.jsonl          each scored part: engine, framework hash, total, grade and the result JSON as stored
+    rectifications.jsonl   the 整改 items as they stand (their history is in the audit rows)
+    audit.jsonl            every audit row of the project, its units, submissions and 整改 items, oldest first
+
+Rows refer to each other by ids local to the archive (1, 2, … in the order of the store's ids), users by name.
+Importing gives every row a new id in the target store and keeps everything else as it was: times, who, the
+bytes, the result documents, the audit rows (old → new as recorded then). Users an archive names that the target
+does not have are created inactive, without a password (an administrator sets one to let them in); a user the
+target has already is the same user by name. The import adds one audit row of its own (``import``, project).
+
+Reading is bounded like an upload: the archive's size, its member count, each member's declared size, the total
+and the compression ratio are checked with ``io.safety``'s limits before anything is inflated; every member must
+be listed in the manifest with its SHA-256 and must have it, so a changed or corrupt archive is refused — with
+the member named — before a single row is written, and the import is one transaction (all or nothing). The hashes
+find damage and edits made without the manifest; they are no signature (whoever can rewrite the manifest can
+make a consistent archive: keep archives where backups are kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from ..io.safety import FileLimits, UnsafeFile, _check_member, _check_size
+from ..version import __version__
+from .audit import record
+from .errors import ApiError
+from .models import (
+    ROLES,
+    AuditEntry,
+    Project,
+    Rectification,
+    ResultRow,
+    Submission,
+    Unit,
+    User,
+)
+from .rectify import ASKED, CLOSED, OPEN, RETURNED, WORKING
+from .state import Service
+
+FORMAT = "duping-scoring-project-archive"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TABLES = ("units", "submissions", "results", "rectifications", "audit")
+_STAMP = (1980, 1, 1, 0, 0, 0)  # every member's time: the same project exports to the same bytes
+_CHUNK = 1024 * 1024
+MiB = 1024 * 1024
+
+ARCHIVE_LIMITS = FileLimits(
+    max_file=4096 * MiB,  # a district's project: thousands of units, a few versions each
+    max_members=200_000,
+    max_member=1024 * MiB,
+    max_total=8192 * MiB,
+    max_ratio=200,
+)
+
+
+def upload_limits(max_upload: int) -> FileLimits:
+    """The limits of an archive sent over HTTP: no larger than an uploaded file may be, and inflating to at most
+    16 times that (JSON compresses about tenfold; a workbook is compressed already)."""
+    return FileLimits(
+        max_file=max_upload,
+        max_members=ARCHIVE_LIMITS.max_members,
+        max_member=16 * max_upload,
+        max_total=16 * max_upload,
+        max_ratio=ARCHIVE_LIMITS.max_ratio,
+    )
+
+
+class ArchiveError(ApiError):
+    """An archive that cannot be imported: why, in Chinese and English; nothing has been written."""
+
+    def __init__(self, zh: str, en: str, code: str = "archive-invalid", status: int = 422):
+        super().__init__(
+            status, code, f"评估项目档案无法导入：{zh}；未导入任何数据", f"archive refused: {en}"
+        )
+
+
+@dataclass
+class Imported:
+    """What an import made: the new project's id, the rows written per table, and the users created."""
+
+    project_id: int
+    counts: dict[str, int]
+    users_created: list[str] = field(default_factory=list)
+    framework_current: bool = True
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class UserRec(_Record):
+    name: str
+    display_name: str = ""
+    role: str
+    unit_code: str | None = None
+    active: bool = True
+
+
+class ProjectRec(_Record):
+    name: str
+    framework_id: str
+    framework_version: str
+    framework_hash: str
+    year: int
+    round: int
+    created_at: dt.datetime
+    created_by: str | None = None
+
+
+class UnitRec(_Record):
+    id: int
+    code: str
+    name: str
+    type: str | None = None
+    phase: str | None = None
+    region: str | None = None
+
+
+class SubmissionRec(_Record):
+    id: int
+    unit: int
+    version: int
+    filename: str
+    size: int
+    sha256: str
+    status: str
+    problems: list[dict[str, Any]]
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class ResultRec(_Record):
+    id: int
+    submission: int
+    part: int
+    engine: str
+    framework_hash: str
+    total: str | None
+    grade: str | None
+    document: str
+    created_at: dt.datetime
+
+
+class RectificationRec(_Record):
+    id: int
+    unit: int
+    indicator: str
+    problem: str
+    requirement: str
+    deadline: dt.date | None
+    status: str
+    evidence: str
+    result: int
+    updated_at: dt.datetime
+
+
+class AuditRec(_Record):
+    at: dt.datetime
+    user: str | None
+    action: str
+    entity: str
+    entity_id: int | None
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    reason: str
+
+
+class ProjectFile(_Record):
+    project: ProjectRec
+    users: list[UserRec]
+
+
+class FrameworkRef(_Record):
+    id: str
+    version: str
+    hash: str
+
+
+class Manifest(_Record):
+    format: str
+    format_version: int
+    exported_at: dt.datetime
+    exported_by: str | None = None
+    engine: str
+    framework: FrameworkRef
+    counts: dict[str, int]
+    members: dict[str, str]
+
+
+# ------------------------------------------------------------------------------------------------- export
+
+
+def export_project(svc: Service, project_id: int, out: IO[bytes], by: str | None = None) -> Manifest:
+    """Write project ``project_id`` as an archive to ``out`` (a file open for writing bytes); its manifest.
+    The project must exist (the caller has checked who may see it)."""
+    with svc.sessions() as session, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        _snapshot(session)
+        project = session.get(Project, project_id)
+        if project is None:
+            raise ApiError(
+                404, "not-found", f"找不到评估项目 {project_id}", f"project {project_id} not found"
+            )
+        writer = _Writer(zf)
+        ids = _Ids()
+        users = _UserNames(session)
+        units = list(session.scalars(select(Unit).where(Unit.project_id == project_id).order_by(Unit.id)))
+        writer.lines("units.jsonl", [_unit_rec(u, ids) for u in units])
+        unit_ids = select(Unit.id).where(Unit.project_id == project_id)
+        writer.lines("submissions.jsonl", _submissions(session, unit_ids, ids, users, writer))
+        writer.lines("results.jsonl", _results(session, unit_ids, ids))
+        items = select(Rectification).where(Rectification.unit_id.in_(unit_ids)).order_by(Rectification.id)
+        writer.lines("rectifications.jsonl", [_item_rec(r, ids) for r in session.scalars(items)])
+        writer.lines("audit.jsonl", _audit(session, project_id, ids, users))
+        created_by = users.name(project.created_by) if project.created_by else None
+        head = ProjectRec(
+            name=project.name,
+            framework_id=project.framework_id,
+            framework_version=project.framework_version,
+            framework_hash=project.framework_hash,
+            year=project.year,
+            round=project.round,
+            created_at=project.created_at,
+            created_by=created_by,
+        )
+        writer.json("project.json", ProjectFile(project=head, users=users.records()).model_dump(mode="json"))
+        manifest = Manifest(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            exported_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None),
+            engine=f"scoring {__version__}",
+            framework=FrameworkRef(
+                id=project.framework_id, version=project.framework_version, hash=project.framework_hash
+            ),
+            exported_by=by,
+            counts={**writer.counts, "files": writer.files},
+            members=dict(sorted(writer.members.items())),
+        )
+        writer.json(MANIFEST, manifest.model_dump(mode="json"), listed=False)
+    return manifest
+
+
+def _snapshot(session: Session) -> None:
+    """Read everything from one snapshot of the database, so uploads made meanwhile are all in the archive or
+    not at all (PostgreSQL: a REPEATABLE READ transaction; SQLite: a read transaction begun now — its driver
+    would begin none for reads, and each query would see the database as it is then)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
+class _Ids:
+    """Archive-local ids: 1, 2, … per table, in the order rows are written (the order of the store's ids)."""
+
+    def __init__(self) -> None:
+        self.maps: dict[str, dict[int, int]] = {
+            t: {} for t in ("unit", "submission", "result", "rectification")
+        }
+
+    def add(self, table: str, store_id: int) -> int:
+        found = self.maps[table]
+        found[store_id] = len(found) + 1
+        return found[store_id]
+
+    def of(self, table: str, store_id: int) -> int:
+        return self.maps[table][store_id]
+
+
+class _UserNames:
+    """Users by id, named in the archive; each one named is listed in project.json."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.seen: dict[int, User] = {}
+
+    def name(self, user_id: int) -> str:
+        user = self.seen.get(user_id) or self.session.get(User, user_id)
+        assert user is not None  # a foreign key
+        self.seen[user_id] = user
+        return user.name
+
+    def records(self) -> list[UserRec]:
+        return [
+            UserRec(
+                name=u.name, display_name=u.display_name, role=u.role, unit_code=u.unit_code, active=u.active
+            )
+            for u in sorted(self.seen.values(), key=lambda u: u.name)
+        ]
+
+
+class _Writer:
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+        self.members: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.files = 0
+
+    def _put(self, name: str, data: bytes, compress: bool = True) -> None:
+        info = zipfile.ZipInfo(name, _STAMP)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        self.zf.writestr(info, data)
+
+    def json(self, name: str, value: Any, listed: bool = True) -> None:
+        data = (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        self._put(name, data)
+        if listed:
+            self.members[name] = hashlib.sha256(data).hexdigest()
+
+    def lines(self, name: str, rows: Iterable[BaseModel]) -> int:
+        """A JSON Lines member, written as the rows come; the number of rows."""
+        digest, n = hashlib.sha256(), 0
+        info = zipfile.ZipInfo(name, _STAMP)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        # the rows go to a spooled file first: writing them may write members too (a submission's bytes)
+        with tempfile.SpooledTemporaryFile(max_size=16 * MiB) as spool:
+            for row in rows:
+                line = (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode("utf-8")
+                digest.update(line)
+                spool.write(line)
+                n += 1
+            spool.seek(0)
+            with self.zf.open(info, "w", force_zip64=True) as fh:
+                shutil.copyfileobj(spool, fh, _CHUNK)
+        self.members[name] = digest.hexdigest()
+        self.counts[name.split(".")[0]] = n
+        return n
+
+    def blob(self, sha256: str, data: bytes) -> None:
+        name = f"files/{sha256}"
+        if name in self.members:
+            return  # the same bytes uploaded again: kept once
+        self._put(name, data, compress=not zipfile.is_zipfile(io.BytesIO(data)))  # a workbook is compressed
+        self.members[name] = sha256
+        self.files += 1
+
+
+def _unit_rec(u: Unit, ids: _Ids) -> UnitRec:
+    return UnitRec(
+        id=ids.add("unit", u.id), code=u.code, name=u.name, type=u.type, phase=u.phase, region=u.region
+    )
+
+
+def _submissions(
+    session: Session, unit_ids: Select[Any], ids: _Ids, users: _UserNames, writer: _Writer
+) -> Iterator[SubmissionRec]:
+    query = select(Submission).where(Submission.unit_id.in_(unit_ids)).order_by(Submission.id)
+    for s in session.scalars(query.execution_options(yield_per=20)):
+        writer.blob(s.sha256, s.content)
+        yield SubmissionRec(
+            id=ids.add("submission", s.id),
+            unit=ids.of("unit", s.unit_id),
+            version=s.version,
+            filename=s.filename,
+            size=s.size,
+            sha256=s.sha256,
+            status=s.status,
+            problems=s.problems,
+            uploaded_by=users.name(s.uploaded_by),
+            uploaded_at=s.uploaded_at,
+        )
+        session.expunge(s)  # its bytes are written: let them go
+
+
+def _results(session: Session, unit_ids: Select[Any], ids: _Ids) -> Iterator[ResultRec]:
+    mine = select(Submission.id).where(Submission.unit_id.in_(unit_ids))
+    query = select(ResultRow).where(ResultRow.submission_id.in_(mine)).order_by(ResultRow.id)
+    for r in session.scalars(query.execution_options(yield_per=50)):
+        yield ResultRec(
+            id=ids.add("result", r.id),
+            submission=ids.of("submission", r.submission_id),
+            part=r.part,
+            engine=r.engine,
+            framework_hash=r.framework_hash,
+            total=r.total,
+            grade=r.grade,
+            document=r.document,
+            created_at=r.created_at,
+        )
+        session.expunge(r)
+
+
+def _item_rec(r: Rectification, ids: _Ids) -> RectificationRec:
+    return RectificationRec(
+        id=ids.add("rectification", r.id),
+        unit=ids.of("unit", r.unit_id),
+        indicator=r.indicator,
+        problem=r.problem,
+        requirement=r.requirement,
+        deadline=r.deadline,
+        status=r.status,
+        evidence=r.evidence,
+        result=ids.of("result", r.result_id),
+        updated_at=r.updated_at,
+    )
+
+
+_PROJECT_ENTITIES = ("project", "demo")  # audit rows whose entity_id is the project's
+
+
+def _audit(session: Session, project_id: int, ids: _Ids, users: _UserNames) -> Iterator[AuditRec]:
+    """The audit rows of the project and of its units, submissions and 整改 items, oldest first."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    units = select(Unit.id).where(Unit.project_id == project_id)
+    subs = select(Submission.id).where(Submission.unit_id.in_(units))
+    items = select(Rectification.id).where(Rectification.unit_id.in_(units))
+    query = query.where(
+        or_(
+            and_(AuditEntry.entity.in_(_PROJECT_ENTITIES), AuditEntry.entity_id == project_id),
+            and_(AuditEntry.entity == "unit", AuditEntry.entity_id.in_(units)),
+            and_(AuditEntry.entity == "submission", AuditEntry.entity_id.in_(subs)),
+            and_(AuditEntry.entity == "rectification", AuditEntry.entity_id.in_(items)),
+        )
+    )
+    for e in session.scalars(query.execution_options(yield_per=500)):
+        local = _local_entity(e, project_id, ids)
+        if local is None:
+            continue
+        yield AuditRec(
+            at=e.at,
+            user=users.name(e.user_id) if e.user_id is not None else None,
+            action=e.action,
+            entity=e.entity,
+            entity_id=local,
+            old=e.old,
+            new=e.new,
+            reason=e.reason,
+        )
+
+
+def _local_entity(e: AuditEntry, project_id: int, ids: _Ids) -> int | None:
+    """The archive-local id of an audit row's entity when it belongs to the project, else None."""
+    if e.entity_id is None:
+        return None
+    if e.entity in _PROJECT_ENTITIES:
+        return 1 if e.entity_id == project_id else None
+    found = ids.maps.get(e.entity)
+    if found is None:
+        return None
+    return found.get(e.entity_id)
+
+
+# ------------------------------------------------------------------------------------------------- import
+
+Source = str | os.PathLike[str] | bytes | IO[bytes]
+R = TypeVar("R", bound=_Record)
+
+
+def import_project(
+    svc: Service,
+    source: Source,
+    user_id: int | None = None,
+    reason: str | None = None,
+    limits: FileLimits = ARCHIVE_LIMITS,
+) -> Imported:
+    """Read an archive (a path, its bytes or a binary file) into ``svc``'s store as a new project, as one
+    transaction; ``user_id`` is who imports (the audit row of the import). Refused with an :class:`ArchiveError`
+    — and nothing written — when it is too large, not an archive, of an unknown format version, changed
+    (a member's SHA-256 is not the manifest's) or inconsistent."""
+    opened, size = _open(source)
+    try:
+        try:
+            _check_size(size, limits)
+        except UnsafeFile as exc:
+            raise ArchiveError(exc.zh, exc.en, "too-large", 413) from None
+        with _zip(opened) as zf:
+            try:
+                _check_directory(zf, limits)
+            except UnsafeFile as exc:
+                raise ArchiveError(exc.zh, exc.en, "archive-unsafe") from None
+            content = _Content.read(zf)
+            content.check(svc.settings.limits.max_units, svc.settings.limits.max_versions)
+            return _write(svc, zf, content, user_id, reason)
+    finally:
+        if opened is not source:
+            opened.close()
+
+
+def _open(source: Source) -> tuple[IO[bytes], int]:
+    if isinstance(source, (bytes, bytearray)):
+        return io.BytesIO(source), len(source)
+    if isinstance(source, (str, os.PathLike)):
+        fh = open(source, "rb")  # noqa: SIM115 (closed by the caller)
+        return fh, os.fstat(fh.fileno()).st_size
+    here = source.tell()
+    size = source.seek(0, os.SEEK_END) - here
+    source.seek(here)
+    return source, size
+
+
+def _zip(fh: IO[bytes]) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(fh)
+    except Exception:  # BadZipFile, struct.error, EOFError … on a directory that is not one
+        raise ArchiveError(
+            "文件不是 zip 格式的评估项目档案，或已损坏", "not a zip archive, or corrupt"
+        ) from None
+
+
+def _check_directory(zf: zipfile.ZipFile, limits: FileLimits) -> None:
+    """What the directory declares, before anything is inflated: members, each one's size and ratio, the total
+    (``io.safety``'s checks for a workbook); a member's real size is held to its entry when it is read."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise UnsafeFile(
+            f"压缩包内文件数 {len(infos)} 超过上限 {limits.max_members}，已拒绝读取", "too many zip members"
+        )
+    total = 0
+    for info in infos:
+        _check_member(info, limits)
+        total += info.file_size
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ArchiveError(
+                f"成员 {info.filename} 已加密或使用了不支持的压缩方式", f"member {info.filename}: unsupported"
+            )
+    if total > limits.max_total:
+        raise UnsafeFile(
+            f"解压后总大小 {total // MiB} MiB 超过上限 {limits.max_total // MiB} MiB（疑似压缩炸弹），已拒绝读取",
+            f"archive inflates to {total} bytes (zip bomb?)",
+        )
+
+
+def _member(zf: zipfile.ZipFile, name: str, expected: str | None) -> bytes:
+    """A member's bytes, inflated no further than its entry declares, and checked against its SHA-256."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ArchiveError(f"缺少成员 {name}", f"member {name} is missing") from None
+    try:
+        with zf.open(info) as fh:
+            data = fh.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ArchiveError(
+            f"成员 {name} 已损坏（{exc}）", f"member {name} is corrupt: {exc}", "archive-tampered"
+        ) from None
+    if len(data) != info.file_size:
+        raise ArchiveError(
+            f"成员 {name} 解压后的大小与目录中声明的不符", f"member {name}: wrong size", "archive-tampered"
+        )
+    if expected is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise ArchiveError(
+                f"成员 {name} 的 SHA-256 为 {actual[:16]}…，与清单（manifest.json）记录的 {expected[:16]}… 不符："
+                "档案已被改动或已损坏",
+                f"member {name} has SHA-256 {actual}, not the manifest's {expected}: changed or corrupt",
+                "archive-tampered",
+            )
+    return data
+
+
+def _parse(name: str, data: bytes, model: type[R]) -> R:
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise ArchiveError(_where(name, exc), f"{name}: {exc.errors()[0]['msg']}") from None
+
+
+def _lines(name: str, data: bytes, model: type[R]) -> list[R]:
+    out = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(model.model_validate_json(line))
+        except ValidationError as exc:
+            raise ArchiveError(f"{_where(name, exc)}（第 {n} 行）", f"{name} line {n}: invalid") from None
+    return out
+
+
+def _where(name: str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    place = ".".join(str(x) for x in first.get("loc", ()))
+    return f"成员 {name} 的内容不正确：{place or '格式'}（{first.get('msg', '')}）"
+
+
+@dataclass
+class _Content:
+    manifest: Manifest
+    head: ProjectFile
+    units: list[UnitRec]
+    submissions: list[SubmissionRec]
+    results: list[ResultRec]
+    items: list[RectificationRec]
+    audit: list[AuditRec]
+
+    @classmethod
+    def read(cls, zf: zipfile.ZipFile) -> _Content:
+        manifest = _read_manifest(zf)
+        listed = set(manifest.members)
+        extra = sorted(set(zf.namelist()) - listed - {MANIFEST})
+        if extra:
+            raise ArchiveError(
+                f"成员 {extra[0]} 不在清单（manifest.json）中", f"member {extra[0]} is not in the manifest"
+            )
+        for name, sha in manifest.members.items():
+            if name.startswith("files/"):
+                if name != f"files/{sha}":
+                    raise ArchiveError(
+                        f"文件成员 {name} 的名称与其 SHA-256 不符", f"{name}: name is not its hash"
+                    )
+                _member(zf, name, sha)  # checked now, read again when written
+        members: dict[str, str] = {}
+        for name in ("project.json", *(f"{t}.jsonl" for t in TABLES)):
+            if name not in manifest.members:
+                raise ArchiveError(f"清单中缺少成员 {name}", f"the manifest does not list {name}")
+            members[name] = manifest.members[name]
+
+        def table(t: str, model: type[R]) -> list[R]:
+            return _lines(f"{t}.jsonl", _member(zf, f"{t}.jsonl", members[f"{t}.jsonl"]), model)
+
+        return cls(
+            manifest=manifest,
+            head=_parse("project.json", _member(zf, "project.json", members["project.json"]), ProjectFile),
+            units=table("units", UnitRec),
+            submissions=table("submissions", SubmissionRec),
+            results=table("results", ResultRec),
+            items=table("rectifications", RectificationRec),
+            audit=table("audit", AuditRec),
+        )
+
+    def check(self, max_units: int, max_versions: int) -> None:
+        """The rows refer to rows that are there, keys are unique, values are ones the store can hold."""
+        fw, project = self.manifest.framework, self.head.project
+        if (fw.id, fw.version, fw.hash) != (
+            project.framework_id,
+            project.framework_version,
+            project.framework_hash,
+        ):
+            raise ArchiveError(
+                "清单中的框架与项目记录的框架不一致", "the manifest's framework is not the project's"
+            )
+        users = {u.name for u in self.head.users}
+        for u in self.head.users:
+            _require(u.role in ROLES, f"用户 {u.name} 的角色 {u.role} 无效", "invalid role")
+        _require(len(users) == len(self.head.users), "用户名重复", "duplicate user")
+        _require(len(self.units) <= max_units, f"单位数超过 {max_units} 的上限", "too many units")
+        units = _unique(self.units, lambda u: u.id, "单位编号")
+        _unique(self.units, lambda u: u.code, "单位代码")
+        subs = _unique(self.submissions, lambda s: s.id, "填报数据编号")
+        _unique(self.submissions, lambda s: (s.unit, s.version), "单位的填报版本")
+        per_unit: dict[int, int] = {}
+        for s in self.submissions:
+            _require(s.unit in units, f"填报数据 {s.id} 指向不存在的单位 {s.unit}", "unknown unit")
+            _require(
+                s.uploaded_by in users, f"填报数据 {s.id} 的上传人 {s.uploaded_by} 未列出", "unknown user"
+            )
+            _require(s.status in ("已评分", "未通过"), f"填报数据 {s.id} 的状态无效", "invalid status")
+            _require(
+                f"files/{s.sha256}" in self.manifest.members, f"缺少填报数据 {s.id} 的文件", "file missing"
+            )
+            per_unit[s.unit] = per_unit.get(s.unit, 0) + 1
+        _require(
+            max(per_unit.values(), default=0) <= max_versions, "某单位的填报版本超过上限", "too many versions"
+        )
+        results = _unique(self.results, lambda r: r.id, "评分结果编号")
+        _unique(self.results, lambda r: (r.submission, r.part), "评分结果")
+        for r in self.results:
+            _require(r.submission in subs, f"评分结果 {r.id} 指向不存在的填报数据", "unknown submission")
+        items = _unique(self.items, lambda r: r.id, "整改事项编号")
+        _unique(self.items, lambda r: (r.unit, r.indicator), "整改事项")
+        for i in self.items:
+            _require(i.unit in units and i.result in results, f"整改事项 {i.id} 的引用无效", "bad reference")
+            _require(
+                i.status in (OPEN, WORKING, ASKED, CLOSED, RETURNED), f"整改事项 {i.id} 状态无效", "status"
+            )
+        known: dict[str, dict[int, Any]] = {"unit": units, "submission": subs, "rectification": items}
+        for n, e in enumerate(self.audit, 1):
+            _require(e.user is None or e.user in users, f"审计记录 {n} 的用户未列出", "unknown user")
+            ok = e.entity_id == 1 if e.entity in _PROJECT_ENTITIES else e.entity_id in known.get(e.entity, {})
+            _require(ok, f"审计记录 {n} 指向不属于本项目的 {e.entity} {e.entity_id}", "audit row outside")
+        if project.created_by is not None:
+            _require(project.created_by in users, "项目创建人未列出", "unknown user")
+
+
+def _read_manifest(zf: zipfile.ZipFile) -> Manifest:
+    raw = _member(zf, MANIFEST, None)
+    try:
+        head = json.loads(raw)
+    except ValueError:
+        raise ArchiveError("清单 manifest.json 不是 JSON", "manifest.json is not JSON") from None
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
+        raise ArchiveError("这不是督评 scoring 的评估项目档案（清单格式不符）", "not a project archive")
+    version = head.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        raise ArchiveError(
+            f"档案格式版本 {version} 不受支持（本程序支持 1 至 {FORMAT_VERSION}）：请升级 scoring 后再导入",
+            f"archive format version {version} is not supported (1 to {FORMAT_VERSION})",
+        )
+    return _parse(MANIFEST, raw, Manifest)
+
+
+def _require(ok: bool, zh: str, en: str) -> None:
+    if not ok:
+        raise ArchiveError(zh, en)
+
+
+K = TypeVar("K")
+
+
+def _unique(rows: list[R], key: Callable[[R], K], what: str) -> dict[K, R]:
+    out: dict[K, R] = {}
+    for row in rows:
+        k = key(row)
+        if k in out:
+            raise ArchiveError(f"{what}重复：{k}", f"duplicate {what}: {k}")
+        out[k] = row
+    return out
+
+
+def _write(
+    svc: Service, zf: zipfile.ZipFile, c: _Content, user_id: int | None, reason: str | None
+) -> Imported:
+    p = c.head.project
+    current = True
+    try:
+        current = svc.plan(p.framework_id).hash == p.framework_hash
+    except ApiError:
+        current = False
+    with svc.transaction() as session:
+        users, created = _users(session, c.head.users, user_id)
+        project = Project(
+            name=p.name,
+            framework_id=p.framework_id,
+            framework_version=p.framework_version,
+            framework_hash=p.framework_hash,
+            year=p.year,
+            round=p.round,
+            created_at=p.created_at,
+            created_by=users[p.created_by] if p.created_by else None,
+        )
+        session.add(project)
+        session.flush()
+        unit_ids = _add(
+            session, c.units, lambda u: Unit(project_id=project.id, **u.model_dump(exclude={"id"}))
+        )
+        sub_ids: dict[int, int] = {}
+        for s in c.submissions:  # one at a time: their bytes are read from the archive as they are written
+            row = Submission(
+                unit_id=unit_ids[s.unit],
+                version=s.version,
+                filename=s.filename,
+                size=s.size,
+                sha256=s.sha256,
+                content=_member(zf, f"files/{s.sha256}", s.sha256),
+                status=s.status,
+                problems=s.problems,
+                uploaded_by=users[s.uploaded_by],
+                uploaded_at=s.uploaded_at,
+            )
+            _require(row.size == len(row.content), f"填报数据 {s.id} 的大小与文件不符", "size mismatch")
+            session.add(row)
+            session.flush()
+            sub_ids[s.id] = row.id
+            session.expunge(row)
+        result_ids = _add(
+            session,
+            c.results,
+            lambda r: ResultRow(
+                submission_id=sub_ids[r.submission], **r.model_dump(exclude={"id", "submission"})
+            ),
+        )
+        item_ids = _add(
+            session,
+            c.items,
+            lambda i: Rectification(
+                unit_id=unit_ids[i.unit],
+                result_id=result_ids[i.result],
+                **i.model_dump(exclude={"id", "unit", "result"}),
+            ),
+        )
+        known = {"unit": unit_ids, "submission": sub_ids, "rectification": item_ids}
+        session.add_all(
+            AuditEntry(
+                at=e.at,
+                user_id=users[e.user] if e.user else None,
+                action=e.action,
+                entity=e.entity,
+                entity_id=project.id if e.entity in _PROJECT_ENTITIES else known[e.entity][e.entity_id or 0],
+                old=e.old,
+                new=e.new,
+                reason=e.reason,
+            )
+            for e in c.audit
+        )
+        counts = {
+            "units": len(unit_ids),
+            "submissions": len(sub_ids),
+            "files": sum(1 for n in c.manifest.members if n.startswith("files/")),
+            "results": len(result_ids),
+            "rectifications": len(item_ids),
+            "audit": len(c.audit),
+        }
+        session.flush()
+        record(
+            session,
+            user_id,
+            "import",
+            "project",
+            project.id,
+            new={
+                "name": p.name,
+                "format_version": c.manifest.format_version,
+                "exported_at": c.manifest.exported_at.isoformat(),
+                "counts": counts,
+                "users_created": created,
+            },
+            reason=reason,
+        )
+        return Imported(project.id, counts, created, current)
+
+
+def _add(session: Session, rows: list[R], make: Callable[[R], Any]) -> dict[int, int]:
+    """Insert ``make(row)`` for each record; archive-local id → the new store id."""
+    made = [make(r) for r in rows]
+    session.add_all(made)
+    session.flush()
+    return {r.id: m.id for r, m in zip(rows, made, strict=True)}  # type: ignore[attr-defined]
+
+
+def _users(session: Session, listed: list[UserRec], by: int | None) -> tuple[dict[str, int], list[str]]:
+    """Each user the archive names → its id here: the same name is the same user; one the store does not have
+    is created inactive and without a password (an administrator sets one to let the person in)."""
+    ids: dict[str, int] = {}
+    created: list[str] = []
+    for u in listed:
+        found = session.scalars(select(User).where(User.name == u.name)).first()
+        if found is None:
+            found = User(
+                name=u.name,
+                display_name=u.display_name,
+                role=u.role,
+                unit_code=u.unit_code,
+                password_hash=None,
+                active=False,
+            )
+            session.add(found)
+            session.flush()
+            record(
+                session,
+                by,
+                "create",
+                "user",
+                found.id,
+                new={"name": u.name, "role": u.role, "unit_code": u.unit_code, "active": False},
+                reason="导入评估项目档案：档案中的用户，停用且无密码，需管理员设置密码并启用",
+            )
+            created.append(u.name)
+        ids[u.name] = found.id
+    return ids, created
+
+
+def export_path(svc: Service, project_id: int, path: Path, by: str | None = None) -> Manifest:
+    """Write the archive to ``path`` (for a command line)."""
+    with open(path, "wb") as fh:
+        return export_project(svc, project_id, fh, by)

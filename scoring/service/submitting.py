@@ -1,0 +1,188 @@
+"""Storing an upload: scored against its project's framework, kept as its bytes with its SHA-256, numbered as
+the unit's next version, its results and 整改 items written, an audit row — one path for the API, the browser
+workspace and the demo data, so a submission is kept the same way whoever sends it."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..engine.plan import Plan
+from ..engine.result import Result
+from ..io.read import UPLOAD_NAME
+from ..problems import Problem, ScoringError
+from .access import Actor
+from .audit import record
+from .errors import ApiError
+from .models import ResultRow, Unit, User
+from .models import Submission as Upload
+from .rectify import sync
+from .schemas import ResultSummary, SubmissionOut
+from .state import Service
+from .work import score_bytes
+
+SCORED, REFUSED = "已评分", "未通过"
+
+
+def store_upload(
+    svc: Service,
+    actor: Actor,
+    project_id: int,
+    code: str,
+    data: bytes,
+    filename: str | None,
+    reason: str | None,
+) -> SubmissionOut:
+    with svc.sessions() as session:
+        unit = actor.unit(session, project_id, code)
+        project = unit.project
+        plan = svc.plan(project.framework_id)
+    if plan.hash != project.framework_hash:
+        raise ApiError(
+            409,
+            "framework-changed",
+            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
+            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
+            "the project's framework has changed since the project was created",
+        )
+    results, problems = score_upload(plan, data, filename, svc, unit)
+    for attempt in range(5):
+        try:
+            return save_upload(svc, actor, unit, data, filename, results, problems, reason)
+        except IntegrityError:  # another upload to the same unit took the version number: take the next
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def score_upload(
+    plan: Plan, data: bytes, filename: str | None, svc: Service, unit: Unit
+) -> tuple[list[Result], list[Problem]]:
+    try:
+        results = score_bytes(plan, data, filename, svc.file_limits)
+    except ScoringError as err:
+        return [], err.problems
+    wrong = sorted({r.unit.code for r in results if r.unit.code and r.unit.code != unit.code})
+    if wrong:
+        return [], [
+            Problem(
+                "unit-mismatch",
+                f"填报数据中的单位代码 {'、'.join(wrong)} 与上传到的单位 {unit.code}（{unit.name}）不一致",
+                f"the submission's unit code {', '.join(wrong)} is not the unit {unit.code} it was uploaded to",
+                file=filename or UPLOAD_NAME,
+            )
+        ]
+    return results, []
+
+
+def save_upload(
+    svc: Service,
+    actor: Actor,
+    unit: Unit,
+    data: bytes,
+    filename: str | None,
+    results: list[Result],
+    problems: list[Problem],
+    reason: str | None,
+) -> SubmissionOut:
+    limit = svc.settings.limits.max_versions
+    with svc.transaction() as session:
+        # one upload at a time per unit takes the next number (PostgreSQL locks the unit's row; SQLite writes one
+        # transaction at a time, and a number taken meanwhile is retried by the caller)
+        session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+        count, last = session.execute(
+            select(func.count(Upload.id), func.max(Upload.version)).where(Upload.unit_id == unit.id)
+        ).one()
+        if count >= limit:
+            raise ApiError(
+                409,
+                "too-many-versions",
+                f"单位 {unit.code} 已有 {count} 版填报数据，达到 {limit} 版的上限：已拒绝（已有的版本均保留）",
+                f"unit {unit.code} has {count} submissions, the limit; refused (all kept)",
+            )
+        row = Upload(
+            unit_id=unit.id,
+            version=(last or 0) + 1,
+            filename=filename or UPLOAD_NAME,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data,
+            status=SCORED if results else REFUSED,
+            problems=[p.to_dict("zh") for p in problems],
+            uploaded_by=actor.id,
+        )
+        session.add(row)
+        session.flush()
+        stored = [(result_row(row.id, part, r), r) for part, r in enumerate(results)]
+        session.add_all([s for s, _ in stored])
+        session.flush()
+        fields = {
+            "version": row.version,
+            "filename": row.filename,
+            "sha256": row.sha256,
+            "status": row.status,
+        }
+        record(
+            session,
+            actor.id,
+            "upload",
+            "submission",
+            row.id,
+            new={"unit": unit.code, **fields},
+            reason=reason,
+        )
+        if stored:
+            sync(session, actor.id, unit, stored)
+        out = submission_out(session, row, unit, [s for s, _ in stored], current=True)
+    if problems:
+        raise ApiError(
+            422,
+            "problems",
+            f"第 {out.version} 版填报数据已保存，但无法评分：发现 {len(problems)} 个问题（见 problems）",
+            f"version {out.version} is kept but cannot be scored: {len(problems)} problem(s)",
+            problems,
+            version=out.version,
+        )
+    return out
+
+
+def result_row(submission_id: int, part: int, r: Result) -> ResultRow:
+    return ResultRow(
+        submission_id=submission_id,
+        part=part,
+        engine=r.engine,
+        framework_hash=r.framework.hash,
+        total=None if r.total is None else str(r.total),
+        grade=r.grade,
+        document=r.to_json(),
+    )
+
+
+def submission_out(
+    session: Session, row: Upload, unit: Unit, results: list[ResultRow], current: bool
+) -> SubmissionOut:
+    who = session.get(User, row.uploaded_by)
+    return SubmissionOut(
+        version=row.version,
+        filename=row.filename,
+        size=row.size,
+        sha256=row.sha256,
+        status=row.status,
+        uploaded_by=who.name if who else "",
+        uploaded_at=row.uploaded_at,
+        current=current,
+        results=[
+            ResultSummary(part=r.part, unit=unit.name, total=r.total, grade=r.grade, engine=r.engine)
+            for r in results
+        ],
+        problems=row.problems,
+    )
+
+
+def result_rows(session: Session, row: Upload) -> list[ResultRow]:
+    return list(
+        session.scalars(select(ResultRow).where(ResultRow.submission_id == row.id).order_by(ResultRow.part))
+    )

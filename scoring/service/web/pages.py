@@ -1,0 +1,355 @@
+"""The workspace's pages: 登录, 项目列表, a project's units, a unit's page (template, upload, score, 整改清单).
+
+Presentation only, like the API's routers: parse the request, reach projects, units and submissions through the
+caller's scoped queries (``access.Actor``: a 学校 user reaches only its own unit, anything else is 404 exactly as
+an unknown code), call the same library and store functions as the API, render. An upload that cannot be scored
+is shown with every problem as ``scoring score`` words it (sheet, cell, what was expected) and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
+from starlette.concurrency import run_in_threadpool
+
+from ...engine.plan import Plan
+from ...engine.result import result_from_json
+from ...engine.submission import Submission, UnitInfo
+from ...io.fill import fill_template
+from ...io.template import write_template
+from ...problems import Problem, ScoringError, printable
+from ...report.unit_view import UnitView, unit_view
+from ..access import Actor, CurrentService
+from ..errors import ApiError
+from ..models import Project, ResultRow, Unit, User
+from ..models import Submission as Upload
+from ..state import Service
+from ..submitting import SCORED, save_upload, score_upload
+from ..uploads import read_upload
+from . import session as web
+from .render import Page, attachment, page
+from .session import CurrentVisitor, Visitor
+
+router = APIRouter(route_class=Page, include_in_schema=False)
+
+UNIT_PATH = "/projects/{project_id}/units/{code}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ------------------------------------------------------------------------------------------------ sign in
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/projects", status_code=303)
+
+
+def _next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (never another site's address)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
+        return target
+    return "/projects"
+
+
+@router.get("/login")
+def login_form(
+    request: Request, svc: CurrentService, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    try:
+        web.visitor(request, svc)
+        return RedirectResponse(_next(next), status_code=303)
+    except web.SignIn:
+        pass
+    return _login_page(request, _next(next), None, 200)
+
+
+def _login_page(request: Request, target: str, message: str | None, status: int, name: str = "") -> Response:
+    nonce = web.login_nonce(request)
+    response = page(
+        request,
+        "login.html",
+        {"who": None, "csrf": nonce, "next": target, "message": message, "name": name},
+        status,
+    )
+    web.keep_nonce(request, response, nonce)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, svc: CurrentService) -> Response:
+    async with request.form(max_files=0, max_fields=8) as form:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    target = _next(fields.get("next"))
+    name, password = fields.get("name", "").strip()[:64], fields.get("password", "")[:200]
+    try:
+        web.check_login_form(request, fields.get(web.FIELD))
+    except ApiError as err:
+        return _login_page(request, target, err.zh, err.status, name)
+    if not name or not password:
+        return _login_page(request, target, "请输入用户名和密码", 422, name)
+    signed = await run_in_threadpool(web.sign_in, svc, name, password)
+    if signed is None:
+        return _login_page(request, target, "用户名或密码不正确", 401, name)
+    response = RedirectResponse(target, status_code=303)
+    web.start(request, response, signed[0], svc.settings.session_hours)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    async with request.form(max_files=0, max_fields=4) as form:
+        sent = form.get(web.FIELD)
+    web.check(request, who, sent if isinstance(sent, str) else None)
+    response = RedirectResponse("/login", status_code=303)
+    await run_in_threadpool(web.sign_out, svc, who, response)
+    return response
+
+
+# ----------------------------------------------------------------------------------------------- projects
+
+
+@dataclass
+class ProjectLine:
+    project: Project
+    units: int
+
+
+@router.get("/projects")
+def projects(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    actor = who.actor
+    with svc.sessions() as session:
+        lines = [
+            ProjectLine(
+                p, session.scalar(select(func.count()).select_from(actor.units(p.id).subquery())) or 0
+            )
+            for p in session.scalars(actor.projects())
+        ]
+    return page(request, "projects.html", {"who": who, "lines": lines})
+
+
+@dataclass
+class UnitLine:
+    """A unit on its project's page: its newest upload (any status) and its newest scored results."""
+
+    unit: Unit
+    latest: int | None = None
+    latest_status: str | None = None
+    scored: int | None = None
+    totals: list[tuple[str | None, str | None]] = field(default_factory=list)  # (total, grade) per part
+
+
+def _unit_lines(session: Session, actor: Actor, project_id: int) -> list[UnitLine]:
+    scoped = actor.units(project_id)
+    lines = {u.id: UnitLine(u) for u in session.scalars(scoped)}
+    mine = scoped.with_only_columns(Unit.id).order_by(None)
+    newest = (
+        select(Upload.unit_id, func.max(Upload.version).label("v"))
+        .where(Upload.unit_id.in_(mine))
+        .group_by(Upload.unit_id)
+        .subquery()
+    )
+    for unit_id, version, status in session.execute(
+        select(Upload.unit_id, Upload.version, Upload.status).join(
+            newest, (newest.c.unit_id == Upload.unit_id) & (newest.c.v == Upload.version)
+        )
+    ):
+        lines[unit_id].latest, lines[unit_id].latest_status = version, status
+    best = (
+        select(Upload.unit_id, func.max(Upload.version).label("v"))
+        .where(Upload.unit_id.in_(mine), Upload.status == SCORED)
+        .group_by(Upload.unit_id)
+        .subquery()
+    )
+    for unit_id, version, total, grade in session.execute(
+        select(Upload.unit_id, Upload.version, ResultRow.total, ResultRow.grade)
+        .join(best, (best.c.unit_id == Upload.unit_id) & (best.c.v == Upload.version))
+        .join(ResultRow, ResultRow.submission_id == Upload.id)
+        .order_by(ResultRow.part)
+    ):
+        lines[unit_id].scored = version
+        lines[unit_id].totals.append((total, grade))
+    return list(lines.values())
+
+
+@router.get("/projects/{project_id}")
+def project(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    with svc.sessions() as session:
+        found = who.actor.project(session, project_id)
+        lines = _unit_lines(session, who.actor, project_id)
+    return page(request, "project.html", {"who": who, "project": found, "lines": lines})
+
+
+# -------------------------------------------------------------------------------------------------- a unit
+
+
+@dataclass
+class Version:
+    upload: Upload
+    by: str
+    totals: list[tuple[str | None, str | None]]
+
+
+@dataclass
+class UnitPage:
+    project: Project
+    unit: Unit
+    versions: list[Version]
+    views: list[UnitView]  # the newest scored upload's results (a 九年一贯制 unit may be two)
+    scored: int | None
+
+
+def _unit_page(session: Session, actor: Actor, project_id: int, code: str) -> UnitPage:
+    unit = actor.unit(session, project_id, code)
+    rows = session.execute(
+        select(Upload, User.name)
+        .options(defer(Upload.content))  # the bytes only when a version is downloaded
+        .outerjoin(User, User.id == Upload.uploaded_by)
+        .where(Upload.unit_id == unit.id)
+        .order_by(Upload.version.desc())
+    ).all()
+    results: dict[int, list[ResultRow]] = {}
+    for r in session.scalars(
+        select(ResultRow).where(ResultRow.submission_id.in_([u.id for u, _ in rows])).order_by(ResultRow.part)
+    ):
+        results.setdefault(r.submission_id, []).append(r)
+    versions = [Version(u, by or "", [(r.total, r.grade) for r in results.get(u.id, [])]) for u, by in rows]
+    current = next((v for v in versions if v.upload.status == SCORED), None)
+    views = (
+        [unit_view(result_from_json(r.document)) for r in results.get(current.upload.id, [])]
+        if current
+        else []
+    )
+    return UnitPage(unit.project, unit, versions, views, current.upload.version if current else None)
+
+
+def _show_unit(
+    request: Request,
+    svc: Service,
+    who: Visitor,
+    project_id: int,
+    code: str,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    with svc.sessions() as session:
+        found = _unit_page(session, who.actor, project_id, code)
+    return page(request, "unit.html", {"who": who, "p": found, **extra}, status)
+
+
+@router.get(UNIT_PATH)
+def unit(
+    request: Request,
+    project_id: int,
+    code: str,
+    svc: CurrentService,
+    who: CurrentVisitor,
+    saved: Annotated[int | None, Query()] = None,
+) -> Response:
+    return _show_unit(request, svc, who, project_id, code, saved=saved)
+
+
+def _plan(svc: Service, project: Project) -> Plan:
+    """The project's framework as it was when the project was made; 409 if the shipped file changed since."""
+    plan = svc.plan(project.framework_id)
+    if plan.hash != project.framework_hash:
+        raise ApiError(
+            409,
+            "framework-changed",
+            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
+            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
+            "the project's framework has changed since the project was created",
+        )
+    return plan
+
+
+@router.get(UNIT_PATH + "/template.xlsx")
+def template(project_id: int, code: str, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """The unit's 自评表 to fill: the template ``scoring template`` writes for the unit's type, with the unit's
+    name, code, type and region already in it (``io.fill``), so an upload names the unit it belongs to."""
+    with svc.sessions() as session:
+        found = who.actor.unit(session, project_id, code)
+        project = found.project
+    plan = _plan(svc, project)
+    unit = UnitInfo(name=found.name, code=found.code, type=found.type or None, region=found.region or None)
+    with tempfile.TemporaryDirectory(prefix="scoring-template-") as folder:
+        try:
+            blank = write_template(plan, Path(folder) / "template.xlsx", unit_type=unit.type)
+        except ScoringError as err:
+            raise ApiError(422, "problems", err.problems[0].message_zh, err.problems[0].message_en) from err
+        data = fill_template(blank, Submission(unit=unit), Path(folder) / "自评表.xlsx").read_bytes()
+    return attachment(data, f"自评表-{found.code}-{found.name}.xlsx", XLSX)
+
+
+@router.post(UNIT_PATH + "/upload")
+async def upload(
+    request: Request, project_id: int, code: str, svc: CurrentService, who: CurrentVisitor
+) -> Response:
+    """Score the 自评表 uploaded; keep it as the unit's next version only if it can be scored. Otherwise show
+    every problem (sheet, cell, what was expected) and keep nothing."""
+    await run_in_threadpool(_reachable, svc, who.actor, project_id, code)
+    sent = await read_upload(request, svc.settings.limits)
+    web.check(request, who, sent.fields.get(web.FIELD))
+    if not sent.data:
+        return await run_in_threadpool(
+            _show_unit, request, svc, who, project_id, code, 422, problems=[], missing=True
+        )
+    return await run_in_threadpool(_store, request, svc, who, project_id, code, sent.data, sent.filename)
+
+
+def _reachable(svc: Service, actor: Actor, project_id: int, code: str) -> None:
+    """404 for a unit the caller may not see, 403 for a role that may not upload: before the body is read."""
+    with svc.sessions() as session:
+        actor.unit(session, project_id, code)
+    actor.require("upload")
+
+
+def _store(
+    request: Request,
+    svc: Service,
+    who: Visitor,
+    project_id: int,
+    code: str,
+    data: bytes,
+    filename: str | None,
+) -> Response:
+    with svc.sessions() as session:
+        found = who.actor.unit(session, project_id, code)
+        project = found.project
+    plan = _plan(svc, project)
+    results, problems = score_upload(plan, data, filename, svc, found)
+    if problems:
+        lines = [_problem_line(p) for p in problems]
+        return _show_unit(
+            request, svc, who, project_id, code, 422, problems=lines, filename=printable(filename or "")
+        )
+    stored = save_upload(svc, who.actor, found, data, filename, results, [], None)
+    return RedirectResponse(f"/projects/{project_id}/units/{code}?saved={stored.version}", status_code=303)
+
+
+def _problem_line(p: Problem) -> str:
+    """A problem worded as ``scoring score`` prints it: file — sheet!cell (column · item): 错误 [code]: message."""
+    from dataclasses import replace
+
+    head = replace(
+        p,
+        message_zh=printable(p.message_zh),
+        file=printable(p.file) if p.file else None,
+        cell=printable(p.cell) if p.cell else None,
+        detail=None,
+    )
+    return head.format("zh")
+
+
+@router.get(UNIT_PATH + "/submissions/{version}/file")
+def original(project_id: int, code: str, version: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """The bytes a version was uploaded as."""
+    with svc.sessions() as session:
+        row = who.actor.submission(session, who.actor.unit(session, project_id, code), version)
+        return attachment(row.content, row.filename, "application/octet-stream", row.sha256)
