@@ -128,25 +128,32 @@ def _select(
     return index
 
 
+def _changed(target: Any, change: Model) -> None:
+    """Each field ``change`` gives replaces the target's; a rectify overrides key by key."""
+    for field in type(change).model_fields:
+        value = getattr(change, field)
+        if value is not None:
+            setattr(target, field, _merged_rectify(target.rectify, value) if field == "rectify" else value)
+
+
+def _unknown(t: Tailoring, key: str, code: str, what: str, en: str) -> Problem:
+    return _err(
+        t,
+        (key, code),
+        "tailor-unknown-code",
+        f"没有编码为 “{code}” 的{what}可以修改",
+        f"no {en} '{code}' to change",
+        key=True,
+    )
+
+
 def _change_indicators(index: dict[str, Indicator], t: Tailoring, problems: list[Problem]) -> None:
     for code, change in t.change.items():
         ind = index.get(code)
         if ind is None:
-            problems.append(
-                _err(
-                    t,
-                    ("change", code),
-                    "tailor-unknown-code",
-                    f"没有编码为 “{code}” 的指标可以修改",
-                    f"no indicator '{code}' to change",
-                    key=True,
-                )
-            )
+            problems.append(_unknown(t, "change", code, "指标", "indicator"))
             continue
-        for field in type(change).model_fields:
-            value = getattr(change, field)
-            if value is not None:
-                setattr(ind, field, _merged_rectify(ind.rectify, value) if field == "rectify" else value)
+        _changed(ind, change)
         if change.weight is not None:
             ind.points = None
         if change.points is not None:
@@ -304,21 +311,9 @@ def _change_vetoes(merged: Framework, t: Tailoring, problems: list[Problem]) -> 
     for code, change in t.change_vetoes.items():
         veto = by_code.get(code)
         if veto is None:
-            problems.append(
-                _err(
-                    t,
-                    ("change_vetoes", code),
-                    "tailor-unknown-code",
-                    f"没有编码为 “{code}” 的否决项可以修改",
-                    f"no veto '{code}' to change",
-                    key=True,
-                )
-            )
+            problems.append(_unknown(t, "change_vetoes", code, "否决项", "veto"))
             continue
-        for field in type(change).model_fields:
-            value = getattr(change, field)
-            if value is not None:
-                setattr(veto, field, _merged_rectify(veto.rectify, value) if field == "rectify" else value)
+        _changed(veto, change)
         if change.local is None and (change.when is not None or change.effect is not None):
             veto.local = True
 
