@@ -30,6 +30,9 @@ class Service:
         self.passwords = passwords or Passwords()
         self.file_limits = FileLimits(max_file=settings.limits.max_upload)
         self._plans: dict[tuple[str, int], Plan] = {}
+        # where each shipped framework id was found: finding it reads and hashes every shipped file (0.5 ms a
+        # request); a file since moved or given another id is looked up again (see plan)
+        self._paths: dict[str, Path] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -40,6 +43,10 @@ class Service:
 
     def framework_path(self, framework_id: str) -> Path:
         """A shipped framework's file by id. Only ids: a request never names a file on the server."""
+        with self._lock:
+            cached = self._paths.get(framework_id)
+        if cached is not None and cached.exists():
+            return cached
         path = registry.find(framework_id)
         if path is None:
             known = "、".join(e.id for e in registry.entries())
@@ -49,6 +56,8 @@ class Service:
                 f"没有 id 为 “{framework_id}” 的内置框架（已内置：{known}）",
                 f"no shipped framework '{framework_id}'",
             )
+        with self._lock:
+            self._paths[framework_id] = path
         return path
 
     def plan(self, framework_id: str) -> Plan:
@@ -59,6 +68,10 @@ class Service:
             plan = self._plans.get(key)
         if plan is None:
             plan = compile_plan(load_framework(path))
+            if plan.framework.id != framework_id:  # the file now holds another framework: look the id up again
+                with self._lock:
+                    self._paths.pop(framework_id, None)
+                return self.plan(framework_id)
             with self._lock:
                 self._plans[key] = plan
         return plan
