@@ -48,7 +48,8 @@ def serve(
         for name, secret in make_demo(svc):
             print(f"演示用户 {name}，密码：{secret}", file=sys.stderr)
     print(
-        f"督评 scoring 服务：http://{host}:{port}/api/v1/openapi.json（数据：{svc.settings.url.split('@')[-1]}）",
+        f"督评工作台：http://{host}:{port}/ ；接口：http://{host}:{port}/api/v1/openapi.json"
+        f"（数据：{svc.settings.url.split('@')[-1]}）",
         file=sys.stderr,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
