@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from ..version import __version__
 from . import errors, web
-from .api import archive, audit, engine, projects, rectifications, submissions, users
+from .api import archive, audit, batches, engine, projects, rectifications, submissions, users
 from .auth import Passwords
 from .settings import Settings
 from .state import Service
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, passwords: Passwords | None = N
     app.state.service = svc
     errors.install(app)
     api = APIRouter(prefix=PREFIX)
-    for module in (engine, users, projects, submissions, rectifications, audit, archive):
+    for module in (engine, users, projects, submissions, rectifications, audit, archive, batches):
         api.include_router(module.router)
     app.include_router(api)
     web.install(app)  # the browser workspace: pages at /, bundled assets at /static (docs/workspace.md)

@@ -172,3 +172,20 @@ class AuditEntry(Base):
     old: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     new: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Batch(Base):
+    """A batch upload (``POST /projects/{id}/batches``): its files scored in worker processes, each stored as a
+    submission of the unit it names. ``state``: 排队中, 进行中 or 已完成; ``files`` holds one line per file sent
+    (its name and, once done, its unit, version, total and grade, or its problems), in the order received."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    files: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)

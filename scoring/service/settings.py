@@ -24,6 +24,8 @@ class Limits:
     max_form_parts: int = 8  # fields and files in one multipart form (one file and a few fields)
     max_versions: int = 200  # submissions kept per unit: an upload past this is refused, nothing is dropped
     max_units: int = 5_000  # rows in one unit list
+    # scoring processes for batch uploads (one driver per app runs batches in turn); a core is left to the server
+    batch_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ class Service:
             plan = self._plans.get(key)
         if plan is None:
             plan = compile_plan(load_framework(path))
-            if plan.framework.id != framework_id:  # the file now holds another framework: look the id up again
+            if plan.framework.id != framework_id:
+                # the file now holds another framework: look the id up again
                 with self._lock:
                     self._paths.pop(framework_id, None)
                 return self.plan(framework_id)
