@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from scoring.service.app import create_app
 from scoring.service.auth import issue
-from scoring.service.models import Project, Submission, Unit, User
+from scoring.service.models import Project, Rectification, Submission, Unit, User
 from scoring.service.settings import Settings
 from scoring.service.state import Service
 from scoring.service.web.render import STATIC
 
-from .conftest import EXAMPLES, FAST, ROOT, A, B, bad_workbook, password, seed
+from .conftest import ADMIN_PASSWORD, EXAMPLES, FAST, ROOT, A, B, bad_workbook, password, seed
 
 TEMPLATES = STATIC.parent / "templates"
 
@@ -189,3 +189,76 @@ def test_every_asset_is_bundled_and_the_vendored_files_are_the_recorded_releases
         assert hashlib.sha256((STATIC / "vendor" / script).read_bytes()).hexdigest() in recorded, script
         assert (STATIC / "vendor" / licence).is_file()
         assert f"/static/vendor/{script}" in (TEMPLATES / "base.html").read_text(encoding="utf-8")
+
+
+def _admin(c: TestClient, target: str = "/projects") -> str:
+    form = c.get(f"/login?next={target}")
+    fields = {"name": "admin", "password": ADMIN_PASSWORD, "csrf": _csrf(form.text), "next": target}
+    assert c.post("/login", data=fields, follow_redirects=False).status_code == 303
+    return _csrf(c.get(target).text)
+
+
+def test_only_an_admin_creates_projects_and_imports_unit_lists(site: tuple[TestClient, Service, int]) -> None:
+    c, svc, project = site
+    sign_in(c, "dux")
+    token = _csrf(c.get("/projects").text)
+    assert "新建评估项目" not in c.get("/projects").text
+    fields = {"framework": "demo-school", "year": "2026", "round": "2", "name": "秋季督评"}
+    assert c.post("/projects", data={**fields, "csrf": token}).status_code == 403
+    units = {"file": ("名单.csv", f"单位代码,单位名称\n{A},甲\n".encode())}
+    assert c.post(f"/projects/{project}/units/import", files=units, data={"csrf": token}).status_code == 403
+    c.cookies.clear()
+    token = _admin(c)
+    assert c.post("/projects", data=fields).status_code == 403  # no token
+    r = c.post("/projects", data={**fields, "year": "明年", "csrf": token})
+    assert r.status_code == 422 and "年度应为 2000 至 2100 之间的年份" in r.text and "秋季督评" in r.text
+    r = c.post("/projects", data={**fields, "framework": "no-such", "csrf": token})
+    assert r.status_code == 422 and "no-such" in r.text
+    r = c.post("/projects", data={**fields, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303
+    made = int(r.headers["location"].split("/")[2].split("?")[0])
+    with svc.sessions() as s:
+        assert s.get(Project, made) is not None
+    bad = {"file": ("名单.csv", f"单位代码,单位名称\n{A},甲\n{A},乙\n".encode())}
+    r = c.post(f"/projects/{made}/units/import", files=bad, data={"csrf": token})
+    assert r.status_code == 422 and "名单.csv — 第 3 行 (单位代码)" in r.text and "与第 2 行重复" in r.text
+    good = {"file": ("名单.csv", f"单位代码,单位名称\n{A},甲\n{B},乙\n".encode())}
+    assert c.post(f"/projects/{made}/units/import", files=good).status_code == 403  # no token
+    with svc.sessions() as s:
+        assert s.scalar(select(func.count(Unit.id)).where(Unit.project_id == made)) == 0
+    r = c.post(f"/projects/{made}/units/import", files=good, data={"csrf": token}, follow_redirects=False)
+    assert r.headers["location"] == f"/projects/{made}?imported=2-0-0"
+    assert "新增 2 个" in c.get(r.headers["location"]).text
+    assert c.post("/projects/999999/units/import", files=good, data={"csrf": token}).status_code == 404
+
+
+def test_the_rectification_steps_on_the_page_are_the_apis(site: tuple[TestClient, Service, int]) -> None:
+    c, svc, project = site
+    unit = f"/projects/{project}/units/{B}"
+    sign_in(c, "school-b", unit)
+    token = _csrf(c.get(unit).text)
+    weak = (EXAMPLES / "weak.xlsx").read_bytes()
+    assert (
+        c.post(f"{unit}/upload", files={"file": ("weak.xlsx", weak)}, data={"csrf": token}).status_code == 200
+    )
+    with svc.sessions() as s:
+        item = s.scalars(select(Rectification.id).order_by(Rectification.id)).first()
+    url = f"{unit}/rectifications/{item}"
+    assert c.post(url, data={"status": "申请销号", "evidence": "措施"}).status_code == 403  # no token
+    r = c.post(url, data={"csrf": token, "status": "申请销号", "evidence": " "})
+    assert r.status_code == 422 and "请填写整改措施" in r.text
+    r = c.post(url, data={"csrf": token, "status": "已销号"})
+    assert r.status_code == 409 and "可以改为：整改中" in r.text  # the API's refusal, on a page
+    r = c.post(url, data={"csrf": token, "status": "申请销号", "evidence": "措施"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"{unit}#item-{item}"
+    r = c.post(url, data={"csrf": token, "status": "已销号"})
+    assert r.status_code == 403  # a school cannot 销号
+    assert c.post(f"{unit}/rectifications/999999", data={"csrf": token, "status": "退回"}).status_code == 404
+    c.cookies.clear()
+    sign_in(c, "dux", unit)
+    token = _csrf(c.get(unit).text)
+    r = c.post(url, data={"csrf": token, "status": "退回", "reason": ""})
+    assert r.status_code == 422 and "退回时请写明原因" in r.text
+    assert c.post(url, data={"csrf": token, "status": "退回", "reason": "不足"}).status_code == 200
+    with svc.sessions() as s:
+        assert s.get(Rectification, item).status == "退回"  # type: ignore[union-attr]

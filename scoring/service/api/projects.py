@@ -115,11 +115,13 @@ async def import_units(
         read_units, upload.data, upload.filename or "单位名单", svc.file_limits, limits.max_units
     )
     return await run_in_threadpool(
-        _import, svc, actor, project_id, found, upload.fields.get("reason") or reason
+        store_unit_list, svc, actor, project_id, found, upload.fields.get("reason") or reason
     )
 
 
-def _import(svc: Service, actor: Actor, project_id: int, found: UnitList, reason: str | None) -> ImportOut:
+def store_unit_list(
+    svc: Service, actor: Actor, project_id: int, found: UnitList, reason: str | None
+) -> ImportOut:
     """New codes are added; a known code's fields change only where the list has a column for them."""
     created = updated = unchanged = 0
     with svc.transaction() as session:

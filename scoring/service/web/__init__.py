@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from . import manage, rectifying
 from .pages import router
 from .render import STATIC
 
@@ -14,4 +15,6 @@ from .render import STATIC
 def install(app: FastAPI) -> None:
     """Serve the pages at ``/`` and their assets at ``/static``."""
     app.include_router(router)
+    app.include_router(manage.router)
+    app.include_router(rectifying.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

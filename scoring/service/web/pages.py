@@ -22,18 +22,20 @@ from starlette.concurrency import run_in_threadpool
 from ...engine.plan import Plan
 from ...engine.result import result_from_json
 from ...engine.submission import Submission, UnitInfo
+from ...framework.registry import entries
 from ...io.fill import fill_template
 from ...io.template import write_template
 from ...problems import Problem, ScoringError, printable
 from ...report.unit_view import UnitView, unit_view
 from ..access import Actor, CurrentService
 from ..errors import ApiError
-from ..models import Project, ResultRow, Unit, User
+from ..models import ADMIN, Project, ResultRow, Unit, User
 from ..models import Submission as Upload
 from ..state import Service
 from ..submitting import SCORED, save_upload, score_upload
 from ..uploads import read_upload
 from . import session as web
+from .rectifying import Item, items
 from .render import Page, attachment, page
 from .session import CurrentVisitor, Visitor
 
@@ -115,6 +117,11 @@ async def logout(request: Request, svc: CurrentService, who: CurrentVisitor) -> 
 # ----------------------------------------------------------------------------------------------- projects
 
 
+def frameworks() -> list[tuple[str, str, str]]:
+    """The shipped frameworks a project may use: (id, name, version)."""
+    return [(e.id, e.name, e.version) for e in entries()]
+
+
 @dataclass
 class ProjectLine:
     project: Project
@@ -123,6 +130,12 @@ class ProjectLine:
 
 @router.get("/projects")
 def projects(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    return show_projects(request, svc, who)
+
+
+def show_projects(request: Request, svc: Service, who: Visitor, status: int = 200, **extra: Any) -> Response:
+    """The projects the visitor may see; a 管理员 also gets the form to create one (``extra``: its fields and
+    problems when it was refused)."""
     actor = who.actor
     with svc.sessions() as session:
         lines = [
@@ -131,7 +144,9 @@ def projects(request: Request, svc: CurrentService, who: CurrentVisitor) -> Resp
             )
             for p in session.scalars(actor.projects())
         ]
-    return page(request, "projects.html", {"who": who, "lines": lines})
+    shipped = frameworks() if actor.role == ADMIN else []
+    context = {"who": who, "lines": lines, "frameworks": shipped, "form": {}, **extra}
+    return page(request, "projects.html", context, status)
 
 
 @dataclass
@@ -179,11 +194,35 @@ def _unit_lines(session: Session, actor: Actor, project_id: int) -> list[UnitLin
 
 
 @router.get("/projects/{project_id}")
-def project(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+def project(
+    request: Request,
+    project_id: int,
+    svc: CurrentService,
+    who: CurrentVisitor,
+    created: Annotated[int | None, Query()] = None,
+    imported: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    return show_project(request, svc, who, project_id, created=created, imported=counts(imported))
+
+
+def show_project(
+    request: Request, svc: Service, who: Visitor, project_id: int, status: int = 200, **extra: Any
+) -> Response:
+    """A project's units with who has submitted; a 管理员 also gets the unit list import."""
     with svc.sessions() as session:
         found = who.actor.project(session, project_id)
         lines = _unit_lines(session, who.actor, project_id)
-    return page(request, "project.html", {"who": who, "project": found, "lines": lines})
+    submitted = sum(1 for line in lines if line.latest is not None)
+    context = {"who": who, "project": found, "lines": lines, "submitted": submitted, **extra}
+    return page(request, "project.html", context, status)
+
+
+def counts(text: str | None) -> dict[str, int] | None:
+    """The counts an import redirected with (``created-updated-unchanged``), for the notice on the page."""
+    parts = (text or "").split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    return dict(zip(("created", "updated", "unchanged"), map(int, parts), strict=True))
 
 
 # -------------------------------------------------------------------------------------------------- a unit
@@ -203,6 +242,7 @@ class UnitPage:
     versions: list[Version]
     views: list[UnitView]  # the newest scored upload's results (a 九年一贯制 unit may be two)
     scored: int | None
+    items: list[Item]
 
 
 def _unit_page(session: Session, actor: Actor, project_id: int, code: str) -> UnitPage:
@@ -226,7 +266,8 @@ def _unit_page(session: Session, actor: Actor, project_id: int, code: str) -> Un
         if current
         else []
     )
-    return UnitPage(unit.project, unit, versions, views, current.upload.version if current else None)
+    scored = current.upload.version if current else None
+    return UnitPage(unit.project, unit, versions, views, scored, items(session, actor, unit))
 
 
 def _show_unit(
@@ -325,7 +366,7 @@ def _store(
     plan = _plan(svc, project)
     results, problems = score_upload(plan, data, filename, svc, found)
     if problems:
-        lines = [_problem_line(p) for p in problems]
+        lines = [problem_line(p) for p in problems]
         return _show_unit(
             request, svc, who, project_id, code, 422, problems=lines, filename=printable(filename or "")
         )
@@ -333,7 +374,7 @@ def _store(
     return RedirectResponse(f"/projects/{project_id}/units/{code}?saved={stored.version}", status_code=303)
 
 
-def _problem_line(p: Problem) -> str:
+def problem_line(p: Problem) -> str:
     """A problem worded as ``scoring score`` prints it: file — sheet!cell (column · item): 错误 [code]: message."""
     from dataclasses import replace
 

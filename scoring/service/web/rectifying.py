@@ -1,0 +1,157 @@
+"""The 整改 workflow on a unit's page: the unit's items with their status and 措施, and each item's history from
+the audit log (who, when, old → new, why). A 学校 answers an item with its 措施 and 申请销号; a 督学 or 管理员
+销号s it or sends it back (退回) with a reason. Every step is the API's own (``api.rectifications.step``: the
+same checks, 409 for a step the item cannot take, 403 for a role that may not, the same audit row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ..access import Actor, CurrentService
+from ..api.rectifications import step
+from ..errors import ApiError, not_found
+from ..models import AuditEntry, Rectification, Unit, User
+from ..rectify import ASKED, CLOSED, OPEN, RETURNED, WORKING
+from ..schemas import TransitionIn
+from ..state import Service
+from . import session as web
+from .render import Page
+from .session import CurrentVisitor, Visitor
+
+router = APIRouter(route_class=Page, include_in_schema=False)
+
+ITEM_PATH = "/projects/{project_id}/units/{code}/rectifications/{item_id}"
+ACTIONS_ZH = {"create": "生成", "step": "办理", "reopen": "重新打开"}
+
+
+@dataclass
+class Change:
+    at: dt.datetime
+    by: str
+    action: str
+    old: str | None
+    new: str | None
+    evidence: str | None  # the 措施 as this change left it, when it changed
+    reason: str
+
+
+@dataclass
+class Item:
+    row: Rectification
+    history: list[Change] = field(default_factory=list)
+    answer: bool = False  # the visitor may answer it (措施 + 申请销号)
+    decide: bool = False  # the visitor may 销号 or 退回 it
+
+
+def _status(values: dict[str, object] | None) -> str | None:
+    found = (values or {}).get("status")
+    return found if isinstance(found, str) else None
+
+
+def items(session: Session, actor: Actor, unit: Unit) -> list[Item]:
+    """The unit's items (the caller reached ``unit`` through its scoped query), each with its history."""
+    rows = session.scalars(
+        select(Rectification).where(Rectification.unit_id == unit.id).order_by(Rectification.id)
+    ).all()
+    found = {r.id: Item(r) for r in rows}
+    audit = session.execute(
+        select(AuditEntry, User.name)
+        .outerjoin(User, User.id == AuditEntry.user_id)
+        .where(AuditEntry.entity == "rectification", AuditEntry.entity_id.in_(list(found)))
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    for entry, by in audit:
+        old, new = entry.old or {}, entry.new or {}
+        evidence = new.get("evidence") if new.get("evidence") != old.get("evidence") else None
+        found[entry.entity_id or 0].history.append(
+            Change(
+                entry.at,
+                by or "系统",
+                ACTIONS_ZH.get(entry.action, entry.action),
+                _status(old),
+                _status(new),
+                evidence if isinstance(evidence, str) and evidence else None,
+                entry.reason,
+            )
+        )
+    for item in found.values():
+        item.answer = item.row.status in (OPEN, WORKING, RETURNED) and _may(actor, "rectify-work")
+        item.decide = item.row.status == ASKED and _may(actor, "rectify-decide")
+    return list(found.values())
+
+
+def _may(actor: Actor, action: str) -> bool:
+    try:
+        actor.require(action)
+    except ApiError:
+        return False
+    return True
+
+
+@router.get(ITEM_PATH)
+def item(project_id: int, code: str, item_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """An item's place on its unit's page (404 for another school's item, as for an unknown one)."""
+    _current(svc, who.actor, project_id, code, item_id)
+    return RedirectResponse(f"/projects/{project_id}/units/{code}#item-{item_id}", status_code=303)
+
+
+@router.post(ITEM_PATH)
+async def take(
+    request: Request, project_id: int, code: str, item_id: int, svc: CurrentService, who: CurrentVisitor
+) -> Response:
+    """One answer or decision on an item; 303 back to the unit page's 整改 section."""
+    async with request.form(max_files=0, max_fields=8) as form:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    web.check(request, who, fields.get(web.FIELD))
+    await run_in_threadpool(_take, svc, who, project_id, code, item_id, fields)
+    return RedirectResponse(f"/projects/{project_id}/units/{code}#item-{item_id}", status_code=303)
+
+
+def _take(
+    svc: Service, who: Visitor, project_id: int, code: str, item_id: int, fields: dict[str, str]
+) -> None:
+    target = fields.get("status", "")
+    evidence = fields.get("evidence", "").strip()[:10_000]
+    reason = fields.get("reason", "").strip()[:2000] or None
+    current = _current(svc, who.actor, project_id, code, item_id)
+    if target == ASKED:
+        if not evidence:
+            raise ApiError(
+                422, "evidence-required", "请填写整改措施后再申请销号", "describe the measures taken"
+            )
+        if current in (OPEN, RETURNED):  # an answer starts the work and asks to close in one go
+            _step(svc, who.actor, project_id, code, item_id, TransitionIn(status=WORKING, evidence=evidence))
+            evidence_sent: str | None = None
+        else:
+            evidence_sent = evidence
+        _step(svc, who.actor, project_id, code, item_id, TransitionIn(status=ASKED, evidence=evidence_sent))
+    elif target in (CLOSED, RETURNED):
+        if target == RETURNED and not reason:
+            raise ApiError(422, "reason-required", "退回时请写明原因", "a return needs a reason")
+        _step(svc, who.actor, project_id, code, item_id, TransitionIn(status=target, reason=reason))
+    else:
+        raise ApiError(422, "step-unknown", "请选择要办理的操作", "no known step was chosen")
+
+
+def _current(svc: Service, actor: Actor, project_id: int, code: str, item_id: int) -> str:
+    """The item's status, through the caller's scoped unit (404 for another school's item, as an unknown one)."""
+    with svc.sessions() as session:
+        unit = actor.unit(session, project_id, code)
+        found = session.scalars(
+            select(Rectification.status).where(Rectification.unit_id == unit.id, Rectification.id == item_id)
+        ).first()
+    if found is None:
+        raise not_found(f"整改事项 {item_id}", f"rectification item {item_id}")
+    return found
+
+
+def _step(svc: Service, actor: Actor, project_id: int, code: str, item_id: int, body: TransitionIn) -> Any:
+    return step(project_id, code, item_id, body, actor, svc)
