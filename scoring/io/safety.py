@@ -85,7 +85,7 @@ def check_bytes(data: bytes, limits: FileLimits = DEFAULT_FILE_LIMITS) -> None:
     """Raise UnsafeFile if the contents are too large or a zip container that would inflate beyond the limits.
 
     Zip is recognised by content, not name, so a workbook disguised under another name is checked all the same."""
-    _check_size(len(data), limits)
+    check_size(len(data), limits)
     if is_zip(data):
         _check_zip(io.BytesIO(data), limits)
     elif data.startswith(OLE_MAGIC):
@@ -97,7 +97,7 @@ def check_file(path: Path, limits: FileLimits = DEFAULT_FILE_LIMITS) -> None:
 
     For callers that hand the path itself to a parser (statistics tables); readers that take bytes use
     :func:`read_checked`, which reads the file once and checks what it read."""
-    _check_size(path.stat().st_size, limits)
+    check_size(path.stat().st_size, limits)
     if path.suffix.lower() in ZIP_SUFFIXES or _starts_as_zip(path):
         _check_zip(path, limits)
     elif _starts_with(path, OLE_MAGIC):
@@ -132,7 +132,7 @@ def _read_bounded(source: FileSource, limits: FileLimits) -> bytes:
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
-            _check_size(os.fstat(fh.fileno()).st_size, limits)  # refuse a huge file before reading it
+            check_size(os.fstat(fh.fileno()).st_size, limits)  # refuse a huge file before reading it
             return _read_at_most(fh, limits.max_file + 1)
     if callable(getattr(source, "read", None)):
         return _read_at_most(source, limits.max_file + 1)
@@ -164,7 +164,8 @@ def _starts_with(path: Path, magic: bytes) -> bool:
         return fh.read(len(magic)) == magic
 
 
-def _check_size(size: int, limits: FileLimits) -> None:
+def check_size(size: int, limits: FileLimits) -> None:
+    """UnsafeFile for a file (or anything held whole in memory: an upload, an archive) past the size limit."""
     if size > limits.max_file:
         raise UnsafeFile(
             f"文件 {size // MiB} MiB，超过 {limits.max_file // MiB} MiB 的上限",
@@ -192,7 +193,7 @@ def _check_zip(container: Path | IO[bytes], limits: FileLimits) -> None:
         )
     total = 0
     for info in infos:
-        _check_member(info, limits)
+        check_member(info, limits)
         total += info.file_size
     if total > limits.max_total:
         raise UnsafeFile(
@@ -206,7 +207,9 @@ def _check_zip(container: Path | IO[bytes], limits: FileLimits) -> None:
         _check_members(container, infos, limits)
 
 
-def _check_member(info: zipfile.ZipInfo, limits: FileLimits) -> None:
+def check_member(info: zipfile.ZipInfo, limits: FileLimits) -> None:
+    """UnsafeFile for a zip member that declares more than a member may hold, or inflates past the ratio a zip
+    bomb has (the project archive checks its members with it too)."""
     if info.file_size > limits.max_member:
         raise UnsafeFile(
             f"压缩包成员 {info.filename} 解压后 {info.file_size // MiB} MiB，超过上限 {limits.max_member // MiB} MiB（疑似压缩炸弹），已拒绝读取",

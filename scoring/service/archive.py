@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..io.safety import FileLimits, UnsafeFile, _check_member, _check_size
+from ..io.safety import FileLimits, UnsafeFile, check_member, check_size
 from ..version import __version__
 from .audit import record
 from .errors import ApiError
@@ -490,7 +490,7 @@ def import_project(
     opened, size = _open(source)
     try:
         try:
-            _check_size(size, limits)
+            check_size(size, limits)
         except UnsafeFile as exc:
             raise ArchiveError(exc.zh, exc.en, "too-large", 413) from None
         with _zip(opened) as zf:
@@ -537,7 +537,7 @@ def _check_directory(zf: zipfile.ZipFile, limits: FileLimits) -> None:
         )
     total = 0
     for info in infos:
-        _check_member(info, limits)
+        check_member(info, limits)
         total += info.file_size
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ArchiveError(
