@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import manage, rectifying
+from . import dashboard, manage, rectifying, review_page
 from .pages import router
 from .render import STATIC
 
@@ -17,4 +17,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(manage.router)
     app.include_router(rectifying.router)
+    app.include_router(review_page.router)
+    app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -37,6 +37,7 @@ from ..uploads import read_upload
 from . import session as web
 from .rectifying import Item, items
 from .render import Page, attachment, page
+from .reviewing import review_form
 from .session import CurrentVisitor, Visitor
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -281,7 +282,8 @@ def _show_unit(
 ) -> Response:
     with svc.sessions() as session:
         found = _unit_page(session, who.actor, project_id, code)
-    return page(request, "unit.html", {"who": who, "p": found, **extra}, status)
+        review = review_form(svc, session, who.actor, found.unit)
+    return page(request, "unit.html", {"who": who, "p": found, "review": review, **extra}, status)
 
 
 @router.get(UNIT_PATH)
@@ -292,8 +294,9 @@ def unit(
     svc: CurrentService,
     who: CurrentVisitor,
     saved: Annotated[int | None, Query()] = None,
+    reviewed: Annotated[int | None, Query()] = None,
 ) -> Response:
-    return _show_unit(request, svc, who, project_id, code, saved=saved)
+    return _show_unit(request, svc, who, project_id, code, saved=saved, reviewed=reviewed)
 
 
 def _plan(svc: Service, project: Project) -> Plan:

@@ -1,0 +1,214 @@
+"""A project's district dashboard (督学 and 管理员): how many units have submitted, the grade distribution (an
+ECharts bar chart drawn by ``workspace.js``, with the same numbers as a table), the ranking within each 学段 and
+each 区域, the weakest first-level indicators (mean 得分率 over the units) and the overdue 整改 items. Every
+number is computed here from the stored results, reached through the caller's scoped queries (``access.Actor``);
+a 学校 user gets 404 for a project it does not see and 403 for one it does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ...engine.result import Result, result_from_json
+from ..access import Actor, CurrentService
+from ..errors import forbidden
+from ..models import ADMIN, INSPECTOR, Project, Rectification, ResultRow, Unit
+from ..models import Submission as Upload
+from ..rectify import CLOSED
+from ..state import Service
+from ..submitting import SCORED
+from .render import BEIJING, Page, page
+from .session import CurrentVisitor
+
+router = APIRouter(route_class=Page, include_in_schema=False)
+
+NO_GRADE = "未定等级"
+WEAKEST = 3  # the ones shown in bold
+
+
+@dataclass
+class Scored:
+    """One scored result of a unit (a 九年一贯制 unit may have two)."""
+
+    unit: Unit
+    result: Result
+    version: int
+
+    @property
+    def name(self) -> str:
+        return self.unit.name if self.result.unit.name == self.unit.name else self.result.unit.name
+
+    @property
+    def phase(self) -> str:
+        return self.unit.phase or self.result.unit.type or self.unit.type or "未填学段"
+
+
+@dataclass
+class Ranked:
+    rank: int
+    entry: Scored
+
+
+@dataclass
+class Weak:
+    code: str
+    name: str
+    rate: Decimal  # mean 得分率, 0–1
+    units: int
+
+
+@dataclass
+class Overdue:
+    unit: Unit
+    item: Rectification
+    days: int
+
+
+@dataclass
+class Dashboard:
+    project: Project
+    units: int
+    submitted: int
+    scored: int
+    grades: list[tuple[str, int]]
+    phases: list[tuple[str, list[Ranked]]]
+    regions: list[tuple[str, list[Ranked]]]
+    weakest: list[Weak]
+    overdue: list[Overdue]
+    today: dt.date
+    chart: dict[str, Any] = field(default_factory=dict)
+
+
+def _scored(session: Session, actor: Actor, project_id: int) -> tuple[list[Unit], set[int], list[Scored]]:
+    """The units the caller sees, those with any upload, and each one's newest scored results."""
+    scoped = actor.units(project_id)
+    units = list(session.scalars(scoped))
+    by_id = {u.id: u for u in units}
+    mine = scoped.with_only_columns(Unit.id).order_by(None)
+    submitted = set(session.scalars(select(Upload.unit_id).where(Upload.unit_id.in_(mine)).distinct()))
+    newest = (
+        select(Upload.unit_id, func.max(Upload.version).label("v"))
+        .where(Upload.unit_id.in_(mine), Upload.status == SCORED)
+        .group_by(Upload.unit_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Upload.unit_id, Upload.version, ResultRow.document)
+        .join(newest, (newest.c.unit_id == Upload.unit_id) & (newest.c.v == Upload.version))
+        .join(ResultRow, ResultRow.submission_id == Upload.id)
+        .order_by(Upload.unit_id, ResultRow.part)
+    ).all()
+    scored = [Scored(by_id[unit_id], result_from_json(doc), version) for unit_id, version, doc in rows]
+    return units, submitted, scored
+
+
+def _rank(entries: list[Scored]) -> list[Ranked]:
+    """Highest total first; equal totals share a rank (1, 2, 2, 4); no total last, unranked (rank 0)."""
+    order = sorted(entries, key=lambda e: (e.result.total is None, -(e.result.total or 0), e.unit.code))
+    ranked: list[Ranked] = []
+    for i, e in enumerate(order):
+        if e.result.total is None:
+            ranked.append(Ranked(0, e))
+        elif ranked and ranked[-1].entry.result.total == e.result.total:
+            ranked.append(Ranked(ranked[-1].rank, e))
+        else:
+            ranked.append(Ranked(i + 1, e))
+    return ranked
+
+
+def _groups(entries: list[Scored], key: Any) -> list[tuple[str, list[Ranked]]]:
+    found: dict[str, list[Scored]] = defaultdict(list)
+    for e in entries:
+        found[key(e)].append(e)
+    return [(name, _rank(found[name])) for name in sorted(found)]
+
+
+def _grades(svc: Service, project: Project, scored: list[Scored]) -> list[tuple[str, int]]:
+    """Every grade of the framework, best first, with how many results have it (none is 0)."""
+    counted = Counter(e.result.grade or NO_GRADE for e in scored)
+    names = [g.grade.name for g in svc.plan(project.framework_id).grades]
+    names += sorted(n for n in counted if n not in names)
+    return [(n, counted.get(n, 0)) for n in names]
+
+
+def _weakest(scored: list[Scored]) -> list[Weak]:
+    """First-level indicators by mean 得分率 (points ÷ possible over the results that scored them), lowest
+    first."""
+    rates: dict[str, list[Decimal]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for e in scored:
+        for ind in e.result.indicators:
+            if ind.parent is not None or ind.points is None or not ind.possible:
+                continue
+            names[ind.code] = ind.name
+            rates[ind.code].append(ind.points / ind.possible)
+    weak = [Weak(c, names[c], sum(r, Decimal(0)) / len(r), len(r)) for c, r in rates.items()]
+    return sorted(weak, key=lambda w: (w.rate, w.code))
+
+
+def _overdue(session: Session, actor: Actor, project_id: int, today: dt.date) -> list[Overdue]:
+    mine = actor.units(project_id).with_only_columns(Unit.id).order_by(None)
+    rows = session.execute(
+        select(Rectification, Unit)
+        .join(Unit, Unit.id == Rectification.unit_id)
+        .where(
+            Rectification.unit_id.in_(mine),
+            Rectification.deadline.is_not(None),
+            Rectification.deadline < today,
+            Rectification.status != CLOSED,
+        )
+        .order_by(Rectification.deadline, Unit.code, Rectification.indicator)
+    ).all()
+    return [Overdue(unit, item, (today - item.deadline).days) for item, unit in rows if item.deadline]
+
+
+def chart(grades: list[tuple[str, int]]) -> dict[str, Any]:
+    """The grade distribution as the data ``workspace.js`` draws (the same shape as a unit's chart)."""
+    return {
+        "title": "等级分布",
+        "axis": "单位数",
+        "categories": [g for g, _ in grades],
+        "series": [{"name": "单位数", "data": [n for _, n in grades]}],
+    }
+
+
+def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Dashboard:
+    """Every number of the dashboard, from the stored results the caller may see."""
+    with svc.sessions() as session:
+        project = actor.project(session, project_id)  # 404 for a project the caller does not see
+        if actor.role not in (ADMIN, INSPECTOR):
+            raise forbidden(
+                f"{actor.role}用户不能查看区域统计", f"role {actor.role} may not see the dashboard"
+            )
+        units, submitted, scored = _scored(session, actor, project_id)
+        overdue = _overdue(session, actor, project_id, today)
+    grades = _grades(svc, project, scored)
+    regions = [e for e in scored if e.unit.region]
+    return Dashboard(
+        project,
+        len(units),
+        len(submitted),
+        len({e.unit.id for e in scored}),
+        grades,
+        _groups(scored, lambda e: e.phase),
+        _groups(regions, lambda e: e.unit.region),
+        _weakest(scored),
+        overdue,
+        today,
+        chart(grades),
+    )
+
+
+@router.get("/projects/{project_id}/dashboard")
+def show(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    today = dt.datetime.now(BEIJING).date()
+    found = dashboard(svc, who.actor, project_id, today)
+    return page(request, "dashboard.html", {"who": who, "d": found, "weakest": WEAKEST}, 200)

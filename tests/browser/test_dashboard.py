@@ -1,0 +1,128 @@
+"""A project's district dashboard in a real Chromium: on a project of three demo units (two submitted through the
+upload path, one not), a 督学 sees 已提交 2 / 3, the grade distribution as a table and as the chart drawn by the
+bundled ECharts (a canvas), the ranking in each 学段 and 区域, the weakest first-level indicators and the
+overdue 整改 items — with no request to any other host (the guard). A school is refused (403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from scoring.engine.result import result_from_json
+from scoring.service.access import actor_of
+from scoring.service.models import Project, Rectification, ResultRow, Submission, Unit, User
+from scoring.service.submitting import store_upload
+
+from .conftest import EXAMPLES, A, B, Contexts, Live
+from .test_workspace import shot, sign_in
+
+C = "3201030009"
+
+
+def demo_project(live: Live) -> int:
+    """A project of 滨江实验小学 (strong.xlsx), 北山中学 (weak.xlsx) and 南湖小学 (nothing yet)."""
+    plan = live.svc.plan("demo-school")
+    with live.svc.transaction() as session:
+        project = Project(
+            name="2026 年区域统计",
+            framework_id=plan.framework.id,
+            framework_version=plan.framework.version,
+            framework_hash=plan.hash,
+            year=2026,
+            round=3,
+        )
+        session.add(project)
+        session.flush()
+        session.add(Unit(project_id=project.id, code=A, name="滨江实验小学", type="小学", region="示范区"))
+        session.add(Unit(project_id=project.id, code=B, name="北山中学", type="初中", region="示范区"))
+        session.add(Unit(project_id=project.id, code=C, name="南湖小学", type="小学", region="南湖区"))
+        admin = session.scalars(select(User).where(User.name == "admin")).one()
+        actor = actor_of(admin, 0)
+        project_id = project.id
+    for code, name in ((A, "strong.xlsx"), (B, "weak.xlsx")):
+        stored = store_upload(live.svc, actor, project_id, code, (EXAMPLES / name).read_bytes(), name, None)
+        assert stored.status == "已评分"
+    return project_id
+
+
+def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Contexts, live: Live) -> None:
+    project = demo_project(live)
+    with live.svc.sessions() as session:
+        rows = session.execute(
+            select(Unit.code, ResultRow.grade, ResultRow.document)
+            .join(Submission, Submission.id == ResultRow.submission_id)
+            .join(Unit, Unit.id == Submission.unit_id)
+            .where(Unit.project_id == project, Submission.status == "已评分")
+        ).all()
+        overdue = session.execute(
+            select(Unit.name, Rectification)
+            .join(Unit, Unit.id == Rectification.unit_id)
+            .where(Unit.project_id == project, Rectification.status != "已销号")
+        ).all()
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    late = [(name, r) for name, r in overdue if r.deadline and r.deadline < today]
+    assert len(late) >= 2  # weak.xlsx (2026-06-15) has items due within months
+    with live.svc.transaction() as session:  # one of them closed: no longer overdue
+        closed = session.get(Rectification, late[0][1].id)
+        assert closed is not None
+        closed.status = "已销号"
+    late = late[1:]
+
+    dux = sign_in(contexts(), live, "dux", then=f"/projects/{project}")
+    dux.locator("#dashboard-link").click()
+    dux.wait_for_url(f"{live.base}/projects/{project}/dashboard")
+    assert "已提交2 / 3" in dux.inner_text("#completion").replace("\n", "").replace("\t", "")
+    assert "已评分2 / 3" in dux.inner_text("#completion").replace("\n", "").replace("\t", "")
+
+    # the grade distribution: the table's numbers and the chart drawn by the bundled ECharts
+    table = {r[0]: int(r[1]) for r in cells(dux, "#grades table tbody tr")}
+    assert len(rows) == 2 and sum(table.values()) == 2
+    assert table == {g: sum(1 for _, grade, _ in rows if grade == g) for g in table}
+    assert table["优秀"] == 1
+    dux.locator("#grades .chart canvas").wait_for()
+    assert dux.locator("#grades .chart").get_attribute("data-drawn") == "1"
+
+    # ranking within each 学段 and each 区域
+    phases = dux.inner_text("#phases")
+    assert "小学" in phases and "初中" in phases and "滨江实验小学" in phases and "北山中学" in phases
+    assert "南湖小学" not in phases  # nothing submitted: not ranked
+    regions = cells(dux, "#regions table tbody tr")
+    assert [r[1] for r in regions] == ["滨江实验小学", "北山中学"] and [r[0] for r in regions] == ["1", "2"]
+
+    # the weakest first-level indicators: the mean 得分率 of the stored results, lowest first
+    weakest = cells(dux, "#weakest table tbody tr")
+    expected = mean_rates([result_from_json(doc) for _, _, doc in rows])
+    assert [r[0] for r in weakest] == [code for code, _ in expected]
+    assert [r[2] for r in weakest] == [f"{rate * 100:.1f}%" for _, rate in expected]
+
+    # overdue 整改: past the deadline, not 已销号
+    shown = cells(dux, "#overdue table tbody tr")
+    assert sorted((r[0], r[1], r[3]) for r in shown) == sorted(
+        (name, r.indicator, str(r.deadline)) for name, r in late
+    )
+    assert all(int(r[4]) > 0 for r in shown)
+    shot(dux, "dashboard")
+    dux.locator("#weakest").scroll_into_view_if_needed()
+    shot(dux, "dashboard-indicators")
+
+    school = sign_in(contexts(), live, "school-a", then=f"/projects/{project}")
+    assert school.locator("#dashboard-link").count() == 0
+    assert school.request.get(f"{live.base}/projects/{project}/dashboard").status == 403
+
+
+def cells(page: Any, rows: str) -> list[list[str]]:
+    found = page.locator(rows)
+    return [[c.strip() for c in found.nth(i).locator("td").all_inner_texts()] for i in range(found.count())]
+
+
+def mean_rates(results: list[Any]) -> list[tuple[str, Decimal]]:
+    rates: dict[str, list[Decimal]] = {}
+    for r in results:
+        for ind in r.indicators:
+            if ind.parent is None and ind.points is not None and ind.possible:
+                rates.setdefault(ind.code, []).append(ind.points / ind.possible)
+    means = [(code, sum(v, Decimal(0)) / len(v)) for code, v in rates.items()]
+    return sorted(means, key=lambda m: (m[1], m[0]))
