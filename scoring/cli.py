@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .engine.submission import Submission
     from .jobs.batch import BatchResult, FileOutcome, Inputs, Outputs
     from .jobs.cluster import Cluster
+    from .jobs.storage import RemoteInputs
     from .problems import Lang, Problem, Report
     from .report.issuer import Issuer
 
@@ -225,7 +226,7 @@ def _load(framework: str, lang: Lang) -> Plan:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="在 Dask 集群上评分，如 tcp://10.0.0.5:8786（输入和输出须是各节点都能访问的共享文件夹）",
+    help="在 Dask 集群上评分，如 tcp://10.0.0.5:8786（输入和输出须是各节点都能访问的共享文件夹，或 s3:// 对象存储）",
 )
 @LANG
 def score(
@@ -298,17 +299,23 @@ def _formats(fmt: str, lang: Lang) -> list[str]:
     return formats
 
 
-def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: Lang) -> Inputs:
+def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: Lang) -> Inputs | RemoteInputs:
     """The files named or found in the folders named; a path that does not exist, or none found, is exit 2."""
+    from .jobs import storage
     from .jobs.batch import collect
 
-    missing = [p for p in submissions if not Path(p).exists()]
+    remote = storage.is_url(outdir or "")  # object storage (docs/cluster.md): the objects under one prefix
+    missing = [p for p in submissions if not (remote or Path(p).exists())]
     if missing:
         click.echo(
             _t(lang, f"找不到：{_p('、'.join(missing))}", f"not found: {_p(', '.join(missing))}"), err=True
         )
         sys.exit(EXIT_USAGE)
-    inputs = collect(submissions, exclude=Path(outdir) if outdir else None)
+    inputs = (
+        storage.collect(submissions[0], exclude=outdir)
+        if remote and outdir
+        else collect(submissions, exclude=Path(outdir) if outdir else None)
+    )
     if not inputs.files:
         _print_skipped(inputs, lang)
         click.echo(
@@ -321,7 +328,7 @@ def _submission_files(submissions: tuple[str, ...], outdir: str | None, lang: La
 
 def _run_batch(
     plan: Plan,
-    inputs: Inputs,
+    inputs: Inputs | RemoteInputs,
     outdir: str | None,
     formats: Outputs,
     workers: int | None,
@@ -337,12 +344,14 @@ def _run_batch(
     installed), is exit 2 before any file is scored."""
     from contextlib import ExitStack
 
+    from .jobs import storage
     from .jobs.batch import score_batch
 
+    batch: Callable[..., BatchResult] = storage.score_batch if storage.is_url(outdir or "") else score_batch
     with ExitStack() as stack:
         cluster = stack.enter_context(_cluster(scheduler, lang)) if scheduler else None
         run = partial(
-            score_batch,
+            batch,
             plan,
             inputs,
             outdir,
@@ -378,7 +387,7 @@ def _cluster(scheduler: str, lang: Lang) -> Cluster:
     return cluster
 
 
-def _progress(run: Callable[..., BatchResult], inputs: Inputs, lang: Lang) -> BatchResult:
+def _progress(run: Callable[..., BatchResult], inputs: Inputs | RemoteInputs, lang: Lang) -> BatchResult:
     """``run`` with a progress bar on a terminal (each unit's line after it), or a line per file as it ends."""
     from .io.files import OutputError
 
@@ -488,7 +497,7 @@ def _row_line(row: UnitRow, lang: Lang = "zh") -> str:
     return f"{head}{grade}{veto}{prov}"
 
 
-def _print_skipped(inputs: Inputs | BatchResult, lang: Lang) -> None:
+def _print_skipped(inputs: Inputs | RemoteInputs | BatchResult, lang: Lang) -> None:
     for s in inputs.skipped:
         click.echo(
             _t(lang, f"○ 跳过 {_p(s.file)}：{_p(s.reason)}", f"○ skipped {_p(s.file)}: {_p(s.reason_en)}"),

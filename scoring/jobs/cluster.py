@@ -5,8 +5,8 @@ the same work items. The compiled plan travels to each worker once (scattered to
 framework and check and is compiled on arrival, ``Plan.__reduce__``), then tasks of a few files each stream through
 a bounded window, so neither the scheduler nor this process holds more than a few dozen tasks at a time. A task of
 one file would cost the scheduler about as much as the file costs a worker (benchmarks/cluster.py), hence the
-few. Inputs and outputs are paths every worker can reach (a shared folder): a worker reads the file and writes its
-reports and record itself (``jobs.resume``), and only the small outcome comes back. A worker that dies takes no file
+few. Inputs and outputs are paths every worker can reach (a shared folder; object storage goes through
+``jobs.storage``): a worker reads the file and writes its reports and record itself (``jobs.resume``), and only the small outcome comes back. A worker that dies takes no file
 with it: the scheduler gives its tasks to another worker, whose atomic writes replace whatever the first one left.
 
 Dask is an optional extra (``pip install 'duping-scoring[cluster]'``), imported only when a cluster is asked for
