@@ -84,6 +84,11 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     assert table["优秀"] == 1
     dux.locator("#grades .chart canvas").wait_for()
     assert dux.locator("#grades .chart").get_attribute("data-drawn") == "1"
+    # counts of units: whole ticks on the value axis, never 0.2, 0.4 …
+    min_interval = dux.evaluate(
+        "echarts.getInstanceByDom(document.querySelector('#grades .chart')).getOption().yAxis[0].minInterval"
+    )
+    assert min_interval == 1
 
     # ranking within each 学段 and each 区域
     phases = dux.inner_text("#phases")

@@ -177,6 +177,7 @@ def chart(grades: list[tuple[str, int]]) -> dict[str, Any]:
         "axis": "单位数",
         "categories": [g for g, _ in grades],
         "series": [{"name": "单位数", "data": [n for _, n in grades]}],
+        "whole": True,  # counts of units: the axis has no fractional ticks
     }
 
 

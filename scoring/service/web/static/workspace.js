@@ -14,7 +14,7 @@
         legend: { bottom: 0 },
         grid: { left: 48, right: 16, top: 40, bottom: 56 },
         xAxis: { type: "category", data: c.categories, axisLabel: { interval: 0 } },
-        yAxis: { type: "value", name: c.axis },
+        yAxis: { type: "value", name: c.axis, minInterval: c.whole ? 1 : 0 },
         series: c.series.map(function (s) { return { type: "bar", name: s.name, data: s.data }; })
       });
       el.dataset.drawn = "1";
