@@ -83,6 +83,10 @@ class Project(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # 填报状态: 填报中 (schools may upload) or 已关闭 (closed by the office: uploads refused, results kept)
+    state: Mapped[str] = mapped_column(String(16), default="填报中")
+    # the project of the round before this one (same framework and units), for round-over-round change
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), default=None)
 
 
 class Unit(Base):
@@ -98,6 +102,8 @@ class Unit(Base):
     type: Mapped[str | None] = mapped_column(String(50), default=None)
     phase: Mapped[str | None] = mapped_column(String(50), default=None)  # 学段
     region: Mapped[str | None] = mapped_column(String(100), default=None)  # 区域
+    # the 督学 assigned to this unit (a user of role 督学), or None
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     project: Mapped[Project] = relationship()
 
@@ -120,6 +126,11 @@ class Submission(Base):
     problems: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    # the 督学's review of a scored version: None (待审核), 已通过 or 已退回 (with the reason the school reads)
+    review_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
 
 class ResultRow(Base):
@@ -172,6 +183,24 @@ class AuditEntry(Base):
     old: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     new: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EvidenceFile(Base):
+    """A file a school attaches to a 整改 item as 佐证材料, kept as its bytes with their SHA-256. Nothing is
+    deleted: a file the school withdraws keeps its row and bytes, marked ``withdrawn_at``."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectifications.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
 
 class Batch(Base):
