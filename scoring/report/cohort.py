@@ -1,6 +1,7 @@
 """The county report: 表Ⅱ-2 (each unit's values, 达标项数, pass or not, items only at 85 %), 表Ⅲ (全县平均值 and
 差异系数 per indicator and phase), the verdict with its reasons, and the 整改清单 per failing school and for the
-county — as Markdown and as a workbook."""
+county — as Markdown and as a workbook, both rendering ``report.cohort_view`` (which holds every word and
+number), and the set of files ``scoring cohort`` writes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.cohort import CohortResult
-from ..framework.rules.base import STATUS_ZH
 from ..io.files import atomic_write
 from ..io.xlsx import Book, Col, table_sheet
+from .blocks import Table
+from .cohort_view import CohortView, cohort_view, verdict
+from .excel import excel_value, sheet_columns, sheet_rows
 
 FORMATS = ("json", "xlsx", "md", "pdf")
 # Rows of a county table ``scoring cohort`` reads when it writes the workbook: 表Ⅱ-2 and the 整改清单 of 100,000
@@ -18,153 +21,103 @@ FORMATS = ("json", "xlsx", "md", "pdf")
 # workbook of that size is no use to a reader. JSON and Markdown take 100,000 (io/table.MAX_ROWS).
 MAX_WORKBOOK_ROWS = 50_000
 
-_ITEM_COLS = (  # a 整改清单 item's columns after the school or the number
-    Col("指标", 6),
-    Col("问题", 20, 60, wrap=True),
-    Col("整改要求", 20, 50, wrap=True),
-    Col("责任部门", 8, 20),
-    Col("完成时限", 10),
-    Col("优先级", 6),
-)
+# Sheets (a renderer's choice) and column layout by column key; titles, texts and numbers come from the view.
+_SHEETS = {
+    "units": "表Ⅱ-2",
+    "stats": "表Ⅲ",
+    "county": "县级指标",
+    "school_items": "学校整改清单",
+    "county_items": "县域整改清单",
+    "excluded": "不参评",
+    "failures": "无法读取",
+}
+_ITEMS = {
+    "school": Col("", 12, 30, wrap=True),
+    "no": Col("", 4),
+    "code": Col("", 6),
+    "problem": Col("", 20, 60, wrap=True),
+    "requirement": Col("", 20, 50, wrap=True),
+    "owner": Col("", 8, 20),
+    "deadline": Col("", 10),
+    "priority": Col("", 6),
+}
+_WHERE = {"where": Col("", 20, 60, wrap=True), "reason": Col("", 30, 100, wrap=True)}
+_FIXED = {
+    # 表Ⅱ-2 holds every indicator of the unit framework: narrow numeric columns (their titles wrap), so the
+    # table prints one page wide at 9 pt
+    "units": {
+        "name": Col("", 10, 24, wrap=True),
+        "type": Col("", 4, 10, wrap=True),
+        "group": Col("", 4, 6),
+        "weight": Col("", 5, 8),
+        "met": Col("", 4, 6, wrap=True),
+        "passed": Col("", 4, 6, center=True, wrap=True),
+        "note": Col("", 12, 60, wrap=True),
+    },
+    "stats": {"code": Col("", 6), "name": Col("", 16, 36, wrap=True)},
+    "county": {
+        "code": Col("", 6),
+        "name": Col("", 16, 40, wrap=True),
+        "status": Col("", 6),
+        "explanation": Col("", 30, 90, wrap=True),
+    },
+    "school_items": _ITEMS,
+    "county_items": _ITEMS,
+    "excluded": _WHERE,
+    "failures": _WHERE,
+}
+_PER_VALUE = {  # columns repeated per indicator (表Ⅱ-2) or per 学段 (表Ⅲ), by the key's prefix
+    "value": Col("", 6, 10, wrap=True),
+    "mean": Col("", 8, 10, wrap=True),
+    "cv": Col("", 8, 10, wrap=True),
+    "units": Col("", 6, 8, wrap=True),
+    "met": Col("", 6, 8, wrap=True),
+}
 
 
-def _verdict(r: CohortResult) -> str:
-    if r.passed:
-        return "通过认定"
-    if r.passed is False:
-        return "不予认定"
-    return "暂定（有未能评估的行）" if r.failures else "暂定（有缺报或待评项）"
+def _layout(table: Table) -> dict[str, Col]:
+    fixed = _FIXED.get(table.key, {})
+    out = {}
+    for c in table.columns:
+        prefix = c.key.split(":", 1)[0]
+        if c.key in fixed:
+            out[c.key] = fixed[c.key]
+        elif ":" in c.key and prefix in _PER_VALUE:
+            out[c.key] = _PER_VALUE[prefix]
+    return out
 
 
-def _names(r: CohortResult) -> dict[str, str]:
-    """Each aggregated indicator's name by code: columns and notes name indicators, never L1…L7."""
-    return {s.indicator: s.name for s in r.stats}
-
-
-def _units_rows(r: CohortResult, codes: list[str]) -> list[list[Any]]:
-    rows = []
-    names = _names(r)
-    for ln in r.units:
-        note = "、".join(f"{names.get(c, c)}达到标准的85%以上" for c in ln.floor_only)
-        failed = [names.get(c, c) for c in codes if ln.statuses.get(c) not in ("met",)]
-        rows.append(
-            [
-                ln.school,
-                ln.school_type or "",
-                ln.group or "",
-                ln.weight,
-                *[ln.values.get(c) for c in codes],
-                ln.met,
-                "是" if ln.passed else ("否" if ln.passed is False else "待定"),
-                ("未达标：" + "、".join(failed) if failed else "全部达标") + (f"；{note}" if note else ""),
-            ]
-        )
-    return rows
-
-
-def _stats_rows(r: CohortResult) -> list[list[Any]]:
-    groups = list(dict.fromkeys(s.group for s in r.stats))
-    by = {(s.indicator, s.group): s for s in r.stats}
-    rows = []
-    for code in dict.fromkeys(s.indicator for s in r.stats):
-        name = next(s.name for s in r.stats if s.indicator == code)
-        row: list[Any] = [code, name]
-        for g in groups:
-            s = by[(code, g)]
-            row += [s.mean, s.cv, s.units, f"{s.met}/{s.units}" if s.units else "—"]
-        rows.append(row)
+def _facts(view: CohortView) -> list[list[Any]]:
+    """The 县域结论 sheet's rows: the view's facts, then each reason the county did not pass and each 缺报."""
+    rows: list[list[Any]] = [[f.label, excel_value(f.value)] for f in view.facts]
+    rows += [["未通过的原因", reason] for reason in view.reasons]
+    rows += [["缺报", note] for note in view.notes]
     return rows
 
 
 def markdown(r: CohortResult) -> str:
-    """The county report in Markdown: the same view (report.cohort_view) the PDF lays out."""
-    from .cohort_view import cohort_view
+    """The county report in Markdown: the same view (report.cohort_view) the PDF and the workbook lay out."""
     from .markdown import cohort_markdown
 
     return cohort_markdown(cohort_view(r))
 
 
 def write_workbook(r: CohortResult, path: str | Path) -> Path:
-    codes = list(dict.fromkeys(s.indicator for s in r.stats))
-    groups = list(dict.fromkeys(s.group for s in r.stats))
+    """The county report's workbook, rendering the same view as the Markdown and the PDF: the verdict and facts
+    on 县域结论, then a sheet per table of the view."""
+    view = cohort_view(r)
     book = Book()
-    title = f"{r.county.unit.name} {r.framework.name}：{_verdict(r)}"
+    title = f"{r.county.unit.name} {r.framework.name}：{verdict(r)}"  # the verdict on every printed page
     ws = book.sheet("县域结论")
     ws.title(title, 2)
-    passed = sum(1 for u in r.units if u.passed)
-    facts: list[list[Any]] = [
-        [
-            "框架",
-            f"{r.framework.name}（{r.framework.id} {r.framework.version}）；学校指标：{r.unit_framework.id}",
-        ],
-        *([["评估依据", "\n".join(r.framework.sources)]] if r.framework.sources else []),
-        ["结论", _verdict(r)],
-        [
-            "评估单位",
-            f"{len(r.units)} 个（一贯制学校按学段拆分）；达标 {passed} 个；不参评 {len(r.excluded)} 行；"
-            f"未能评估 {len(r.failures)} 行",
-        ],
-        *[["未通过的原因", x] for x in r.reasons],
-    ]
-    table_sheet(ws, [Col("项目", 8, 12), Col("内容", 20, 100, wrap=True)], facts, top=3, header=title)
-    names = _names(r)
-    # 表Ⅱ-2 holds every indicator of the unit framework: narrow numeric columns (their titles wrap), so the
-    # table prints one page wide at 9 pt
-    cols = [
-        Col("学校", 10, 24, wrap=True),
-        Col("类型", 4, 10, wrap=True),
-        Col("学段", 4, 6),
-        Col("在校生", 5, 8),
-    ]
-    cols += [Col(names.get(c, c), 6, 10, wrap=True) for c in codes]
-    cols += [Col("达标项数", 4, 6, wrap=True), Col("是否达标", 4, 6, center=True, wrap=True)]
-    cols.append(Col("备注", 12, 60, wrap=True))
-    table_sheet(book.sheet("表Ⅱ-2"), cols, _units_rows(r, codes), header="表Ⅱ-2 学校资源配置指标")
-    cols = [Col("编码", 6), Col("指标", 16, 36, wrap=True)]
-    for g in groups:
-        cols += [
-            Col(f"{g}平均值", 8, 10, wrap=True),
-            Col(f"{g}差异系数", 8, 10, wrap=True),
-            Col(f"{g}学校数", 6, 8, wrap=True),
-            Col(f"{g}达标", 6, 8, wrap=True),
-        ]
-    table_sheet(book.sheet("表Ⅲ"), cols, _stats_rows(r), header="表Ⅲ 全县平均值与差异系数")
-    rows: list[list[Any]] = [
-        [i.code, i.name, STATUS_ZH[i.status], i.explanation.split("：", 1)[-1]] for i in r.county.indicators
-    ]
-    table_sheet(
-        book.sheet("县级指标"),
-        [Col("编码", 6), Col("指标", 16, 40, wrap=True), Col("状态", 6), Col("计算过程", 30, 90, wrap=True)],
-        rows,
-        header=f"{r.county.unit.name} 县级指标",
-    )
-    rows = [
-        [u.name, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
-        for u in r.units
-        if not u.passed
-        for it in u.rectification
-    ]
-    table_sheet(
-        book.sheet("学校整改清单"), [Col("学校", 12, 30, wrap=True), *_ITEM_COLS], rows, header="学校整改清单"
-    )
-    rows = [
-        [it.no, it.code, it.problem, it.requirement, it.owner, it.deadline, it.priority]
-        for it in r.county.rectification
-    ]
-    table_sheet(book.sheet("县域整改清单"), [Col("序号", 4), *_ITEM_COLS], rows, header="县域整改清单")
-    if r.excluded:
+    cols = [Col("项目", 8, 12), Col("内容", 20, 100, wrap=True)]
+    table_sheet(ws, cols, _facts(view), top=3, header=title)
+    for table in view.tables:
         table_sheet(
-            book.sheet("不参评"),
-            [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
-            [[e.where(), e.reason_zh] for e in r.excluded],
-            header="不参评（按框架的评估单位规则）",
-        )
-    if r.failures:
-        table_sheet(
-            book.sheet("无法读取"),
-            [Col("文件 / 行", 20, 60, wrap=True), Col("原因", 30, 100, wrap=True)],
-            [[f.file, "\n".join(f.reasons)] for f in r.failures],
-            header="无法读取（未能评估的行）",
+            book.sheet(_SHEETS[table.key]),
+            sheet_columns(table, _layout(table)),
+            sheet_rows(table, "reason" if table.key in ("excluded", "failures") else None),
+            header=f"{r.county.unit.name} {table.title}" if table.key == "county" else table.title,
         )
     return book.save(path)
 

@@ -2,8 +2,8 @@
 values, 达标项数, pass or not, the items only at 85 %), 表Ⅲ (全县平均值 and 差异系数 per indicator and phase), the
 county indicators, the 整改清单 per failing school and for the county, the rows 不参评 and those not evaluated.
 
-The same words as ``report.cohort.markdown`` (which builds its text directly); renderers of this view (PDF) only
-lay it out. Values are shown as the cohort result holds them: school values rounded at the framework's precision,
+Every renderer of the county report — Markdown, the workbook (``report.cohort``) and the PDF — lays this view
+out and words nothing itself. Values are shown as the cohort result holds them: school values rounded at the framework's precision,
 全县平均值 at 2 decimals and 差异系数 at 3 (``engine.cohort``).
 """
 

@@ -190,7 +190,7 @@ def test_county_workbook_prints(printed):
     sheets = [
         (title, 1),  # the verdict, its facts and reasons
         ("表Ⅱ-2 学校资源配置指标", 3),  # 19 units, every indicator: one page wide at 9 pt
-        ("表Ⅲ 全县平均值与差异系数", 1),
+        ("表Ⅲ 全县平均值与差异系数（差异系数按在校生数加权，保留三位小数）", 1),
         ("某县 县级指标", 5),
         ("学校整改清单", 1),
         ("县域整改清单", 1),
