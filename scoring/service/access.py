@@ -32,6 +32,8 @@ MAY: dict[str, tuple[str, ...]] = {
     "upload": (ADMIN, INSPECTOR, SCHOOL),
     "rectify-work": (ADMIN, INSPECTOR, SCHOOL),
     "rectify-decide": (ADMIN, INSPECTOR),
+    "evidence-attach": (ADMIN, SCHOOL),  # a 督学 reads 佐证材料 and decides on them; the school supplies them
+    "review-submission": (ADMIN, INSPECTOR),
 }
 
 _ACTIONS_ZH = {
@@ -42,6 +44,8 @@ _ACTIONS_ZH = {
     "upload": "上传填报数据",
     "rectify-work": "办理整改",
     "rectify-decide": "审核整改（销号或退回）",
+    "evidence-attach": "添加或撤回佐证材料（由学校提供）",
+    "review-submission": "审核填报数据（通过或退回）",
 }
 
 

@@ -10,7 +10,10 @@ from fastapi import APIRouter, FastAPI
 from ..version import __version__
 from . import errors, web
 from .api import archive, audit, batches, engine, projects, rectifications, submissions, users
+from .api import cohort as cohort_api
+from .api import reports as reports_api
 from .auth import Passwords
+from .deadline import TimeLimit
 from .settings import Settings
 from .state import Service
 from .uploads import BodyLimit
@@ -42,7 +45,10 @@ def create_app(settings: Settings | None = None, passwords: Passwords | None = N
     api = APIRouter(prefix=PREFIX)
     for module in (engine, users, projects, submissions, rectifications, audit, archive, batches):
         api.include_router(module.router)
+    api.include_router(reports_api.router)  # report downloads (service/reports.py)
+    api.include_router(cohort_api.router)  # the county (cohort) result of a project
     app.include_router(api)
     web.install(app)  # the browser workspace: pages at /, bundled assets at /static (docs/workspace.md)
     app.add_middleware(BodyLimit, max_body=settings.limits.max_body)
+    app.add_middleware(TimeLimit, seconds=settings.limits.request_seconds)  # outermost: the body read counts
     return app

@@ -2,16 +2,19 @@
 (SQLite → PostgreSQL). :func:`export_project` writes it, :func:`import_project` reads it into a store as a new
 project; the endpoints (``api/archive.py``) and a command line call the same two functions.
 
-The archive (format version 1)::
+The archive (format version 2; version 1 archives, which have no 佐证材料 and no reviews, are read as well)::
 
     manifest.json          format and version, the framework (id, version, content hash), counts, and the
                            SHA-256 of every other member
     project.json           the project, and the users its rows name (name, role, unit; never a password)
     units.jsonl            one JSON object a line: the units
-    submissions.jsonl      every version of every unit: file name, size, SHA-256, status, problems, who, when
-    files/<sha256>         the bytes of each submission, once per content
+    submissions.jsonl      every version of every unit: file name, size, SHA-256, status, problems, who, when,
+                           and the 督学's review (state, reason, who, when)
+    files/<sha256>         the bytes of each submission and 佐证材料 file, once per content
     results.jsonl          each scored part: engine, framework hash, total, grade and the result JSON as stored
     rectifications.jsonl   the 整改 items as they stand (their history is in the audit rows)
+    evidence.jsonl         (version 2) the 佐证材料 of the 整改 items: name, media type, size, SHA-256, who, when,
+                           when withdrawn (withdrawn files are kept, so they are archived too)
     audit.jsonl            every audit row of the project, its units, submissions and 整改 items, oldest first
 
 Rows refer to each other by ids local to the archive (1, 2, … in the order of the store's ids), users by name.
@@ -47,13 +50,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from ..engine.plan import Plan
 from ..io.safety import FileLimits, UnsafeFile, check_member, check_size
 from ..version import __version__
 from .audit import record
 from .errors import ApiError
+from .evidence import KINDS
+from .frameworks import checked_plan, keep, stored_file
 from .models import (
     ROLES,
     AuditEntry,
+    EvidenceFile,
     Project,
     Rectification,
     ResultRow,
@@ -62,12 +69,15 @@ from .models import (
     User,
 )
 from .rectify import ASKED, CLOSED, OPEN, RETURNED, WORKING
+from .rounds import STATES
 from .state import Service
 
 FORMAT = "duping-scoring-project-archive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: evidence.jsonl (佐证材料) and the submissions' reviews; 1 is read as well
 MANIFEST = "manifest.json"
-TABLES = ("units", "submissions", "results", "rectifications", "audit")
+FRAMEWORK_MEMBER = "framework.yaml"  # the project's framework when a 管理员 uploaded it (not shipped)
+TABLES = ("units", "submissions", "results", "rectifications", "audit")  # every version has these
+REVIEW_STATES = (None, "已通过", "已退回")
 _STAMP = (1980, 1, 1, 0, 0, 0)  # every member's time: the same project exports to the same bytes
 _CHUNK = 1024 * 1024
 MiB = 1024 * 1024
@@ -136,6 +146,7 @@ class ProjectRec(_Record):
     round: int
     created_at: dt.datetime
     created_by: str | None = None
+    state: str = "填报中"  # 填报中 or 已关闭 (an archive of before rounds could close: open)
 
 
 class UnitRec(_Record):
@@ -145,6 +156,7 @@ class UnitRec(_Record):
     type: str | None = None
     phase: str | None = None
     region: str | None = None
+    inspector: str | None = None  # the assigned 督学, by name (listed in project.json's users)
 
 
 class SubmissionRec(_Record):
@@ -158,6 +170,11 @@ class SubmissionRec(_Record):
     problems: list[dict[str, Any]]
     uploaded_by: str
     uploaded_at: dt.datetime
+    # version 2: the 督学's review (a version 1 archive has none: 待审核)
+    review_state: str | None = None
+    review_reason: str = ""
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
 
 
 class ResultRec(_Record):
@@ -183,6 +200,18 @@ class RectificationRec(_Record):
     evidence: str
     result: int
     updated_at: dt.datetime
+
+
+class EvidenceRec(_Record):
+    id: int
+    item: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    withdrawn_at: dt.datetime | None = None
 
 
 class AuditRec(_Record):
@@ -235,12 +264,16 @@ def export_project(svc: Service, project_id: int, out: IO[bytes], by: str | None
         ids = _Ids()
         users = _UserNames(session)
         units = list(session.scalars(select(Unit).where(Unit.project_id == project_id).order_by(Unit.id)))
-        writer.lines("units.jsonl", [_unit_rec(u, ids) for u in units])
+        writer.lines("units.jsonl", [_unit_rec(u, ids, users) for u in units])
+        uploaded = stored_file(session, project.framework_id, project.framework_hash)
+        if uploaded is not None:  # a framework a 管理员 uploaded travels with its project
+            writer.raw(FRAMEWORK_MEMBER, uploaded.content)
         unit_ids = select(Unit.id).where(Unit.project_id == project_id)
         writer.lines("submissions.jsonl", _submissions(session, unit_ids, ids, users, writer))
         writer.lines("results.jsonl", _results(session, unit_ids, ids))
         items = select(Rectification).where(Rectification.unit_id.in_(unit_ids)).order_by(Rectification.id)
         writer.lines("rectifications.jsonl", [_item_rec(r, ids) for r in session.scalars(items)])
+        writer.lines("evidence.jsonl", _evidence(session, unit_ids, ids, users, writer))
         writer.lines("audit.jsonl", _audit(session, project_id, ids, users))
         created_by = users.name(project.created_by) if project.created_by else None
         head = ProjectRec(
@@ -252,6 +285,7 @@ def export_project(svc: Service, project_id: int, out: IO[bytes], by: str | None
             round=project.round,
             created_at=project.created_at,
             created_by=created_by,
+            state=project.state,
         )
         writer.json("project.json", ProjectFile(project=head, users=users.records()).model_dump(mode="json"))
         manifest = Manifest(
@@ -285,7 +319,7 @@ class _Ids:
 
     def __init__(self) -> None:
         self.maps: dict[str, dict[int, int]] = {
-            t: {} for t in ("unit", "submission", "result", "rectification")
+            t: {} for t in ("unit", "submission", "result", "rectification", "evidence")
         }
 
     def add(self, table: str, store_id: int) -> int:
@@ -356,6 +390,10 @@ class _Writer:
         self.counts[name.split(".")[0]] = n
         return n
 
+    def raw(self, name: str, data: bytes) -> None:
+        self._put(name, data)
+        self.members[name] = hashlib.sha256(data).hexdigest()
+
     def blob(self, sha256: str, data: bytes) -> None:
         name = f"files/{sha256}"
         if name in self.members:
@@ -365,9 +403,15 @@ class _Writer:
         self.files += 1
 
 
-def _unit_rec(u: Unit, ids: _Ids) -> UnitRec:
+def _unit_rec(u: Unit, ids: _Ids, users: _UserNames) -> UnitRec:
     return UnitRec(
-        id=ids.add("unit", u.id), code=u.code, name=u.name, type=u.type, phase=u.phase, region=u.region
+        id=ids.add("unit", u.id),
+        code=u.code,
+        name=u.name,
+        type=u.type,
+        phase=u.phase,
+        region=u.region,
+        inspector=users.name(u.inspector_id) if u.inspector_id else None,
     )
 
 
@@ -388,6 +432,10 @@ def _submissions(
             problems=s.problems,
             uploaded_by=users.name(s.uploaded_by),
             uploaded_at=s.uploaded_at,
+            review_state=s.review_state,
+            review_reason=s.review_reason,
+            reviewed_by=users.name(s.reviewed_by) if s.reviewed_by is not None else None,
+            reviewed_at=s.reviewed_at,
         )
         session.expunge(s)  # its bytes are written: let them go
 
@@ -425,6 +473,27 @@ def _item_rec(r: Rectification, ids: _Ids) -> RectificationRec:
     )
 
 
+def _evidence(
+    session: Session, unit_ids: Select[Any], ids: _Ids, users: _UserNames, writer: _Writer
+) -> Iterator[EvidenceRec]:
+    items = select(Rectification.id).where(Rectification.unit_id.in_(unit_ids))
+    query = select(EvidenceFile).where(EvidenceFile.rectification_id.in_(items)).order_by(EvidenceFile.id)
+    for f in session.scalars(query.execution_options(yield_per=20)):
+        writer.blob(f.sha256, f.content)
+        yield EvidenceRec(
+            id=ids.add("evidence", f.id),
+            item=ids.of("rectification", f.rectification_id),
+            filename=f.filename,
+            media_type=f.media_type,
+            size=f.size,
+            sha256=f.sha256,
+            uploaded_by=users.name(f.uploaded_by),
+            uploaded_at=f.uploaded_at,
+            withdrawn_at=f.withdrawn_at,
+        )
+        session.expunge(f)  # its bytes are written: let them go
+
+
 _PROJECT_ENTITIES = ("project", "demo")  # audit rows whose entity_id is the project's
 
 
@@ -434,12 +503,14 @@ def _audit(session: Session, project_id: int, ids: _Ids, users: _UserNames) -> I
     units = select(Unit.id).where(Unit.project_id == project_id)
     subs = select(Submission.id).where(Submission.unit_id.in_(units))
     items = select(Rectification.id).where(Rectification.unit_id.in_(units))
+    files = select(EvidenceFile.id).where(EvidenceFile.rectification_id.in_(items))
     query = query.where(
         or_(
             and_(AuditEntry.entity.in_(_PROJECT_ENTITIES), AuditEntry.entity_id == project_id),
             and_(AuditEntry.entity == "unit", AuditEntry.entity_id.in_(units)),
             and_(AuditEntry.entity == "submission", AuditEntry.entity_id.in_(subs)),
             and_(AuditEntry.entity == "rectification", AuditEntry.entity_id.in_(items)),
+            and_(AuditEntry.entity == "evidence", AuditEntry.entity_id.in_(files)),
         )
     )
     for e in session.scalars(query.execution_options(yield_per=500)):
@@ -613,6 +684,8 @@ class _Content:
     results: list[ResultRec]
     items: list[RectificationRec]
     audit: list[AuditRec]
+    evidence: list[EvidenceRec]
+    framework: bytes | None = None  # the uploaded framework's file, when the project was made from one
 
     @classmethod
     def read(cls, zf: zipfile.ZipFile) -> _Content:
@@ -631,7 +704,8 @@ class _Content:
                     )
                 _member(zf, name, sha)  # checked now, read again when written
         members: dict[str, str] = {}
-        for name in ("project.json", *(f"{t}.jsonl" for t in TABLES)):
+        tables = (*TABLES, "evidence") if manifest.format_version >= 2 else TABLES
+        for name in ("project.json", *(f"{t}.jsonl" for t in tables)):
             if name not in manifest.members:
                 raise ArchiveError(f"清单中缺少成员 {name}", f"the manifest does not list {name}")
             members[name] = manifest.members[name]
@@ -647,6 +721,12 @@ class _Content:
             results=table("results", ResultRec),
             items=table("rectifications", RectificationRec),
             audit=table("audit", AuditRec),
+            evidence=table("evidence", EvidenceRec) if "evidence" in tables else [],
+            framework=(
+                _member(zf, FRAMEWORK_MEMBER, manifest.members[FRAMEWORK_MEMBER])
+                if FRAMEWORK_MEMBER in manifest.members
+                else None
+            ),
         )
 
     def check(self, max_units: int, max_versions: int) -> None:
@@ -664,6 +744,13 @@ class _Content:
         for u in self.head.users:
             _require(u.role in ROLES, f"用户 {u.name} 的角色 {u.role} 无效", "invalid role")
         _require(len(users) == len(self.head.users), "用户名重复", "duplicate user")
+        _require(project.state in STATES, f"项目的填报状态 {project.state} 无效", "invalid project state")
+        for unit in self.units:
+            _require(
+                unit.inspector is None or unit.inspector in users,
+                f"单位 {unit.code} 的负责督学 {unit.inspector} 未列出",
+                "unknown user",
+            )
         _require(len(self.units) <= max_units, f"单位数超过 {max_units} 的上限", "too many units")
         units = _unique(self.units, lambda u: u.id, "单位编号")
         _unique(self.units, lambda u: u.code, "单位代码")
@@ -676,6 +763,12 @@ class _Content:
                 s.uploaded_by in users, f"填报数据 {s.id} 的上传人 {s.uploaded_by} 未列出", "unknown user"
             )
             _require(s.status in ("已评分", "未通过"), f"填报数据 {s.id} 的状态无效", "invalid status")
+            _require(s.review_state in REVIEW_STATES, f"填报数据 {s.id} 的审核状态无效", "invalid review")
+            _require(
+                s.reviewed_by is None or s.reviewed_by in users,
+                f"填报数据 {s.id} 的审核人 {s.reviewed_by} 未列出",
+                "unknown user",
+            )
             _require(
                 f"files/{s.sha256}" in self.manifest.members, f"缺少填报数据 {s.id} 的文件", "file missing"
             )
@@ -694,7 +787,23 @@ class _Content:
             _require(
                 i.status in (OPEN, WORKING, ASKED, CLOSED, RETURNED), f"整改事项 {i.id} 状态无效", "status"
             )
-        known: dict[str, dict[int, Any]] = {"unit": units, "submission": subs, "rectification": items}
+        files = _unique(self.evidence, lambda f: f.id, "佐证材料编号")
+        kinds = {k.media_type for k in KINDS}
+        for f in self.evidence:
+            _require(f.item in items, f"佐证材料 {f.id} 指向不存在的整改事项 {f.item}", "unknown item")
+            _require(
+                f.uploaded_by in users, f"佐证材料 {f.id} 的上传人 {f.uploaded_by} 未列出", "unknown user"
+            )
+            _require(f.media_type in kinds, f"佐证材料 {f.id} 的类型 {f.media_type} 无效", "invalid kind")
+            _require(
+                f"files/{f.sha256}" in self.manifest.members, f"缺少佐证材料 {f.id} 的文件", "file missing"
+            )
+        known: dict[str, dict[int, Any]] = {
+            "unit": units,
+            "submission": subs,
+            "rectification": items,
+            "evidence": files,
+        }
         for n, e in enumerate(self.audit, 1):
             _require(e.user is None or e.user in users, f"审计记录 {n} 的用户未列出", "unknown user")
             ok = e.entity_id == 1 if e.entity in _PROJECT_ENTITIES else e.entity_id in known.get(e.entity, {})
@@ -742,12 +851,15 @@ def _write(
     svc: Service, zf: zipfile.ZipFile, c: _Content, user_id: int | None, reason: str | None
 ) -> Imported:
     p = c.head.project
+    plan = _framework_plan(c) if c.framework is not None else None
     current = True
     try:
         current = svc.plan(p.framework_id).hash == p.framework_hash
     except ApiError:
-        current = False
+        current = plan is not None
     with svc.transaction() as session:
+        if plan is not None and c.framework is not None:
+            keep(session, plan, c.framework, FRAMEWORK_MEMBER, user_id, "导入评估项目档案")
         users, created = _users(session, c.head.users, user_id)
         project = Project(
             name=p.name,
@@ -758,11 +870,18 @@ def _write(
             round=p.round,
             created_at=p.created_at,
             created_by=users[p.created_by] if p.created_by else None,
+            state=p.state,
         )
         session.add(project)
         session.flush()
         unit_ids = _add(
-            session, c.units, lambda u: Unit(project_id=project.id, **u.model_dump(exclude={"id"}))
+            session,
+            c.units,
+            lambda u: Unit(
+                project_id=project.id,
+                inspector_id=users[u.inspector] if u.inspector else None,
+                **u.model_dump(exclude={"id", "inspector"}),
+            ),
         )
         sub_ids: dict[int, int] = {}
         for s in c.submissions:  # one at a time: their bytes are read from the archive as they are written
@@ -777,6 +896,10 @@ def _write(
                 problems=s.problems,
                 uploaded_by=users[s.uploaded_by],
                 uploaded_at=s.uploaded_at,
+                review_state=s.review_state,
+                review_reason=s.review_reason,
+                reviewed_by=users[s.reviewed_by] if s.reviewed_by else None,
+                reviewed_at=s.reviewed_at,
             )
             _require(row.size == len(row.content), f"填报数据 {s.id} 的大小与文件不符", "size mismatch")
             session.add(row)
@@ -799,7 +922,8 @@ def _write(
                 **i.model_dump(exclude={"id", "unit", "result"}),
             ),
         )
-        known = {"unit": unit_ids, "submission": sub_ids, "rectification": item_ids}
+        file_ids = _evidence_rows(session, zf, c.evidence, item_ids, users)
+        known = {"unit": unit_ids, "submission": sub_ids, "rectification": item_ids, "evidence": file_ids}
         session.add_all(
             AuditEntry(
                 at=e.at,
@@ -819,6 +943,7 @@ def _write(
             "files": sum(1 for n in c.manifest.members if n.startswith("files/")),
             "results": len(result_ids),
             "rectifications": len(item_ids),
+            "evidence": len(file_ids),
             "audit": len(c.audit),
         }
         session.flush()
@@ -838,6 +963,48 @@ def _write(
             reason=reason,
         )
         return Imported(project.id, counts, created, current)
+
+
+def _evidence_rows(
+    session: Session,
+    zf: zipfile.ZipFile,
+    rows: list[EvidenceRec],
+    item_ids: dict[int, int],
+    users: dict[str, int],
+) -> dict[int, int]:
+    """The 佐证材料, one at a time (their bytes are read from the archive, checked, as they are written)."""
+    ids: dict[int, int] = {}
+    for f in rows:
+        row = EvidenceFile(
+            rectification_id=item_ids[f.item],
+            content=_member(zf, f"files/{f.sha256}", f.sha256),
+            uploaded_by=users[f.uploaded_by],
+            **f.model_dump(exclude={"id", "item", "uploaded_by"}),
+        )
+        _require(row.size == len(row.content), f"佐证材料 {f.id} 的大小与文件不符", "size mismatch")
+        session.add(row)
+        session.flush()
+        ids[f.id] = row.id
+        session.expunge(row)
+    return ids
+
+
+def _framework_plan(c: _Content) -> Plan:
+    """The plan of the framework file an archive carries: validated as an upload is, and the very framework the
+    project was made with (its content hash), else the archive is refused."""
+    assert c.framework is not None
+    try:
+        plan, _ = checked_plan(c.framework, FRAMEWORK_MEMBER)
+    except ApiError as err:
+        raise ArchiveError(
+            f"档案中的框架文件不能使用：{err.zh}", f"the archive's framework: {err.en}"
+        ) from None
+    if plan.hash != c.head.project.framework_hash:
+        raise ArchiveError(
+            "档案中的框架文件与项目记录的框架内容哈希不符",
+            "the archive's framework file is not the project's",
+        )
+    return plan
 
 
 def _add(session: Session, rows: list[R], make: Callable[[R], Any]) -> dict[int, int]:

@@ -53,6 +53,7 @@ from .access import Actor
 from .audit import record
 from .errors import ApiError
 from .models import ADMIN, INSPECTOR, Batch, Unit, User, now
+from .rounds import require_open
 from .schemas import ResultSummary, SubmissionOut
 from .state import Service
 from .submitting import save_upload
@@ -224,6 +225,7 @@ class Batches:
             )
         with svc.sessions() as session:
             project = actor.project(session, project_id)
+        require_open(project)
         plan = svc.plan(project.framework_id)
         if plan.hash != project.framework_hash:
             raise ApiError(

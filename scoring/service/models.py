@@ -185,6 +185,27 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class FrameworkFile(Base):
+    """A framework a 管理员 uploaded (a district's own scheme, or a tailoring of a shipped one by ``extends``), kept
+    as its bytes. Its id may not be a shipped framework's; a changed file of the same id is a new row (a project
+    keeps the hash it was created with, as for a shipped framework)."""
+
+    __tablename__ = "framework_files"
+    __table_args__ = (UniqueConstraint("framework_id", "hash", name="uq_framework_files_id_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(50))
+    hash: Mapped[str] = mapped_column(String(100))  # the plan's content hash, as a project pins it
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # who uploaded it (None: kept by the service itself, as from an archive imported on the command line)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
 class EvidenceFile(Base):
     """A file a school attaches to a 整改 item as 佐证材料, kept as its bytes with their SHA-256. Nothing is
     deleted: a file the school withdraws keeps its row and bytes, marked ``withdrawn_at``."""

@@ -26,6 +26,17 @@ class TokenOut(BaseModel):
     expires_at: dt.datetime | None
 
 
+class TokenInfo(BaseModel):
+    """A token as listed: never its secret (only its digest is stored)."""
+
+    id: int
+    kind: str = Field(description="session（登录）或 api（系统令牌）")
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
 class TokenIn(_In):
     name: str = Field(default="", max_length=200, description="用途，如 “区教育信息平台”")
     user: str | None = Field(default=None, description="为哪个用户（仅管理员；默认自己）")
@@ -78,6 +89,28 @@ class ProjectOut(BaseModel):
     framework_hash: str
     year: int
     round: int
+    state: str = Field(default="填报中", description="填报中（可上传）或 已关闭（不再接受上传）")
+    previous_id: int | None = Field(default=None, description="上一轮的评估项目")
+
+
+class StateIn(_In):
+    state: str = Field(description="填报中 或 已关闭")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class NextRoundIn(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="默认沿用本轮名称")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(_In):
+    units: list[str] = Field(min_length=1, max_length=5000, description="单位代码")
+    inspector: str | None = Field(default=None, max_length=64, description="督学用户名；空为取消分配")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignOut(BaseModel):
+    changed: int
 
 
 class UnitOut(BaseModel):
@@ -86,6 +119,7 @@ class UnitOut(BaseModel):
     type: str | None
     phase: str | None
     region: str | None
+    inspector: str | None = Field(default=None, description="负责的督学（用户名）")
 
 
 class ImportOut(BaseModel):
@@ -113,6 +147,17 @@ class SubmissionOut(BaseModel):
     current: bool = Field(description="是否为该单位最新的一版（最新的一版计入）")
     results: list[ResultSummary] = Field(default_factory=list)
     problems: list[dict[str, object]] = Field(default_factory=list)
+    review_state: str = Field(
+        default="待审核", description="督学审核：待审核、已通过 或 已退回（未通过的版本无须审核，为 —）"
+    )
+    review_reason: str = Field(default="", description="退回的原因（学校据此修改后重新上传）")
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
+
+
+class ReviewIn(_In):
+    decision: Literal["通过", "退回"]
+    reason: str | None = Field(default=None, max_length=2000, description="退回时必填：学校需要修改什么")
 
 
 class RectificationOut(BaseModel):
@@ -123,6 +168,17 @@ class RectificationOut(BaseModel):
     deadline: dt.date | None
     status: str
     evidence: str
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    withdrawn_at: dt.datetime | None = Field(description="撤回的时间（撤回的文件仍保留）；未撤回为 null")
 
 
 class TransitionIn(_In):
@@ -147,5 +203,6 @@ class FrameworkOut(BaseModel):
     id: str
     name: str
     version: str
-    source: str
+    source: str = Field(description="内置框架的文件，或 uploaded（管理员上传）")
     extends: str | None
+    hash: str | None = Field(default=None, description="上传框架的内容哈希（项目按此固定框架）")

@@ -1,13 +1,14 @@
 """The service's settings: where the data lives, which database, and the limits on what a request may carry.
 
-Read once at start-up from arguments or the environment (``SCORING_DATA_DIR``, ``SCORING_DATABASE_URL``); a
+Read once at start-up from arguments or the environment (``SCORING_DATA_DIR``, ``SCORING_DATABASE_URL``,
+``SCORING_REQUEST_SECONDS``); a
 running app never reads the environment again, so two apps in one process (tests) do not share settings.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -23,7 +24,11 @@ class Limits:
     max_body: int = 21 * MiB  # a whole request body, multipart framing included
     max_form_parts: int = 8  # fields and files in one multipart form (one file and a few fields)
     max_versions: int = 200  # submissions kept per unit: an upload past this is refused, nothing is dropped
+    max_evidence: int = 20  # 佐证材料 kept per 整改 item, withdrawn ones included (each at most max_upload)
     max_units: int = 5_000  # rows in one unit list
+    # seconds a request may take before its response starts (body upload included); 0 turns the limit off. A PDF
+    # of a large 汇总 takes a few seconds; a slow client on an intranet sends 20 MiB in well under this
+    request_seconds: float = 120.0
     # scoring processes for batch uploads (one driver per app runs batches in turn); a core is left to the server
     batch_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
 
@@ -56,4 +61,11 @@ class Settings:
         """Arguments first, then ``SCORING_DATA_DIR`` and ``SCORING_DATABASE_URL``, then the defaults."""
         folder = data_dir or os.environ.get("SCORING_DATA_DIR") or DEFAULT_DATA_DIR
         url = database_url or os.environ.get("SCORING_DATABASE_URL") or None
-        return cls(data_dir=Path(folder), database_url=url)
+        limits = Limits()
+        seconds = os.environ.get("SCORING_REQUEST_SECONDS")
+        if seconds:
+            try:
+                limits = replace(limits, request_seconds=max(0.0, float(seconds)))
+            except ValueError:
+                raise ValueError(f"SCORING_REQUEST_SECONDS 应为秒数（如 120），而不是 “{seconds}”") from None
+        return cls(data_dir=Path(folder), database_url=url, limits=limits)

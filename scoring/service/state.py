@@ -9,15 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.plan import Plan, compile_plan
 from ..framework import registry
-from ..framework.load import load_framework
+from ..framework.load import load_framework, load_text
 from ..io.safety import FileLimits
 from .auth import Passwords
 from .db import make_engine, migrate, sessions
 from .errors import ApiError
+from .models import FrameworkFile
 from .settings import Settings
 
 
@@ -30,6 +32,7 @@ class Service:
         self.passwords = passwords or Passwords()
         self.file_limits = FileLimits(max_file=settings.limits.max_upload)
         self._plans: dict[tuple[str, int], Plan] = {}
+        self._stored: dict[tuple[str, str], Plan] = {}  # uploaded frameworks by (id, SHA-256 of the file)
         # where each shipped framework id was found: finding it reads and hashes every shipped file (0.5 ms a
         # request); a file since moved or given another id is looked up again (see plan)
         self._paths: dict[str, Path] = {}
@@ -61,8 +64,15 @@ class Service:
         return path
 
     def plan(self, framework_id: str) -> Plan:
-        """The compiled plan of a shipped framework, compiled again only when its file changes."""
-        path = self.framework_path(framework_id)
+        """The compiled plan of a shipped framework, compiled again only when its file changes; else of the
+        newest framework a 管理员 uploaded with that id (``service/frameworks.py``); else 404."""
+        try:
+            path = self.framework_path(framework_id)
+        except ApiError as err:  # not shipped: uploaded, or unknown (the shipped list is the 404's message)
+            stored = self._stored_plan(framework_id)
+            if stored is None:
+                raise err from None
+            return stored
         key = (framework_id, path.stat().st_mtime_ns)
         with self._lock:
             plan = self._plans.get(key)
@@ -76,6 +86,29 @@ class Service:
             with self._lock:
                 self._plans[key] = plan
         return plan
+
+    def _stored_plan(self, framework_id: str) -> Plan | None:
+        """The newest uploaded file of ``framework_id`` compiled (once per file: its SHA-256 is the key)."""
+        with self.sessions() as session:
+            row = session.execute(
+                select(FrameworkFile.sha256, FrameworkFile.filename)
+                .where(FrameworkFile.framework_id == framework_id)
+                .order_by(FrameworkFile.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            key = (framework_id, row.sha256)
+            with self._lock:
+                plan = self._stored.get(key)
+            if plan is None:
+                content = session.scalars(
+                    select(FrameworkFile.content).where(FrameworkFile.sha256 == row.sha256).limit(1)
+                ).one()
+                plan = compile_plan(load_text(content.decode("utf-8-sig"), row.filename))
+                with self._lock:
+                    self._stored[key] = plan
+            return plan
 
     def close(self) -> None:
         self.engine.dispose()

@@ -20,6 +20,7 @@ from .errors import ApiError
 from .models import ResultRow, Unit, User
 from .models import Submission as Upload
 from .rectify import sync
+from .rounds import require_open
 from .schemas import ResultSummary, SubmissionOut
 from .state import Service
 from .work import score_bytes
@@ -39,6 +40,7 @@ def store_upload(
     with svc.sessions() as session:
         unit = actor.unit(session, project_id, code)
         project = unit.project
+        require_open(project)
         plan = svc.plan(project.framework_id)
     if plan.hash != project.framework_hash:
         raise ApiError(
@@ -165,6 +167,7 @@ def submission_out(
     session: Session, row: Upload, unit: Unit, results: list[ResultRow], current: bool
 ) -> SubmissionOut:
     who = session.get(User, row.uploaded_by)
+    reviewer = session.get(User, row.reviewed_by) if row.reviewed_by is not None else None
     return SubmissionOut(
         version=row.version,
         filename=row.filename,
@@ -179,6 +182,11 @@ def submission_out(
             for r in results
         ],
         problems=row.problems,
+        # the 督学's review (``approval``): 待审核 until decided; — for a version that could not be scored
+        review_state=(row.review_state or "待审核") if row.status == SCORED else "—",
+        review_reason=row.review_reason,
+        reviewed_by=reviewer.name if reviewer else None,
+        reviewed_at=row.reviewed_at,
     )
 
 

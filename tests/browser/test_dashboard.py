@@ -6,7 +6,7 @@ overdue 整改 items — with no request to any other host (the guard). A school
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -101,7 +101,18 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     weakest = cells(dux, "#weakest table tbody tr")
     expected = mean_rates([result_from_json(doc) for _, _, doc in rows])
     assert [r[0] for r in weakest] == [code for code, _ in expected]
-    assert [r[2] for r in weakest] == [f"{rate * 100:.1f}%" for _, rate in expected]
+    # each 得分率 to one decimal, 四舍五入 (not the half-even of Python's format)
+    assert [r[2] for r in weakest] == [
+        f"{(rate * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%" for _, rate in expected
+    ]
+    # … and opened, the mean's terms: each unit's points ÷ possible
+    dux.locator("#weakest details summary").first.click()
+    assert "个单位本项得分率的平均" in dux.locator("#weakest details").first.inner_text()
+    term = dux.locator("#weakest details a").first
+    assert (term.get_attribute("href") or "").endswith(f"#ind-{weakest[0][0]}")
+    # a grade's count opens to the units that have it, each linked to its result
+    dux.locator("#grades details summary").first.click()
+    assert dux.locator("#grades details a").first.get_attribute("href", timeout=2000)
 
     # overdue 整改: past the deadline, not 已销号
     shown = cells(dux, "#overdue table tbody tr")
@@ -112,6 +123,11 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     shot(dux, "dashboard")
     dux.locator("#weakest").scroll_into_view_if_needed()
     shot(dux, "dashboard-indicators")
+
+    # the weakest indicator's term leads to that indicator's row, with its explanation, on the unit's page
+    term.click()
+    dux.locator(f"#ind-{weakest[0][0]}").wait_for()
+    assert weakest[0][1] in dux.inner_text(f"#ind-{weakest[0][0]}")
 
     school = sign_in(contexts(), live, "school-a", then=f"/projects/{project}")
     assert school.locator("#dashboard-link").count() == 0

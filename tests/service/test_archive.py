@@ -18,7 +18,16 @@ from sqlalchemy import select
 from scoring.io.safety import FileLimits
 from scoring.service.archive import ArchiveError, export_path, import_project
 from scoring.service.bootstrap import first_admin
-from scoring.service.models import AuditEntry, Project, Rectification, ResultRow, Submission, Unit, User
+from scoring.service.models import (
+    AuditEntry,
+    EvidenceFile,
+    Project,
+    Rectification,
+    ResultRow,
+    Submission,
+    Unit,
+    User,
+)
 from scoring.service.state import Service
 
 from .conftest import (
@@ -68,10 +77,23 @@ def _populate(world: World) -> None:
             headers=who,
         )
         assert r.status_code == 200, r.text
+    evidence = world.unit_path(B, f"/rectifications/{second}/evidence")
+    for name, data in (("照片.png", PNG), ("整改报告.pdf", PDF), ("同一份.pdf", PDF)):
+        r = c.post(evidence, files={"file": (name, data)}, headers=world.school_b)
+        assert r.status_code == 201, r.text
+    withdrawn = c.get(evidence, headers=world.school_b).json()[0]["id"]
+    assert c.delete(f"{evidence}/{withdrawn}?reason=传错了", headers=world.school_b).status_code == 200
+    review = world.unit_path(B, "/submissions/2/review")
+    r = c.post(review, json={"decision": "退回", "reason": "请补充在校生数的佐证"}, headers=world.inspector)
+    assert r.status_code == 200, r.text
     renamed = "单位代码,单位名称\n3201010001,滨江实验小学（新校区）\n"
     files = {"file": ("名单.csv", renamed.encode())}
     r = c.post(f"/api/v1/projects/{world.project}/units/import?reason=更名", files=files, headers=world.admin)
     assert r.json()["updated"] == 1
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 
 def _export(c: TestClient, project: int, admin: dict[str, str]) -> bytes:
@@ -97,6 +119,9 @@ def dump(svc: Service, project_id: int) -> dict[str, Any]:
         subs = {x.id: x for x in s.scalars(select(Submission).where(Submission.unit_id.in_(units))).all()}
         results = {r.id: r for r in s.scalars(select(ResultRow).where(ResultRow.submission_id.in_(subs)))}
         items = {r.id: r for r in s.scalars(select(Rectification).where(Rectification.unit_id.in_(units)))}
+        files = {
+            f.id: f for f in s.scalars(select(EvidenceFile).where(EvidenceFile.rectification_id.in_(items)))
+        }
 
         def sub_key(i: int) -> tuple[str, int]:
             return units[subs[i].unit_id].code, subs[i].version
@@ -105,6 +130,14 @@ def dump(svc: Service, project_id: int) -> dict[str, Any]:
             "unit": {i: u.code for i, u in units.items()},
             "submission": {i: sub_key(i) for i in subs},
             "rectification": {i: (units[r.unit_id].code, r.indicator) for i, r in items.items()},
+            "evidence": {
+                i: (
+                    units[items[f.rectification_id].unit_id].code,
+                    items[f.rectification_id].indicator,
+                    f.filename,
+                )
+                for i, f in files.items()
+            },
         }
         audit = []
         for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id)):
@@ -141,6 +174,10 @@ def dump(svc: Service, project_id: int) -> dict[str, Any]:
                     json.dumps(x.problems, ensure_ascii=False),
                     names[x.uploaded_by],
                     x.uploaded_at,
+                    x.review_state,
+                    x.review_reason,
+                    names.get(x.reviewed_by) if x.reviewed_by else None,
+                    x.reviewed_at,
                 )
                 for i, x in subs.items()
             ),
@@ -170,6 +207,19 @@ def dump(svc: Service, project_id: int) -> dict[str, Any]:
                     r.updated_at,
                 )
                 for r in items.values()
+            ),
+            "evidence": sorted(
+                (
+                    *keys["evidence"][i],
+                    f.media_type,
+                    f.size,
+                    f.sha256,
+                    f.content,
+                    names[f.uploaded_by],
+                    f.uploaded_at,
+                    f.withdrawn_at,
+                )
+                for i, f in files.items()
             ),
             "audit": audit,
         }
@@ -204,9 +254,10 @@ def test_a_project_exported_from_sqlite_and_imported_into_postgresql_is_the_same
             assert body["counts"] == {
                 "units": 2,
                 "submissions": 5,
-                "files": 5,
+                "files": 7,  # five submissions, a PNG and a PDF (attached twice, kept once)
                 "results": 4,
                 "rectifications": len(before["rectifications"]),
+                "evidence": 3,
                 "audit": len(before["audit"]),
             }
             after = dump(service_of(pg), body["project"]["id"])
@@ -248,7 +299,7 @@ def test_the_manifest_names_the_format_and_the_framework_and_hashes_every_member
     data = _export(world.c, world.project, world.admin)
     members = _members(data)
     manifest = json.loads(members.pop("manifest.json"))
-    assert (manifest["format"], manifest["format_version"]) == ("duping-scoring-project-archive", 1)
+    assert (manifest["format"], manifest["format_version"]) == ("duping-scoring-project-archive", 2)
     fw = world.c.get(f"/api/v1/projects/{world.project}", headers=world.admin).json()
     assert manifest["framework"] == {
         "id": "demo-school",
@@ -391,3 +442,122 @@ def test_an_export_while_uploads_go_on_is_one_consistent_moment(world: World) ->
         done = import_project(svc, archive)
         counts = done.counts
         assert counts["results"] == counts["submissions"]  # each version with its result, none without
+
+
+def test_a_version_1_archive_is_still_read(world: World) -> None:
+    """An archive written before 佐证材料 and reviews: no evidence.jsonl, submissions without a review."""
+    _populate(world)
+    data = _export(world.c, world.project, world.admin)
+    members = _members(data)
+    manifest = json.loads(members.pop("manifest.json"))
+    members.pop("evidence.jsonl")
+    lines = [json.loads(line) for line in members["submissions.jsonl"].splitlines()]
+    for line in lines:
+        for key in ("review_state", "review_reason", "reviewed_by", "reviewed_at"):
+            line.pop(key)
+    members["submissions.jsonl"] = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
+    audit = [json.loads(line) for line in members["audit.jsonl"].splitlines()]
+    kept = [x for x in audit if x["entity"] != "evidence" and x["action"] != "review"]
+    members["audit.jsonl"] = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in kept).encode()
+    manifest["format_version"] = 1
+    manifest["members"] = {n: hashlib.sha256(b).hexdigest() for n, b in members.items()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
+        for name, body in members.items():
+            z.writestr(name, body)
+    r = _import(world.c, out.getvalue(), world.admin)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["counts"]["evidence"] == 0 and body["counts"]["submissions"] == 5
+    imported = dump(service_of(world.c), body["project"]["id"])
+    assert imported["evidence"] == [] and {s[10] for s in imported["submissions"]} == {None}
+
+
+def test_evidence_bytes_are_checked_on_import(world: World) -> None:
+    _populate(world)
+    data = _export(world.c, world.project, world.admin)
+    members = _members(data)
+    png = f"files/{hashlib.sha256(PNG).hexdigest()}"
+    r = _import(world.c, _rewrite(data, {png: PNG + b"x"}), world.admin)
+    assert r.status_code == 422 and r.json()["error"] == "archive-tampered" and png in r.json()["message"]
+    # a consistent archive whose file refers to an item that is not there
+    bad = members["evidence.jsonl"].replace(b'"item": ', b'"item": 9', 1)
+    manifest = json.loads(members["manifest.json"])
+    manifest["members"]["evidence.jsonl"] = hashlib.sha256(bad).hexdigest()
+    changed = {"evidence.jsonl": bad, "manifest.json": json.dumps(manifest).encode()}
+    r = _import(world.c, _rewrite(data, changed), world.admin)
+    assert r.status_code == 422 and "不存在的整改事项" in r.json()["message"]
+
+
+def test_a_project_on_an_uploaded_framework_travels_with_it_its_round_state_and_its_inspector(
+    tmp_path: Path,
+) -> None:
+    """The framework file a 管理员 uploaded is archived with the project (framework.yaml, hashed like every
+    member) and kept by the importing store, so the imported project scores on; the round's state and each unit's
+    督学 come along."""
+    local = 'id: demo-local\nname: 本区办学质量考评\nversion: "2026"\nextends: demo-school\n'
+    doc = json.loads((EXAMPLES / "weak.json").read_text(encoding="utf-8")) | {"framework": "demo-local"}
+    weak = json.dumps(doc, ensure_ascii=False).encode()
+    with make_client(tmp_path / "a", None) as a:
+        first_admin(service_of(a), ADMIN_PASSWORD)
+        world = make_world(a)
+        admin = world.admin
+        assert (
+            a.post(
+                "/api/v1/frameworks", files={"file": ("本区.yaml", local.encode())}, headers=admin
+            ).status_code
+            == 201
+        )
+        r = a.post(
+            "/api/v1/projects", json={"name": "本区", "framework": "demo-local", "year": 2026}, headers=admin
+        )
+        project = r.json()["id"]
+        units = "单位代码,单位名称,单位类型\n3201020007,北山中学,初中\n".encode()
+        a.post(f"/api/v1/projects/{project}/units/import", files={"file": ("u.csv", units)}, headers=admin)
+        a.post(
+            f"/api/v1/projects/{project}/inspectors", json={"units": [B], "inspector": "dux"}, headers=admin
+        )
+        path = f"/api/v1/projects/{project}/units/{B}/submissions"
+        assert a.post(path, files={"file": ("weak.json", weak)}, headers=admin).status_code == 201
+        a.post(f"/api/v1/projects/{project}/state", json={"state": "已关闭"}, headers=admin)
+        data = _export(a, project, admin)
+        total = a.get(f"/api/v1/projects/{project}/units/{B}/result", headers=admin).json()["results"][0][
+            "total"
+        ]
+        service_of(a).close()
+    members = _members(data)
+    assert members["framework.yaml"] == local.encode()
+    assert (
+        json.loads(members["manifest.json"])["members"]["framework.yaml"]
+        == hashlib.sha256(local.encode()).hexdigest()
+    )
+    with make_client(tmp_path / "b", None) as b:
+        first_admin(service_of(b), ADMIN_PASSWORD)
+        admin = login(b, "admin", ADMIN_PASSWORD)
+        r = _import(b, data, admin)
+        assert r.status_code == 201, r.text
+        assert r.json()["framework_current"] is True
+        new = r.json()["project"]["id"]
+        assert b.get(f"/api/v1/projects/{new}", headers=admin).json()["state"] == "已关闭"
+        assert b.get(f"/api/v1/projects/{new}/units/{B}", headers=admin).json()["inspector"] == "dux"
+        assert [
+            f["id"] for f in b.get("/api/v1/frameworks", headers=admin).json() if f["source"] == "uploaded"
+        ] == ["demo-local"]
+        path = f"/api/v1/projects/{new}/units/{B}"
+        assert b.get(path + "/result", headers=admin).json()["results"][0]["total"] == total
+        assert (
+            b.post(path + "/submissions", files={"file": ("weak.json", weak)}, headers=admin).status_code
+            == 409
+        )
+        b.post(f"/api/v1/projects/{new}/state", json={"state": "填报中"}, headers=admin)
+        r = b.post(path + "/submissions", files={"file": ("weak.json", weak)}, headers=admin)
+        assert (r.status_code, r.json()["version"]) == (201, 2)
+        # a framework file changed inside the archive (manifest rewritten to match) is refused: not the project's
+        changed = (local + "scoring: {precision: 1}\n").encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["members"]["framework.yaml"] = hashlib.sha256(changed).hexdigest()
+        bad = _rewrite(data, {"framework.yaml": changed, "manifest.json": json.dumps(manifest).encode()})
+        r = _import(b, bad, admin)
+        assert r.status_code == 422 and "框架" in r.json()["message"]
+        service_of(b).close()

@@ -10,10 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from .. import rounds
 from ..access import Actor, CurrentActor, CurrentService
 from ..audit import changes, record
 from ..models import Project, Unit
-from ..schemas import ImportOut, ProjectIn, ProjectOut, UnitOut
+from ..schemas import (
+    AssignIn,
+    AssignOut,
+    ImportOut,
+    NextRoundIn,
+    ProjectIn,
+    ProjectOut,
+    StateIn,
+    UnitOut,
+)
 from ..state import Service
 from ..unitlist import UnitList, UnitRow, read_units
 from ..uploads import body_spec, read_upload
@@ -30,11 +40,17 @@ def project_out(p: Project) -> ProjectOut:
         framework_hash=p.framework_hash,
         year=p.year,
         round=p.round,
+        state=p.state,
+        previous_id=p.previous_id,
     )
 
 
-def unit_out(u: Unit) -> UnitOut:
-    return UnitOut(code=u.code, name=u.name, type=u.type, phase=u.phase, region=u.region)
+def unit_out(u: Unit, inspector: str | None = None) -> UnitOut:
+    return UnitOut(code=u.code, name=u.name, type=u.type, phase=u.phase, region=u.region, inspector=inspector)
+
+
+def _inspector_names(session: Session) -> dict[int, str]:
+    return rounds.inspector_names(session)
 
 
 @router.get("/projects", summary="评估项目列表 / projects")
@@ -85,13 +101,38 @@ def units(project_id: int, actor: CurrentActor, svc: CurrentService) -> list[Uni
     """The project's units the caller may see (a 学校 user: its own)."""
     with svc.sessions() as session:
         actor.project(session, project_id)
-        return [unit_out(u) for u in session.scalars(actor.units(project_id))]
+        names = _inspector_names(session)
+        return [unit_out(u, names.get(u.inspector_id or 0)) for u in session.scalars(actor.units(project_id))]
 
 
 @router.get("/projects/{project_id}/units/{code}", summary="单位 / one unit")
 def unit(project_id: int, code: str, actor: CurrentActor, svc: CurrentService) -> UnitOut:
     with svc.sessions() as session:
-        return unit_out(actor.unit(session, project_id, code))
+        found = actor.unit(session, project_id, code)
+        return unit_out(found, _inspector_names(session).get(found.inspector_id or 0))
+
+
+@router.post("/projects/{project_id}/state", summary="关闭或重新开放填报（管理员）/ close or reopen uploads")
+def project_state(project_id: int, body: StateIn, actor: CurrentActor, svc: CurrentService) -> ProjectOut:
+    """A closed round refuses uploads (409) and keeps its results; 整改 and review go on."""
+    return project_out(rounds.set_state(svc, actor, project_id, body.state, body.reason))
+
+
+@router.post(
+    "/projects/{project_id}/next-round",
+    status_code=201,
+    summary="开启下一轮（管理员）/ open the next round",
+)
+def next_round(project_id: int, body: NextRoundIn, actor: CurrentActor, svc: CurrentService) -> ProjectOut:
+    """A new project: the same framework (at its current version), year and units, round + 1; this round is
+    closed to uploads. The dashboard of the new round compares each unit with this one."""
+    return project_out(rounds.next_round(svc, actor, project_id, body.name, body.reason))
+
+
+@router.post("/projects/{project_id}/inspectors", summary="为单位分配督学（管理员）/ assign a 督学 to units")
+def assign_inspector(project_id: int, body: AssignIn, actor: CurrentActor, svc: CurrentService) -> AssignOut:
+    changed = rounds.assign(svc, actor, project_id, body.units, body.inspector, body.reason)
+    return AssignOut(changed=changed)
 
 
 @router.post(

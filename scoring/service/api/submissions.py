@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from .. import approval
 from ..access import Actor, CurrentActor, CurrentService
 from ..errors import ApiError
 from ..models import ResultRow
 from ..models import Submission as Upload
-from ..schemas import SubmissionOut
+from ..schemas import ReviewIn, SubmissionOut
 from ..state import Service
 from ..submitting import SCORED, result_rows, store_upload, submission_out
 from ..uploads import body_spec, read_upload
@@ -76,6 +77,15 @@ def version(
         row = actor.submission(session, unit, version)
         newest = session.scalar(select(func.max(Upload.version)).where(Upload.unit_id == unit.id))
         return submission_out(session, row, unit, result_rows(session, row), current=row.version == newest)
+
+
+@router.post(UNIT_PATH + "/submissions/{version}/review", summary="审核填报数据 / review a submission")
+def review(
+    project_id: int, code: str, version: int, body: ReviewIn, actor: CurrentActor, svc: CurrentService
+) -> SubmissionOut:
+    """A 督学 or 管理员 decides on the unit's newest scored version: 通过, or 退回 with the reason the school
+    reads (it corrects the 自评表 and uploads again; the new version is 待审核). Another version is 409."""
+    return approval.review(svc, actor, project_id, code, version, body.decision, body.reason)
 
 
 @router.get(UNIT_PATH + "/submissions/{version}/file", summary="下载上传的原文件 / the bytes uploaded")

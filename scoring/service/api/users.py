@@ -13,7 +13,7 @@ from ..audit import changes, record
 from ..auth import issue
 from ..errors import ApiError, not_found
 from ..models import ADMIN, SCHOOL, Token, User, now
-from ..schemas import LoginIn, TokenIn, TokenOut, UserChange, UserIn, UserOut
+from ..schemas import LoginIn, TokenIn, TokenInfo, TokenOut, UserChange, UserIn, UserOut
 
 router = APIRouter(tags=["用户 / users"])
 
@@ -168,6 +168,27 @@ def _token_owner(session: Session, actor: Actor, name: str | None) -> User:
     if found is None:
         raise not_found(f"用户 {name}", f"user {name}")
     return found
+
+
+@router.get("/tokens", summary="令牌列表 / tokens")
+def tokens(actor: CurrentActor, svc: CurrentService, user: str | None = None) -> list[TokenInfo]:
+    """The caller's tokens, newest first (a 管理员: another user's with ``?user=``); secrets are never shown
+    again."""
+    with svc.sessions() as session:
+        owner = _token_owner(session, actor, user)
+        rows = session.scalars(select(Token).where(Token.user_id == owner.id).order_by(Token.id.desc()))
+        return [token_info(t) for t in rows]
+
+
+def token_info(t: Token) -> TokenInfo:
+    return TokenInfo(
+        id=t.id,
+        kind=t.kind,
+        name=t.name,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        revoked_at=t.revoked_at,
+    )
 
 
 @router.delete("/tokens/{token_id}", summary="撤销令牌 / revoke a token")

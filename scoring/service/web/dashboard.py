@@ -25,6 +25,7 @@ from ..models import Submission as Upload
 from ..rectify import CLOSED
 from ..state import Service
 from ..submitting import SCORED
+from .change import RoundChange, compare, item_counts, percent
 from .render import BEIJING, Page, page
 from .session import CurrentVisitor
 
@@ -63,6 +64,12 @@ class Weak:
     name: str
     rate: Decimal  # mean 得分率, 0–1
     units: int
+    # the mean's terms: (unit code, unit name, its points ÷ possible = 得分率)
+    parts: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        return percent(self.rate)
 
 
 @dataclass
@@ -85,6 +92,10 @@ class Dashboard:
     overdue: list[Overdue]
     today: dt.date
     chart: dict[str, Any] = field(default_factory=dict)
+    change: RoundChange | None = None  # against the round before, when there is one
+    graded: dict[str, list[Scored]] = field(
+        default_factory=dict
+    )  # each grade's results, for its count's list
 
 
 def _scored(session: Session, actor: Actor, project_id: int) -> tuple[list[Unit], set[int], list[Scored]]:
@@ -143,6 +154,7 @@ def _weakest(scored: list[Scored]) -> list[Weak]:
     """First-level indicators by mean 得分率 (points ÷ possible over the results that scored them), lowest
     first."""
     rates: dict[str, list[Decimal]] = defaultdict(list)
+    parts: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     names: dict[str, str] = {}
     for e in scored:
         for ind in e.result.indicators:
@@ -150,7 +162,9 @@ def _weakest(scored: list[Scored]) -> list[Weak]:
                 continue
             names[ind.code] = ind.name
             rates[ind.code].append(ind.points / ind.possible)
-    weak = [Weak(c, names[c], sum(r, Decimal(0)) / len(r), len(r)) for c, r in rates.items()]
+            shown = f"{ind.points} / {ind.possible} = {percent(ind.points / ind.possible)}"
+            parts[ind.code].append((e.unit.code, e.name, shown))
+    weak = [Weak(c, names[c], sum(r, Decimal(0)) / len(r), len(r), parts[c]) for c, r in rates.items()]
     return sorted(weak, key=lambda w: (w.rate, w.code))
 
 
@@ -191,6 +205,7 @@ def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Da
             )
         units, submitted, scored = _scored(session, actor, project_id)
         overdue = _overdue(session, actor, project_id, today)
+        change = _change(svc, session, actor, project, scored)
     grades = _grades(svc, project, scored)
     regions = [e for e in scored if e.unit.region]
     return Dashboard(
@@ -205,6 +220,33 @@ def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Da
         overdue,
         today,
         chart(grades),
+        change,
+        _graded(scored),
+    )
+
+
+def _graded(scored: list[Scored]) -> dict[str, list[Scored]]:
+    found: dict[str, list[Scored]] = defaultdict(list)
+    for e in scored:
+        found[e.result.grade or NO_GRADE].append(e)
+    return dict(found)
+
+
+def _change(
+    svc: Service, session: Session, actor: Actor, project: Project, scored: list[Scored]
+) -> RoundChange | None:
+    """This round against the one before (``Project.previous_id``), through the same scoped queries."""
+    if project.previous_id is None:
+        return None
+    previous = actor.project(session, project.previous_id)
+    _, _, before = _scored(session, actor, previous.id)
+    places = svc.plan(project.framework_id).total_precision
+    return compare(
+        previous,
+        [(e.unit, e.result) for e in before],
+        [(e.unit, e.result) for e in scored],
+        item_counts(session, actor, previous.id),
+        places,
     )
 
 
@@ -212,4 +254,5 @@ def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Da
 def show(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
     today = dt.datetime.now(BEIJING).date()
     found = dashboard(svc, who.actor, project_id, today)
-    return page(request, "dashboard.html", {"who": who, "d": found, "weakest": WEAKEST}, 200)
+    context = {"who": who, "d": found, "weakest": WEAKEST, "percent": percent}
+    return page(request, "dashboard.html", context, 200)

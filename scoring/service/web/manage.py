@@ -1,5 +1,6 @@
-"""The 管理员 (督导室) pages: a new project from a shipped framework, and a project's unit list imported from a
-CSV or workbook upload. Both call the API's own functions (``api.projects.create_project`` and ``store_unit_list`` after
+"""The 管理员 (督导室) pages: a new project from a shipped framework, a project's unit list imported from a
+CSV or workbook upload, closing or reopening a round, opening the next one, and assigning 督学 to units (the
+last three call ``rounds``, as the API does). Both call the API's own functions (``api.projects.create_project`` and ``store_unit_list`` after
 ``unitlist.read_units``), so the audit rows, the framework pinned at its hash and the import's rules (nothing
 imported while any row is bad) are the API's. Any other role gets 403, a project it may not see 404."""
 
@@ -11,9 +12,11 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ...problems import ScoringError, printable
+from .. import rounds
 from ..access import CurrentService
 from ..api.projects import create_project, store_unit_list
 from ..errors import ApiError
+from ..frameworks import store_framework
 from ..schemas import ProjectIn
 from ..state import Service
 from ..unitlist import read_units
@@ -102,3 +105,86 @@ def _may_import(svc: Service, who: Visitor, project_id: int) -> None:
     with svc.sessions() as session:
         who.actor.project(session, project_id)
     who.actor.require("manage-units")
+
+
+async def _form(request: Request, who: Visitor, fields: int = 8) -> dict[str, list[str]]:
+    """A small urlencoded form's fields (each name may repeat), after its CSRF token is checked."""
+    async with request.form(max_files=0, max_fields=fields) as form:
+        found: dict[str, list[str]] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                found.setdefault(key, []).append(value)
+    web.check(request, who, _one(found, web.FIELD) or None)
+    return found
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str:
+    return (fields.get(name) or [""])[0].strip()
+
+
+@router.post("/projects/{project_id}/state")
+async def project_state(
+    request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor
+) -> Response:
+    """Close the round to uploads, or reopen it (管理员): 303 back to the project."""
+    fields = await _form(request, who)
+    state = _one(fields, "state")
+    await run_in_threadpool(
+        rounds.set_state, svc, who.actor, project_id, state, _one(fields, "reason") or None
+    )
+    return RedirectResponse(f"/projects/{project_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/next-round")
+async def next_round(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Open the next round (管理员): 303 to the new project; a second next round shows why on the project page."""
+    fields = await _form(request, who)
+    name = _one(fields, "name")[:200] or None
+    try:
+        made = await run_in_threadpool(rounds.next_round, svc, who.actor, project_id, name, None)
+    except ApiError as err:
+        if err.status != 409:
+            raise
+        return await run_in_threadpool(show_project, request, svc, who, project_id, 409, round_problem=err.zh)
+    return RedirectResponse(f"/projects/{made.id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/inspectors")
+async def assign(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Assign the chosen 督学 to the ticked units (管理员): 303 back with how many changed."""
+    fields = await _form(request, who, fields=5010)
+    codes = [c.strip() for c in fields.get("units", []) if c.strip()]
+    if not codes:
+        return await run_in_threadpool(
+            show_project, request, svc, who, project_id, 422, round_problem="请先在单位列表中勾选要分配的单位"
+        )
+    inspector = _one(fields, "inspector") or None
+    changed = await run_in_threadpool(rounds.assign, svc, who.actor, project_id, codes, inspector, None)
+    return RedirectResponse(f"/projects/{project_id}?assigned={changed}", status_code=303)
+
+
+@router.post("/frameworks")
+async def upload_framework(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Upload a framework file (管理员): kept when ``scoring validate`` finds no error (303 back, the framework
+    then in the project form's list); else the projects page with every problem at its line and column."""
+    who.actor.require("manage-projects")
+    sent = await read_upload(request, svc.settings.limits)
+    web.check(request, who, sent.fields.get(web.FIELD))
+    name = printable(sent.filename or "framework.yaml")
+    try:
+        row = await run_in_threadpool(store_framework, svc, who.actor, sent.data, sent.filename, None)
+    except ApiError as err:
+        if err.status not in (409, 422):
+            raise
+        lines = [problem_line(p) for p in err.problems]
+        return await run_in_threadpool(
+            show_projects,
+            request,
+            svc,
+            who,
+            err.status,
+            framework_error=err.zh,
+            framework_problems=lines,
+            framework_file=name,
+        )
+    return RedirectResponse(f"/projects?framework={row.framework_id}", status_code=303)

@@ -27,10 +27,13 @@ from ...io.fill import fill_template
 from ...io.template import write_template
 from ...problems import Problem, ScoringError, printable
 from ...report.unit_view import UnitView, unit_view
+from .. import rounds
 from ..access import Actor, CurrentService
 from ..errors import ApiError
+from ..frameworks import uploaded
 from ..models import ADMIN, Project, ResultRow, Unit, User
 from ..models import Submission as Upload
+from ..rounds import require_open
 from ..state import Service
 from ..submitting import SCORED, save_upload, score_upload
 from ..uploads import read_upload
@@ -130,8 +133,13 @@ class ProjectLine:
 
 
 @router.get("/projects")
-def projects(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
-    return show_projects(request, svc, who)
+def projects(
+    request: Request,
+    svc: CurrentService,
+    who: CurrentVisitor,
+    framework: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    return show_projects(request, svc, who, framework_kept=framework, form={"framework": framework})
 
 
 def show_projects(request: Request, svc: Service, who: Visitor, status: int = 200, **extra: Any) -> Response:
@@ -145,8 +153,9 @@ def show_projects(request: Request, svc: Service, who: Visitor, status: int = 20
             )
             for p in session.scalars(actor.projects())
         ]
-    shipped = frameworks() if actor.role == ADMIN else []
-    context = {"who": who, "lines": lines, "frameworks": shipped, "form": {}, **extra}
+        stored = [(f.framework_id, f"{f.name}（上传）", f.version) for f in uploaded(session)]
+    choices = frameworks() + stored if actor.role == ADMIN else []
+    context = {"who": who, "lines": lines, "frameworks": choices, "form": {}, **extra}
     return page(request, "projects.html", context, status)
 
 
@@ -202,8 +211,12 @@ def project(
     who: CurrentVisitor,
     created: Annotated[int | None, Query()] = None,
     imported: Annotated[str | None, Query(max_length=40)] = None,
+    assigned: Annotated[int | None, Query(ge=0)] = None,
+    mine: Annotated[int | None, Query()] = None,
 ) -> Response:
-    return show_project(request, svc, who, project_id, created=created, imported=counts(imported))
+    return show_project(
+        request, svc, who, project_id, created=created, imported=counts(imported), changed=assigned, mine=mine
+    )
 
 
 def show_project(
@@ -213,8 +226,26 @@ def show_project(
     with svc.sessions() as session:
         found = who.actor.project(session, project_id)
         lines = _unit_lines(session, who.actor, project_id)
+        inspectors = rounds.inspectors(session)
+        names = rounds.inspector_names(session)
+        seen = who.actor.projects()  # the rounds either side, if the visitor may see them
+        previous = session.scalars(seen.where(Project.id == found.previous_id)).first()
+        following = session.scalars(seen.where(Project.previous_id == found.id)).first()
+    if extra.get("mine"):
+        lines = [line for line in lines if line.unit.inspector_id == who.actor.id]
     submitted = sum(1 for line in lines if line.latest is not None)
-    context = {"who": who, "project": found, "lines": lines, "submitted": submitted, **extra}
+    context = {
+        "who": who,
+        "project": found,
+        "lines": lines,
+        "submitted": submitted,
+        "inspectors": inspectors,
+        "inspector_names": names,
+        "previous": previous,
+        "following": following,
+        "changed": None,
+        **extra,
+    }
     return page(request, "project.html", context, status)
 
 
@@ -350,8 +381,9 @@ async def upload(
 def _reachable(svc: Service, actor: Actor, project_id: int, code: str) -> None:
     """404 for a unit the caller may not see, 403 for a role that may not upload: before the body is read."""
     with svc.sessions() as session:
-        actor.unit(session, project_id, code)
-    actor.require("upload")
+        found = actor.unit(session, project_id, code)
+        actor.require("upload")
+        require_open(found.project)
 
 
 def _store(

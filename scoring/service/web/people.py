@@ -1,0 +1,161 @@
+"""Users and tokens in the workspace: the 管理员's 用户管理 page (create a user, set a new password, stop or
+restore an account) and everyone's 我的账号 page (their API tokens: make one — its secret shown this once — or
+revoke one). Each form calls the API's own function (``api.users``), so the rules (a 学校 user needs its unit
+code, a new password or a stopped account signs the user out everywhere), the argon2id hashes and the audit rows
+are the API's; a refusal is shown on the page with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from ..access import CurrentService
+from ..api.users import change_user, create_token, create_user, revoke_token, token_info, user_out
+from ..errors import ApiError
+from ..models import ROLES, SCHOOL, Token, User
+from ..schemas import TokenIn, TokenOut, UserChange, UserIn
+from ..state import Service
+from . import session as web
+from .render import Page, page
+from .session import CurrentVisitor, Visitor
+
+router = APIRouter(route_class=Page, include_in_schema=False)
+
+FIELD_ZH = {
+    "name": "用户名（不含空格，至多 64 字）",
+    "display_name": "姓名或单位名称（至多 200 字）",
+    "role": "角色",
+    "unit_code": "所属单位代码",
+    "password": "密码（至少 8 位）",
+    "days": "有效天数（1 至 3650）",
+}
+
+
+async def _fields(request: Request, who: Visitor) -> dict[str, str]:
+    async with request.form(max_files=0, max_fields=12) as form:
+        fields = {k: v.strip() for k, v in form.multi_items() if isinstance(v, str)}
+    web.check(request, who, fields.get(web.FIELD))
+    return fields
+
+
+def _invalid(err: ValidationError) -> list[str]:
+    return [f"请检查{FIELD_ZH.get(str(e['loc'][0]), str(e['loc'][0]))}" for e in err.errors() if e["loc"]]
+
+
+# ----------------------------------------------------------------------------------------------- 用户管理
+
+
+@router.get("/users")
+def users_page(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    return show_users(request, svc, who)
+
+
+def show_users(request: Request, svc: Service, who: Visitor, status: int = 200, **extra: Any) -> Response:
+    """Every user (管理员 only: others get 403), with the forms."""
+    who.actor.require("manage-users")
+    with svc.sessions() as session:
+        people = [user_out(u) for u in session.scalars(select(User).order_by(User.role, User.name))]
+    context = {"who": who, "people": people, "roles": ROLES, "school": SCHOOL, "form": {}, **extra}
+    return page(request, "users.html", context, status)
+
+
+@router.post("/users")
+async def new_user(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Create a user: 303 back to the list, or the list again with what is wrong."""
+    fields = await _fields(request, who)
+    who.actor.require("manage-users")
+    try:
+        body = UserIn(
+            name=fields.get("name", ""),
+            display_name=fields.get("display_name", ""),
+            role=fields.get("role", ""),  # pydantic checks it against the roles
+            unit_code=fields.get("unit_code") or None,
+            password=fields.get("password") or None,
+        )
+    except ValidationError as err:
+        return await run_in_threadpool(
+            show_users, request, svc, who, 422, problems=_invalid(err), form=fields
+        )
+    made = f"已新建用户 {body.name}"
+    return await _call(request, svc, who, fields, lambda: create_user(body, who.actor, svc), made)
+
+
+@router.post("/users/{name}")
+async def change(request: Request, name: str, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Stop or restore an account, or set a new password (``action``): 303 back with what was done."""
+    fields = await _fields(request, who)
+    who.actor.require("manage-users")
+    action = fields.get("action", "")
+    if action == "stop":
+        body, done = UserChange(active=False, reason="停用账号"), f"已停用 {name}，其全部令牌已撤销"
+    elif action == "restore":
+        body, done = UserChange(active=True, reason="恢复账号"), f"已恢复 {name}"
+    elif action == "password":
+        try:
+            body = UserChange(password=fields.get("password", ""), reason="重置密码")
+        except ValidationError:
+            return await run_in_threadpool(show_users, request, svc, who, 422, problems=["新密码至少 8 位"])
+        done = f"已为 {name} 设置新密码，其全部令牌已撤销"
+    else:
+        return await run_in_threadpool(show_users, request, svc, who, 422, problems=["不认识的操作"])
+    return await _call(request, svc, who, fields, lambda: change_user(name, body, who.actor, svc), done)
+
+
+async def _call(
+    request: Request, svc: Service, who: Visitor, fields: dict[str, str], call: Callable[[], Any], done: str
+) -> Response:
+    try:
+        await run_in_threadpool(call)
+    except ApiError as err:
+        if err.status not in (409, 422):
+            raise
+        return await run_in_threadpool(
+            show_users, request, svc, who, err.status, problems=[err.zh], form=fields
+        )
+    return await run_in_threadpool(show_users, request, svc, who, 200, done=done)
+
+
+# ----------------------------------------------------------------------------------------------- 我的账号
+
+
+@router.get("/account")
+def account_page(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    return show_account(request, svc, who)
+
+
+def show_account(request: Request, svc: Service, who: Visitor, status: int = 200, **extra: Any) -> Response:
+    """The visitor's own account and API tokens (the session tokens of sign-ins are listed too: revoking one
+    signs that browser out)."""
+    with svc.sessions() as session:
+        me = session.get(User, who.actor.id)
+        rows = session.scalars(select(Token).where(Token.user_id == who.actor.id).order_by(Token.id.desc()))
+        tokens = [token_info(t) for t in rows]
+    context = {"who": who, "me": me, "tokens": tokens, "current": who.actor.token_id, **extra}
+    return page(request, "account.html", context, status)
+
+
+@router.post("/account/tokens")
+async def new_token(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """Make an API token for the visitor; the page shows its secret once (never stored, never shown again)."""
+    fields = await _fields(request, who)
+    try:
+        body = TokenIn(name=fields.get("name", ""), days=fields.get("days") or None)
+    except ValidationError as err:
+        return await run_in_threadpool(show_account, request, svc, who, 422, problems=_invalid(err))
+    made: TokenOut = await run_in_threadpool(create_token, body, who.actor, svc)
+    return await run_in_threadpool(show_account, request, svc, who, 200, secret=made.token, made=made.id)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke(request: Request, token_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+    await _fields(request, who)
+    await run_in_threadpool(revoke_token, token_id, who.actor, svc)
+    if token_id == who.actor.token_id:  # this very sign-in: signed out
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/account", status_code=303)
