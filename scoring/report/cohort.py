@@ -105,6 +105,15 @@ def markdown(r: CohortResult) -> str:
 def write_workbook(r: CohortResult, path: str | Path) -> Path:
     """The county report's workbook, rendering the same view as the Markdown and the PDF: the verdict and facts
     on 县域结论, then a sheet per table of the view."""
+    return _book(r).save(path)
+
+
+def workbook_bytes(r: CohortResult) -> bytes:
+    """The county workbook as bytes (a download)."""
+    return _book(r).data()
+
+
+def _book(r: CohortResult) -> Book:
     view = cohort_view(r)
     book = Book()
     title = f"{r.county.unit.name} {r.framework.name}：{verdict(r)}"  # the verdict on every printed page
@@ -119,7 +128,7 @@ def write_workbook(r: CohortResult, path: str | Path) -> Path:
             sheet_rows(table, "reason" if table.key in ("excluded", "failures") else None),
             header=f"{r.county.unit.name} {table.title}" if table.key == "county" else table.title,
         )
-    return book.save(path)
+    return book
 
 
 def write_all(

@@ -400,6 +400,40 @@ def project_county(svc: Service, actor: Actor, project_id: int) -> tuple[Project
     return project, score_cohort(county, submissions, failures=failures)
 
 
+COUNTY_KINDS: dict[str, Kind] = {
+    "xlsx": Kind("县域评估", ".xlsx", XLSX, "县域评估.xlsx"),
+    "md": Kind("县域评估", ".md", "text/markdown; charset=utf-8", "县域评估.md"),
+    "pdf": Kind("县域评估", ".pdf", "application/pdf", "县域评估.pdf"),
+    "json": Kind("县域评估", ".json", "application/json", "县域评估.json"),
+}
+
+
+def county_report(svc: Service, actor: Actor, project_id: int, kind: str) -> Download:
+    """The county report over the project's units, as ``scoring cohort`` writes 县域评估.xlsx / .md / .pdf /
+    .json: the same renderers of the same result (``project_county``)."""
+    if kind not in COUNTY_KINDS:
+        raise unknown_kind(kind, COUNTY_KINDS)
+    project, result = project_county(svc, actor, project_id)
+    spec = COUNTY_KINDS[kind]
+    with unavailable():
+        if kind == "json":
+            data = result.to_json().encode("utf-8")
+        elif kind == "md":
+            from ..report.cohort import markdown
+
+            data = markdown(result).encode("utf-8")
+        elif kind == "xlsx":
+            from ..report.cohort import workbook_bytes
+
+            data = workbook_bytes(result)
+        else:
+            from ..report.pdf import cohort_pdf
+
+            with rendering():
+                data = cohort_pdf(result)
+    return Download(data, f"{safe_name(project.name)}-{spec.label}{spec.suffix}", spec.media_type)
+
+
 # ------------------------------------------------------------------------------------------------------ helpers
 
 

@@ -6,6 +6,7 @@ to any other host (the guard). A school of the county gets 403."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -98,6 +99,12 @@ def test_an_inspector_sees_the_county_page_with_its_tables_and_verdict(
     assert dux.locator("#stats a.cv").count() == 14  # 7 indicators × 小学, 初中
     dux.locator("#stats").scroll_into_view_if_needed()
     shot(dux, "county")
+
+    # the county report, as scoring cohort writes it, downloaded from the page
+    with dux.expect_download() as got:
+        dux.locator("#county-downloads a[data-kind=xlsx]").click()
+    assert got.value.suggested_filename.endswith("-县域评估.xlsx")
+    assert Path(got.value.path()).read_bytes().startswith(b"PK")
 
     school = sign_in(contexts(), live, "county-school", then=f"/projects/{project}")
     assert school.locator("#county-link").count() == 0

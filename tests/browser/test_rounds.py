@@ -52,6 +52,9 @@ def test_an_office_closes_a_round_opens_the_next_and_the_dashboard_shows_the_cha
     admin.wait_for_url(f"{live.base}/projects/{first}")
     assert admin.inner_text("#project-state") == "已关闭"
     school = sign_in(contexts(), live, "school-a", then=f"/projects/{first}/units/{A}")
+    assert "填报已关闭" in school.inner_text("#round-closed")  # the page says so, and offers no upload
+    assert school.locator("#submit input[type=file]").count() == 0
+    assert "负责督学 dux" in school.inner_text("main")
     refused = school.request.post(
         f"{live.base}/projects/{first}/units/{A}/upload",
         multipart={"file": {"name": "strong.xlsx", "mimeType": "application/octet-stream", "buffer": b"x"}},

@@ -192,3 +192,44 @@ def test_a_school_scored_as_two_units_downloads_each_part(
 
     assert unquote(first.headers["content-disposition"].split("''", 1)[1]) == f"{name}-小学-评分结果.json"
     assert client.get(f"{path}/json?part=2", headers=admin).status_code == 404
+
+
+def test_the_county_reports_download_as_scoring_cohort_writes_them(
+    client: TestClient,
+    files: list[tuple[str, str, str, bytes]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """县域评估.md is the CLI's byte for byte (but for the folder name the CLI gives each file); the workbook holds
+    the same sheets and cells; the PDF is a PDF with the county's verdict. A 学校 user: 403; an unknown kind 404."""
+    import io
+
+    import openpyxl
+    from pypdf import PdfReader
+
+    project, admin = county_project(client, files)
+    got = {}
+    for kind in ("md", "xlsx", "pdf", "json"):
+        r = client.get(f"/api/v1/projects/{project}/cohort/{kind}", headers=admin)
+        assert r.status_code == 200, r.text
+        assert "filename*=UTF-8''" in r.headers["content-disposition"]
+        got[kind] = r.content
+    folder = tmp_path / "cli"
+    (folder / "in").mkdir(parents=True)
+    for code, _, _, data in files:
+        (folder / "in" / f"{code}.json").write_bytes(data)
+    monkeypatch.chdir(folder)
+    ran = CliRunner().invoke(main, ["cohort", "ysjh-2017", "in", "-o", "out", "--format", "json,md,xlsx"])
+    assert ran.exit_code == 0, ran.output
+    out = folder / "out"
+    assert got["md"].decode("utf-8") == (out / "县域评估.md").read_text(encoding="utf-8").replace("in/", "")
+    mine = openpyxl.load_workbook(io.BytesIO(got["xlsx"]))
+    theirs = openpyxl.load_workbook(out / "县域评估.xlsx")
+    assert mine.sheetnames == theirs.sheetnames
+    for name in mine.sheetnames:
+        cells = [[str(v).replace("in/", "") for v in row] for row in theirs[name].iter_rows(values_only=True)]
+        assert [[str(v) for v in row] for row in mine[name].iter_rows(values_only=True)] == cells, name
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(got["pdf"])).pages)
+    assert got["pdf"].startswith(b"%PDF") and "暂定" in text
+    assert json.loads(got["json"]) == client.get(f"/api/v1/projects/{project}/cohort", headers=admin).json()
+    assert client.get(f"/api/v1/projects/{project}/cohort/docx", headers=admin).status_code == 404

@@ -4,11 +4,13 @@ the JSON ``scoring cohort`` writes as 县域评估.json. 管理员 and 督学 on
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..access import CurrentActor, CurrentService
-from ..reports import project_county
+from ..reports import COUNTY_KINDS, county_report, project_county
 
 router = APIRouter(tags=["县域评估 / county evaluation"])
 
@@ -27,3 +29,20 @@ async def cohort(project_id: int, actor: CurrentActor, svc: CurrentService) -> R
     aggregates is 404; a 学校 user gets 403."""
     _, result = await run_in_threadpool(project_county, svc, actor, project_id)
     return Response(result.to_json(), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/projects/{project_id}/cohort/{kind}",
+    summary="下载县域评估报告（管理员、督学）/ the county report: xlsx · md · pdf · json（县域评估.*）",
+    response_class=Response,
+    responses={200: {"description": "县域评估报告（文件名见 Content-Disposition）"}},
+)
+async def cohort_file(
+    project_id: int,
+    kind: Annotated[str, Path(description="报告种类", json_schema_extra={"enum": list(COUNTY_KINDS)})],
+    actor: CurrentActor,
+    svc: CurrentService,
+) -> Response:
+    """The county report as ``scoring cohort`` writes 县域评估.xlsx / .md / .pdf / .json for the same units."""
+    found = await run_in_threadpool(county_report, svc, actor, project_id, kind)
+    return Response(found.data, media_type=found.media_type, headers=found.headers())

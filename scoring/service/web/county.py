@@ -19,9 +19,9 @@ from ...report.blocks import Table, cell_text
 from ...report.cohort_view import CohortView, cohort_view
 from ..access import CurrentService
 from ..models import Project
-from ..reports import county_framework, project_county
+from ..reports import county_framework, county_report, project_county
 from ..state import Service
-from .render import Page, page, templates
+from .render import Page, attachment, page, templates
 from .session import CurrentVisitor, Visitor
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -86,3 +86,10 @@ def county_page(svc: Service, who: Visitor, project_id: int) -> tuple[Project, C
 async def show(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
     project, found = await run_in_threadpool(county_page, svc, who, project_id)
     return page(request, "county.html", {"who": who, "project": project, "c": found}, 200)
+
+
+@router.get("/projects/{project_id}/county/{kind}")
+async def download(project_id: int, kind: str, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """县域评估.xlsx / .md / .pdf / .json of the page's result (``reports.county_report``)."""
+    found = await run_in_threadpool(county_report, svc, who.actor, project_id, kind)
+    return attachment(found.data, found.filename, found.media_type)

@@ -314,7 +314,9 @@ def _show_unit(
     with svc.sessions() as session:
         found = _unit_page(session, who.actor, project_id, code)
         review = review_form(svc, session, who.actor, found.unit)
-    return page(request, "unit.html", {"who": who, "p": found, "review": review, **extra}, status)
+        inspector = rounds.inspector_names(session).get(found.unit.inspector_id or 0)
+    context = {"who": who, "p": found, "review": review, "inspector": inspector, **extra}
+    return page(request, "unit.html", context, status)
 
 
 @router.get(UNIT_PATH)
