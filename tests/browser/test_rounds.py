@@ -94,4 +94,5 @@ def test_an_office_closes_a_round_opens_the_next_and_the_dashboard_shows_the_cha
     assert rows == [["滨江实验小学", str(before), "优秀", str(after), rows[0][4], shown]]
     facts = section.inner_text().replace("\n", "").replace("\t", "")
     assert f"平均变化{shown} 分" in facts
+    section.scroll_into_view_if_needed()
     shot(dux, "round-change")

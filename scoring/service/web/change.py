@@ -1,6 +1,6 @@
 """Round-over-round change on a project's dashboard: each unit scored in both rounds with its total and grade
 before and after, how many rose, fell or held, the mean change, each first-level indicator's mean 得分率 in both
-rounds, and what became of the earlier round's 整改 items. Units are matched by code (a next round copies them);
+rounds over the units scored in both, and what became of the earlier round's 整改 items. Units are matched by code (a next round copies them);
 both rounds are read through the caller's scoped queries, so a 督学 sees what the dashboard already shows."""
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ def signed(delta: Decimal) -> str:
 def percent(rate: Decimal) -> str:
     """A 0–1 rate as a percentage to one decimal, 四舍五入."""
     return f"{(rate * 100).quantize(TENTH, rounding=ROUND_HALF_UP)}%"
+
+
+def mean_change(deltas: list[Decimal], places: int) -> str:
+    """The mean of the changes, 四舍五入 at ``places`` decimals, signed; "—" without any."""
+    if not deltas:
+        return "—"
+    unit = Decimal(1).scaleb(-places)
+    return signed((sum(deltas, Decimal(0)) / len(deltas)).quantize(unit, rounding=ROUND_HALF_UP))
 
 
 @dataclass
@@ -94,18 +102,14 @@ def compare(
     old = _first(before)
     changes = [UnitChange(u.code, u.name, old[u.code], r) for u, r in _first_pairs(after) if u.code in old]
     deltas = [c.delta for c in changes if c.delta is not None]
-    mean = "—"
-    if deltas:
-        unit = Decimal(1).scaleb(-places)
-        mean = signed((sum(deltas, Decimal(0)) / len(deltas)).quantize(unit, rounding=ROUND_HALF_UP))
     return RoundChange(
         previous,
         sorted(changes, key=lambda c: (c.delta is None, c.delta or 0, c.code)),
         sum(1 for d in deltas if d > 0),
         sum(1 for d in deltas if d < 0),
         sum(1 for d in deltas if d == 0),
-        mean,
-        _indicators([r for _, r in before], [r for _, r in after]),
+        mean_change(deltas, places),
+        _indicators([old[c.code] for c in changes], [c.after for c in changes]),
         *items,
     )
 
@@ -133,7 +137,8 @@ def _rates(results: list[Result]) -> tuple[dict[str, Decimal], dict[str, str]]:
 
 
 def _indicators(before: list[Result], after: list[Result]) -> list[IndicatorChange]:
-    """First-level indicators scored in both rounds, the largest fall first."""
+    """First-level indicators scored in both rounds, the largest fall first — over the same units (those scored
+    in both rounds), so a unit that has not submitted yet does not move a mean."""
     old, _ = _rates(before)
     new, names = _rates(after)
     both = [IndicatorChange(c, names[c], old[c], new[c]) for c in new if c in old]
