@@ -418,7 +418,8 @@ def _progress(run: Callable[..., BatchResult], inputs: Inputs | RemoteInputs, la
 
 def _print_start(batch: BatchResult, folder: str, force: bool, lang: Lang) -> None:
     """What the output folder held: a lock left by a run that died (taken over), earlier results (skipped where
-    still whole for the same input and framework, else replaced)."""
+    still whole for the same input and framework, else replaced; a line for each input scored again because its
+    results are not what its record says)."""
     if batch.taken_over is not None:
         click.echo(
             _t(
@@ -458,6 +459,17 @@ def _print_start(batch: BatchResult, folder: str, force: bool, lang: Lang) -> No
                 f"{batch.changed} 份的输入、框架或评分方式已变：重新评分，替换之前的结果",
                 f"{batch.changed} file(s) changed (input, framework or options): scored again, earlier results"
                 " replaced",
+            ),
+            err=True,
+        )
+    for file, names in batch.damaged:
+        click.echo(
+            _t(
+                lang,
+                f"{_p(file)}：上次的结果 {_p('、'.join(names))} 缺失或与记录不符（大小或校验和不同：被删改，或"
+                "断电、死机时未写完）：重新评分",
+                f"{_p(file)}: the earlier result(s) {_p(', '.join(names))} are missing or differ from the record"
+                " (size or checksum: removed or edited, or not fully written at a power cut or crash): scored again",
             ),
             err=True,
         )

@@ -456,9 +456,19 @@ class _Cells:
             self.rest = b""
         if b"<" not in data:
             return
+        cells = self._CELL.findall(data)  # the attributes of each tag _TAG finds as a cell
+        if cells and self._plain_cells(cells):
+            last = self._LAST_CELL.match(data)
+            assert last is not None  # there are cells
+            self._walk(self._TAG.findall(data, last.end()))  # the rows after the last cell
+        elif cells or b"row" in data:  # else there is no tag to walk (a theme, the styles)
+            self._walk(self._TAG.findall(data))
+
+    def _walk(self, tags: list[tuple[bytes, bytes]]) -> None:
+        """The tags one by one: a row or cell however it names its place (or does not)."""
         row, col, rows, cols = self.row, self.col, self.rows, self.cols
         plain, find_r = self._PLAIN.fullmatch, self._R.findall
-        for kind, attrs in self._TAG.findall(data):
+        for kind, attrs in tags:
             given = find_r(attrs)
             if kind == b"row":
                 row, col = self._row(given, row), 0
@@ -472,6 +482,28 @@ class _Cells:
         self.row, self.col, self.rows, self.cols = row, col, rows, cols
 
     _PLAIN = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+    # the cells' attributes joined by "<" (which no attribute text holds): each one opens with r="F12" and has no
+    # other letter r where _R could start (any other r follows a letter, digit, _ : . or -, as in t="str"), so
+    # the r= that _R finds in it is that one and only that one
+    _ALL_PLAIN = re.compile(rb'(?:<\s+r="[A-Z]{1,3}[0-9]{1,7}"[^<r]*(?:(?<=[\w:.-])r[^<r]*)*)*')
+    _LEAD = re.compile(rb'<\s+r="([A-Z]{1,3})([0-9]{1,7})"')
+    _CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])([^<>]*)>")  # exactly the cells among _TAG's tags
+    _LAST_CELL = re.compile(rb"(?s).*<(?:[\w.-]+:)?c(?=[\s/>])[^<>]*>")  # up to the end of the last cell
+
+    def _plain_cells(self, cells: list[bytes]) -> bool:
+        """The quick path for the usual sheet, where every cell is named once by a plain ``r="F12"`` first among
+        its attributes (``cells``: their attribute texts): the extent and the place of the last cell from all of
+        them at once, exactly as :meth:`_walk` would take them (a cell with its own reference takes no place from
+        the row or cell before it), and True; False, nothing taken, when any cell names its place another way."""
+        blob = b"<" + b"<".join(cells)
+        if self._ALL_PLAIN.fullmatch(blob) is None:
+            return False
+        refs = self._LEAD.findall(blob)
+        letters = {c for c, _ in refs}
+        self.rows = max(self.rows, max(map(int, {r for _, r in refs})))
+        self.cols = max(self.cols, max(_column_number(c.decode()) for c in letters))
+        self.row, self.col = int(refs[-1][1]), _column_number(refs[-1][0].decode())
+        return True
 
     @staticmethod
     def _texts(given: list[bytes]) -> list[str]:

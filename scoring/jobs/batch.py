@@ -20,6 +20,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +36,16 @@ from ..engine.rows import Duplicate, FailureRow, SkippedFile, UnitRow, duplicate
 from ..engine.score import Options, score, split
 from ..engine.submission import Submission
 from ..framework.model import Framework
-from ..io.files import FolderLock, LockInfo, OutputError, atomic_write, os_reason, output_folder
+from ..io.files import (
+    FolderLock,
+    LockInfo,
+    OutputError,
+    atomic_write,
+    make_durable,
+    os_reason,
+    output_folder,
+    unsynced,
+)
 from ..io.read import read_submission
 from ..io.workbook import WORKBOOK_SUFFIXES
 from ..problems import Problem, ScoringError
@@ -120,6 +130,9 @@ class BatchResult:
     reused: int = 0
     # inputs with earlier outputs for other bytes, framework or options: scored again, those outputs replaced
     changed: int = 0
+    # inputs whose record answers this run but whose outputs are not as it says (removed, cut short by a crash of
+    # the machine, edited): each input as named, and those outputs; scored again
+    damaged: list[tuple[str, list[str]]] = field(default_factory=list)
     taken_over: LockInfo | None = None  # the lock of a run that died, taken over
 
     @property
@@ -409,14 +422,20 @@ def _write_unit(
 ) -> None:
     """The unit's reports, each atomically, between its old record removed and its new one written: a cut in
     between leaves no record, and the next run scores the file again. Earlier outputs of the name this run does
-    not write again (a school once split into two units, now one) go with the old record."""
+    not write again (a school once split into two units, now one) go with the old record.
+
+    Nothing is fsync'd here (``io.files.unsynced``): the record holds each output's size and SHA-256, so one lost
+    or cut short by a crash of the machine is found by the next run and scored again (``jobs.resume``), and the
+    batch makes everything durable once at its end (``io.files.make_durable``)."""
     wanted = [file for name in names for file in formats.files(name)]
     forget(outdir, stem, keep=wanted)
-    for name, result in zip(names, results, strict=True):
-        outputs += _write_reports(result, outdir, name, formats)
-    if record is not None:
-        record.outputs = [Path(o).name for o in outputs]
-        write_record(outdir, record)
+    with unsynced():
+        for name, result in zip(names, results, strict=True):
+            outputs += _write_reports(result, outdir, name, formats)
+        if record is not None:
+            record.outputs = [Path(o).name for o in outputs]
+            record.seal(outdir)
+            write_record(outdir, record)
 
 
 def _write_reports(result: Result, outdir: Path, name: str, formats: Outputs) -> list[str]:
@@ -471,31 +490,87 @@ def _parallel(
     workers: int,
     explain: tuple[str, ...],
 ) -> Iterator[FileOutcome]:
-    window = workers * 4  # bounded in-flight work keeps memory flat
+    """``workers`` processes: this one and ``workers - 1`` others. This process scores files too, between taking
+    the others' outcomes, rather than wait for them: it starts at once, while the others are still starting
+    (a new process imports the package and compiles the plan first, about a third of a second). Each other
+    process gets one file until the first outcome comes back, then two at a time: enough to keep it busy, and
+    few for this process to wait for at the end."""
+    helpers = workers - 1
     todo = iter(jobs)
+    first = next(todo, None)
+    if first is None:
+        return
     # workers start from a clean process (forkserver), never a fork of this one: a fork copies the parent's
     # threads' locks but not the threads (Typst's, after the PDF fonts were checked here), and hangs on them
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(plan,)
+        max_workers=helpers, mp_context=context, initializer=_init_worker, initargs=(plan,)
     ) as pool:
         running: set[Future[Any]] = set()
+        args = (str(outdir) if outdir else None, formats, options, explain)
 
         def submit() -> bool:
             job = next(todo, None)
             if job is None:
                 return False
-            running.add(pool.submit(_work, job, str(outdir) if outdir else None, formats, options, explain))
+            running.add(pool.submit(_work, job, *args))
             return True
 
-        while len(running) < window and submit():
-            pass
+        # the first submission starts the fork server, which imports this program's main module before it
+        # answers: a thread waits for it, not the files this process could score meanwhile
+        starting: _Starting | None = _Starting(pool, first, args)
+        window = helpers  # bounded in-flight work keeps memory flat
+        while True:
+            if starting is not None and starting.done():
+                running.add(starting.future())
+                starting = None
+            if starting is None:
+                for fut in [f for f in running if f.done()]:
+                    running.discard(fut)
+                    window = helpers * 2
+                    yield fut.result()
+                while len(running) < window and submit():
+                    pass
+            job = next(todo, None)
+            if job is None:
+                break
+            yield score_file(plan, Path(job.path), outdir, job.stem, formats, options, explain, job.shown)
+        if starting is not None:
+            running.add(starting.future())
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 running.discard(fut)
                 yield fut.result()
-                submit()
+
+
+class _Starting:
+    """The first job submitted to a process pool from a thread of its own (the submission waits for the pool's
+    first process to be forked)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, job: Job, args: tuple[Any, ...]) -> None:
+        self._future: Future[Any] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._submit, args=(pool, job, args), name="scoring-pool-start", daemon=True
+        )
+        self._thread.start()
+
+    def _submit(self, pool: ProcessPoolExecutor, job: Job, args: tuple[Any, ...]) -> None:
+        try:
+            self._future = pool.submit(_work, job, *args)
+        except BaseException as exc:  # raised where the outcomes are taken
+            self._error = exc
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def future(self) -> Future[Any]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._future is not None
+        return self._future
 
 
 class Executor(Protocol):
@@ -553,6 +628,7 @@ def score_batch(
     if out is not None:
         _renderers_ready(fmts)
     lock = _hold(out, batch) if out is not None else None
+    written: set[str] = set()
     try:
         todo, reused = (
             (jobs, []) if out is None else _resume(plan, jobs, out, fmts, options, codes, force, batch)
@@ -560,7 +636,7 @@ def score_batch(
         if on_start:
             on_start(batch)
         outcomes = _outcomes(plan, todo, out, fmts, options, workers, codes, executor)
-        written = _run(chain(reused, outcomes), jobs, batch, on_file)
+        written |= _run(chain(reused, outcomes), jobs, batch, on_file)
         batch.duplicates = _duplicates(batch.rows)
         if out is not None:
             if "xlsx" in fmts:
@@ -572,7 +648,10 @@ def score_batch(
             batch.kept = [f for f in batch.earlier if f not in written and (out / f).exists()]
     finally:
         if lock is not None:
-            lock.release()
+            try:  # the units' files were not fsync'd one by one (jobs.resume)
+                make_durable(lock.folder / name for name in written)
+            finally:
+                lock.release()
     return batch
 
 
@@ -640,7 +719,12 @@ def _resume(
     for job in jobs:
         rec = records.get(job.stem)
         outcome = None
-        if rec is not None and not force and _answers(rec, job, out, fmts, Key("", plan.hash, opts)):
+        if rec is not None and not force and _answers(rec, job, fmts, Key("", plan.hash, opts)):
+            damaged = rec.damaged(out)
+            if damaged:
+                batch.damaged.append((job.shown, damaged))
+                todo.append(job)
+                continue
             outcome = _reused(rec, job, out, codes)
         if outcome is not None:
             reused.append(outcome)
@@ -651,13 +735,13 @@ def _resume(
     return todo, reused
 
 
-def _answers(rec: Record, job: Job, out: Path, fmts: Outputs, key: Key) -> bool:
-    """Whether a record answers this run: the formats asked for, its files all there, and the same framework,
-    options and input bytes (hashed last: it reads the file)."""
+def _answers(rec: Record, job: Job, fmts: Outputs, key: Key) -> bool:
+    """Whether a record answers this run: the formats asked for, and the same framework, options and input bytes
+    (hashed last: it reads the file). Whether its outputs are whole is asked next (``Record.damaged``)."""
     same = (rec.key.framework, rec.key.options) == (key.framework, key.options)
     if not same or not set(fmts) <= set(rec.formats):
         return False
-    return rec.whole(out) and rec.key.input == file_digest(job.path)
+    return rec.key.input == file_digest(job.path)
 
 
 def _reused(rec: Record, job: Job, out: Path, codes: tuple[str, ...]) -> FileOutcome | None:

@@ -25,6 +25,7 @@ from ..engine.plan import Plan
 from ..engine.rows import FailureRow
 from ..engine.score import Options
 from ..engine.submission import Submission
+from ..io.files import make_durable
 from ..io.read import read_submission
 from ..problems import Problem, ScoringError
 from .batch import FileOutcome, Job, Outputs, score_file
@@ -63,9 +64,14 @@ def _task(
     options: Options,
     explain: tuple[str, ...],
 ) -> list[FileOutcome]:
-    """A few files on a worker (``plan`` is the worker's own copy of the scattered plan)."""
+    """A few files on a worker (``plan`` is the worker's own copy of the scattered plan). Their files are not
+    fsync'd one by one (``jobs.resume``): the worker, perhaps on another machine than the batch, makes them durable
+    before it answers."""
     out = Path(outdir) if outdir else None
-    return [score_file(plan, Path(j.path), out, j.stem, formats, options, explain, j.shown) for j in jobs]
+    done = [score_file(plan, Path(j.path), out, j.stem, formats, options, explain, j.shown) for j in jobs]
+    if out is not None:
+        make_durable(o for outcome in done for o in outcome.outputs)
+    return done
 
 
 def _read(plan: Plan, jobs: list[Job]) -> list[Submission | list[Problem]]:

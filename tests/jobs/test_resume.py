@@ -208,3 +208,55 @@ def test_a_resumed_units_summary_row_is_the_row_it_was_scored_with(tmp_path):
     assert [r.tops for r in again.rows] == [r.tops for r in first.rows] != [[], [], []]
     assert [r.region for r in again.rows] == [r.region for r in first.rows]
     assert again.rows == first.rows
+
+
+def test_a_recorded_unit_whose_outputs_are_cut_short_or_gone_is_scored_again_and_said(tmp_path):
+    """Outputs are not fsync'd one by one: a record vouches only for outputs of the size and hash it holds (after a
+    crash of the machine an output may be shorter than written, or missing, though its record survived)."""
+    folder, out = _inbox(tmp_path), tmp_path / "out"
+    args = ["score", "demo-school", str(folder), "-o", str(out), "--workers", "1"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    rec = read_record(out, "s0")
+    assert rec is not None and rec.digests is not None and set(rec.digests) == set(rec.outputs)
+    assert rec.digests["s0.result.json"][0] == (out / "s0.result.json").stat().st_size
+    whole = (out / "s0.result.json").read_bytes()
+    (out / "s0.result.json").write_bytes(whole[: len(whole) // 2])  # cut short
+    (out / "s1.report.xlsx").unlink()  # lost
+    md = out / "s2.report.md"
+    md.write_bytes(md.read_bytes().replace(b"23.00", b"99.00", 1))  # the same size, other bytes
+    before = _times(out)
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "已有结果 3 份" not in again.output and "份的输入、框架或评分方式已变" not in again.output
+    for file, names in (
+        ("s0.json", "s0.result.json"),
+        ("s1.json", "s1.report.xlsx"),
+        ("s2.json", "s2.report.md"),
+    ):
+        assert f"{folder / file}：上次的结果 {names} 缺失或与记录不符" in again.output, again.output
+    assert json.loads((out / "s0.result.json").read_bytes()) == json.loads(whole)
+    assert (out / "s1.report.xlsx").exists() and b"99.00" not in md.read_bytes()
+    assert all(_times(out)[name] > t for name, t in before.items() if name.startswith(("s0", "s2")))
+    third = score_batch(PLAN, [folder], out, workers=1)
+    assert (third.reused, third.changed, third.damaged) == (3, 0, [])
+
+
+def test_a_record_of_format_2_is_still_read_and_trusted_as_it_was(tmp_path):
+    """Format 2 (each output fsync'd before its record) lists names only: its outputs must be there."""
+    folder, out = _inbox(tmp_path), tmp_path / "out"
+    score_batch(PLAN, [folder], out, formats=("json",), workers=1)
+    for stem in ("s0", "s1", "s2"):
+        path = out / RECORDS / f"{stem}.json"
+        data = json.loads(path.read_text("utf-8"))
+        data["version"], data["outputs"] = 2, [o["name"] for o in data["outputs"]]
+        path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    old = read_record(out, "s0")
+    assert old is not None and old.digests is None and old.outputs == ["s0.result.json"]
+    assert json.loads(old.dumps())["version"] == 2  # written back as what it is
+    (out / "s1.result.json").unlink()
+    again = score_batch(PLAN, [folder], out, formats=("json",), workers=1)
+    assert again.reused == 2 and again.damaged == [(str(folder / "s1.json"), ["s1.result.json"])]
+    assert json.loads((out / RECORDS / "s1.json").read_text("utf-8"))["version"] == 3
+    bad = json.loads((out / RECORDS / "s1.json").read_text("utf-8"))
+    bad["outputs"][0]["size"] = "12"
+    assert Record.loads(json.dumps(bad)) is None  # a format 3 record without a size is not trusted
