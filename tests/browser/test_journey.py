@@ -6,6 +6,7 @@ overdue. No page asks anything of another host (the guard of every browser test)
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -65,10 +66,19 @@ def test_a_round_from_the_project_to_the_dashboard(contexts: Contexts, live: Liv
     admin.set_input_files("#import input[name=file]", units)
     admin.get_by_role("button", name="导入").click()
     admin.locator(".notice", has_text="新增 2 个").wait_for()
+    # blank templates per unit type, for schools outside the workspace
+    assert admin.locator("#templates a").all_inner_texts() == ["小学", "初中"]
+    with admin.expect_download() as got:
+        admin.locator("#templates a", has_text="初中").click()
+    assert got.value.suggested_filename == "自评表模板-2026 年全流程督评-初中.xlsx"
+    blank = openpyxl.load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()))
+    sheet = blank["自评表"]
+    assert sheet["F7"].value == "初中" and sheet["F5"].value in (None, "")  # the type, no unit's name
 
     # the school: one bad cell named and nothing kept; fixed, kept and scored
     unit = f"/projects/{project}/units/{B}"
     school = sign_in(contexts(), live, "school-b", then=unit)
+    assert school.request.get(f"{live.base}/projects/{project}/templates/初中.xlsx").status == 403
     school.set_input_files("#submit input[name=file]", _weak_with_a_bad_cell(tmp_path))
     school.get_by_role("button", name="上传并评分").click()
     school.locator("#problems").wait_for()

@@ -29,9 +29,9 @@ from ...problems import Problem, ScoringError, printable
 from ...report.unit_view import UnitView, unit_view
 from .. import rounds
 from ..access import Actor, CurrentService
-from ..errors import ApiError
+from ..errors import ApiError, forbidden
 from ..frameworks import uploaded
-from ..models import ADMIN, Project, ResultRow, Unit, User
+from ..models import ADMIN, SCHOOL, Project, ResultRow, Unit, User
 from ..models import Submission as Upload
 from ..rounds import require_open
 from ..state import Service
@@ -243,6 +243,7 @@ def show_project(
         "inspector_names": names,
         "previous": previous,
         "following": following,
+        "template_types": _offered_types(svc, who, found),
         "changed": None,
         **extra,
     }
@@ -362,6 +363,47 @@ def template(project_id: int, code: str, svc: CurrentService, who: CurrentVisito
             raise ApiError(422, "problems", err.problems[0].message_zh, err.problems[0].message_en) from err
         data = fill_template(blank, Submission(unit=unit), Path(folder) / "自评表.xlsx").read_bytes()
     return attachment(data, f"自评表-{found.code}-{found.name}.xlsx", XLSX)
+
+
+@router.get("/projects/{project_id}/templates/{unit_type}.xlsx")
+def blank_template(project_id: int, unit_type: str, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """A blank 自评表 of the project's framework for one unit type (管理员, 督学), as ``scoring template
+    --type`` writes it, to hand to schools outside the workspace; ``通用`` for a framework without types."""
+    with svc.sessions() as session:
+        project = who.actor.project(session, project_id)  # 404 for a project the visitor does not see
+    if who.actor.role == SCHOOL:  # a school downloads its own, filled in, from its unit page
+        raise forbidden(
+            "学校用户请在本单位页面下载自评表", "a school downloads its template from its unit page"
+        )
+    plan = _plan(svc, project)
+    types = template_types(plan)
+    if unit_type not in types:
+        raise ApiError(
+            404,
+            "not-found",
+            f"没有“{unit_type[:20]}”类型的自评表（可下载：{'、'.join(types)}）",
+            "no such type",
+        )
+    with tempfile.TemporaryDirectory(prefix="scoring-template-") as folder:
+        kind = None if unit_type == GENERAL else unit_type
+        data = write_template(plan, Path(folder) / "template.xlsx", unit_type=kind).read_bytes()
+    return attachment(data, f"自评表模板-{project.name}-{unit_type}.xlsx", XLSX)
+
+
+GENERAL = "通用"
+
+
+def _offered_types(svc: Service, who: Visitor, project: Project) -> list[str]:
+    """The blank templates the project page offers: to 管理员 and 督学, while the framework is the project's."""
+    if who.actor.role == SCHOOL:
+        return []
+    plan = svc.plan(project.framework_id)
+    return template_types(plan) if plan.hash == project.framework_hash else []
+
+
+def template_types(plan: Plan) -> list[str]:
+    """The unit types a blank template is offered for: the framework's, or 通用 when it names none."""
+    return list(plan.framework.applies_to or []) or [GENERAL]
 
 
 @router.post(UNIT_PATH + "/upload")
