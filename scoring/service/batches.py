@@ -226,15 +226,7 @@ class Batches:
         with svc.sessions() as session:
             project = actor.project(session, project_id)
         require_open(project)
-        plan = svc.plan(project.framework_id)
-        if plan.hash != project.framework_hash:
-            raise ApiError(
-                409,
-                "framework-changed",
-                f"评估项目使用的框架 {project.framework_id}（{project.framework_hash}）已被更新为 {plan.hash}："
-                "请管理员按新框架另建评估项目",
-                "the project's framework has changed since the project was created",
-            )
+        plan = svc.project_plan(project)
         lines = [_line(item.name) for item in items]
         with svc.transaction() as session:
             row = Batch(

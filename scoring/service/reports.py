@@ -372,15 +372,7 @@ def project_county(svc: Service, actor: Actor, project_id: int) -> tuple[Project
             f"评估项目使用的框架 {project.framework_id} 没有县域汇总（优质均衡等）框架，不能做县域评估",
             f"no shipped county framework aggregates {project.framework_id}",
         )
-    plan = svc.plan(project.framework_id)
-    if plan.hash != project.framework_hash:
-        raise ApiError(
-            409,
-            "framework-changed",
-            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
-            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
-            "the project's framework has changed since the project was created",
-        )
+    plan = svc.project_plan(project)
     from ..io.read import read_submission
 
     submissions: list[Submission] = []

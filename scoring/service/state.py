@@ -19,7 +19,7 @@ from ..io.safety import FileLimits
 from .auth import Passwords
 from .db import make_engine, migrate, sessions
 from .errors import ApiError
-from .models import FrameworkFile
+from .models import FrameworkFile, Project
 from .settings import Settings
 
 
@@ -85,6 +85,20 @@ class Service:
                 return self.plan(framework_id)
             with self._lock:
                 self._plans[key] = plan
+        return plan
+
+    def project_plan(self, project: Project) -> Plan:
+        """A project's framework exactly as it was when the project was made (its content hash); 409 when the
+        framework has changed since — an upload is refused rather than scored against another framework."""
+        plan = self.plan(project.framework_id)
+        if plan.hash != project.framework_hash:
+            raise ApiError(
+                409,
+                "framework-changed",
+                f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
+                f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
+                "the project's framework has changed since the project was created",
+            )
         return plan
 
     def _stored_plan(self, framework_id: str) -> Plan | None:

@@ -41,15 +41,7 @@ def store_upload(
         unit = actor.unit(session, project_id, code)
         project = unit.project
         require_open(project)
-        plan = svc.plan(project.framework_id)
-    if plan.hash != project.framework_hash:
-        raise ApiError(
-            409,
-            "framework-changed",
-            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
-            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
-            "the project's framework has changed since the project was created",
-        )
+    plan = svc.project_plan(project)
     results, problems = score_upload(plan, data, filename, svc, unit)
     for attempt in range(5):
         try:

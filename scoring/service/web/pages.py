@@ -335,16 +335,7 @@ def unit(
 
 def _plan(svc: Service, project: Project) -> Plan:
     """The project's framework as it was when the project was made; 409 if the shipped file changed since."""
-    plan = svc.plan(project.framework_id)
-    if plan.hash != project.framework_hash:
-        raise ApiError(
-            409,
-            "framework-changed",
-            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
-            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
-            "the project's framework has changed since the project was created",
-        )
-    return plan
+    return svc.project_plan(project)
 
 
 @router.get(UNIT_PATH + "/template.xlsx")
