@@ -88,28 +88,39 @@ class Service:
         return plan
 
     def project_plan(self, project: Project) -> Plan:
-        """A project's framework exactly as it was when the project was made (its content hash); 409 when the
-        framework has changed since — an upload is refused rather than scored against another framework."""
-        plan = self.plan(project.framework_id)
-        if plan.hash != project.framework_hash:
-            raise ApiError(
-                409,
-                "framework-changed",
-                f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
-                f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
-                "the project's framework has changed since the project was created",
-            )
-        return plan
+        """A project's framework exactly as it was when the project was made (its content hash): the shipped
+        file if it still has that hash, else the uploaded file kept with that hash (an uploaded framework's
+        every version is kept, so its projects score on after a newer one is uploaded); 409 when neither —
+        an upload is refused rather than scored against another framework."""
+        try:
+            plan = self.plan(project.framework_id)
+        except ApiError:
+            plan = None
+        if plan is not None and plan.hash == project.framework_hash:
+            return plan
+        pinned = self._stored_plan(project.framework_id, project.framework_hash)
+        if pinned is not None:
+            return pinned
+        if plan is None:
+            return self.plan(project.framework_id)  # raises its 404 again
+        raise ApiError(
+            409,
+            "framework-changed",
+            f"评估项目使用的框架 {project.framework_id}（{project.framework_version}，{project.framework_hash}）"
+            f"已被更新为 {plan.framework.version}（{plan.hash}）：请管理员按新框架另建评估项目",
+            "the project's framework has changed since the project was created",
+        )
 
-    def _stored_plan(self, framework_id: str) -> Plan | None:
-        """The newest uploaded file of ``framework_id`` compiled (once per file: its SHA-256 is the key)."""
+    def _stored_plan(self, framework_id: str, framework_hash: str | None = None) -> Plan | None:
+        """An uploaded file of ``framework_id`` compiled (once per file: its SHA-256 is the key): the one with
+        ``framework_hash``, else the newest."""
         with self.sessions() as session:
-            row = session.execute(
-                select(FrameworkFile.sha256, FrameworkFile.filename)
-                .where(FrameworkFile.framework_id == framework_id)
-                .order_by(FrameworkFile.id.desc())
-                .limit(1)
-            ).first()
+            query = select(FrameworkFile.sha256, FrameworkFile.filename).where(
+                FrameworkFile.framework_id == framework_id
+            )
+            if framework_hash is not None:
+                query = query.where(FrameworkFile.hash == framework_hash)
+            row = session.execute(query.order_by(FrameworkFile.id.desc()).limit(1)).first()
             if row is None:
                 return None
             key = (framework_id, row.sha256)

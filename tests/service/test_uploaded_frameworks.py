@@ -1,7 +1,8 @@
 """Frameworks a 管理员 uploads, on SQLite and PostgreSQL: a file with errors is refused with every problem at its
 line and column (as ``scoring validate`` reports them) and nothing kept; a shipped id is refused; a district's
 tailoring (``extends: demo-school``) is kept once, listed, and a project made from it scores a submission for it
-exactly as the library does; a changed file is a new row and an earlier project is told its framework changed.
+exactly as the library does; a changed file is a new row for new projects, while an earlier project scores on with
+the file it was made with.
 Only a 管理员 may upload."""
 
 from __future__ import annotations
@@ -99,11 +100,21 @@ def test_a_tailoring_is_kept_once_listed_and_scores_a_project(world: World) -> N
     stored = world.c.get(path + "/units/3201020007/result", headers=world.school_b).json()["results"]
     assert [s["total"] for s in stored] == [str(e.total) for e in expected]
 
-    # the district changes its file: a new row; the project made from the first is told, not rescored silently
+    # the district changes its file: a new row, offered for new projects; the project made from the first keeps
+    # scoring on the file it was made with (every uploaded version is kept)
     changed = LOCAL.replace('version: "2026"', 'version: "2026.2"\nscoring: {precision: 1}')
     status, second = _upload(world, changed)
     assert status == 201 and second["hash"] != first["hash"]
     r = world.c.post(
         path + "/units/3201020007/submissions", files={"file": ("weak.json", data)}, headers=world.school_b
     )
-    assert (r.status_code, r.json()["error"]) == (409, "framework-changed")
+    assert r.status_code == 201, r.text
+    assert [x["total"] for x in r.json()["results"]] == [
+        str(e.total) for e in expected
+    ]  # 2 decimals, as pinned
+    r = world.c.post(
+        "/api/v1/projects",
+        json={"name": "本区考评（新版）", "framework": "demo-local", "year": 2026},
+        headers=world.admin,
+    )
+    assert r.json()["framework_hash"] == second["hash"]
