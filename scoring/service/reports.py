@@ -305,8 +305,8 @@ def project_summary(svc: Service, actor: Actor, project_id: int, kind: str) -> D
         project = actor.project(session, project_id)  # 404 for a project the caller does not see
         overseer(actor, "下载评估项目的汇总报告", "download a project's summary")
         found = project_units(session, actor, project_id)
-        name, framework_id = project.name, project.framework_id
-    framework = svc.plan(framework_id).framework
+        name = project.name
+    framework = svc.project_plan(project).framework
     rows, failures = summary_rows(found)
     spec = SUMMARY_KINDS[kind]
     with unavailable():

@@ -111,6 +111,14 @@ class Service:
             "the project's framework has changed since the project was created",
         )
 
+    def pinned_plan(self, project: Project) -> Plan | None:
+        """The project's framework as ``project_plan`` finds it, or None where that would refuse: for what a page
+        shows (a form, grade names, precision), which should not fail when the framework has changed."""
+        try:
+            return self.project_plan(project)
+        except ApiError:
+            return None
+
     def _stored_plan(self, framework_id: str, framework_hash: str | None = None) -> Plan | None:
         """An uploaded file of ``framework_id`` compiled (once per file: its SHA-256 is the key): the one with
         ``framework_hash``, else the newest."""

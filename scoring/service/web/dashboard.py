@@ -145,7 +145,8 @@ def _groups(entries: list[Scored], key: Any) -> list[tuple[str, list[Ranked]]]:
 def _grades(svc: Service, project: Project, scored: list[Scored]) -> list[tuple[str, int]]:
     """Every grade of the framework, best first, with how many results have it (none is 0)."""
     counted = Counter(e.result.grade or NO_GRADE for e in scored)
-    names = [g.grade.name for g in svc.plan(project.framework_id).grades]
+    plan = svc.pinned_plan(project)
+    names = [g.grade.name for g in plan.grades] if plan is not None else []
     names += sorted(n for n in counted if n not in names)
     return [(n, counted.get(n, 0)) for n in names]
 
@@ -240,7 +241,8 @@ def _change(
         return None
     previous = actor.project(session, project.previous_id)
     _, _, before = _scored(session, actor, previous.id)
-    places = svc.plan(project.framework_id).total_precision
+    plan = svc.pinned_plan(project)
+    places = plan.total_precision if plan is not None else 2
     return compare(
         previous,
         [(e.unit, e.result) for e in before],

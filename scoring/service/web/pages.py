@@ -388,8 +388,8 @@ def _offered_types(svc: Service, who: Visitor, project: Project) -> list[str]:
     """The blank templates the project page offers: to 管理员 and 督学, while the framework is the project's."""
     if who.actor.role == SCHOOL:
         return []
-    plan = svc.plan(project.framework_id)
-    return template_types(plan) if plan.hash == project.framework_hash else []
+    plan = svc.pinned_plan(project)
+    return template_types(plan) if plan is not None else []
 
 
 def template_types(plan: Plan) -> list[str]:

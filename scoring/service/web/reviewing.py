@@ -120,7 +120,9 @@ def review_form(svc: Service, session: Session, actor: Actor, unit: Unit) -> Rev
     row = newest(session, unit)
     if row is None:
         return None
-    plan = svc.plan(unit.project.framework_id)
+    plan = svc.pinned_plan(unit.project)
+    if plan is None:  # the framework has changed since the project was made: a 督评 could not be saved
+        return None
     sub = read(svc, plan, row)
     if sub is None:
         return None
