@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scoring.engine.plan import compile_plan
 from scoring.engine.score import score, split
 from scoring.framework.load import load_text
@@ -118,3 +120,47 @@ def test_a_tailoring_is_kept_once_listed_and_scores_a_project(world: World) -> N
         headers=world.admin,
     )
     assert r.json()["framework_hash"] == second["hash"]
+
+
+def _bomb() -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    return text
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code", "line"),
+    [
+        ("alias bomb", _bomb(), "yaml-too-large", 6),
+        ("recursive alias", 'id: h\nname: x\nversion: "1"\nnotes: &n [*n]\n', "yaml-too-deep", 4),
+        (
+            "python tag",
+            'id: h\nname: x\nversion: "1"\nnotes: !!python/name:os.system\n',
+            "yaml-unsafe-tag",
+            4,
+        ),
+        ("deep nesting", "a: " + "[" * 5000 + "]" * 5000 + "\n", "yaml-too-deep", 1),
+        ("not UTF-8", "id: 县\n".encode("gbk").decode("latin-1"), None, None),
+        (
+            "extends a file on the server",
+            'id: x\nname: x\nversion: "1"\nextends: /etc/passwd\n',
+            "extends-not-shipped",
+            4,
+        ),
+    ],
+)
+def test_a_hostile_framework_file_is_refused_at_its_place_and_nothing_is_kept(
+    world: World, name: str, text: str, code: str | None, line: int | None
+) -> None:
+    """What the validator refuses from a file on disk it refuses from an upload: at its place, with nothing kept
+    and nothing run (the bombs are bounded by the YAML reader's limits, as tests/hostile shows for the CLI)."""
+    data = text.encode("latin-1") if name == "not UTF-8" else text.encode()
+    r = world.c.post("/api/v1/frameworks", files={"file": ("敌意.yaml", data)}, headers=world.admin)
+    assert r.status_code == 422, (name, r.text)
+    body = r.json()
+    assert body["error"] == "framework-invalid" and body["message"].startswith("框架文件 敌意.yaml 有")
+    if code is not None:
+        assert any(p["code"] == code and p["line"] == line for p in body["problems"]), body["problems"]
+    with service_of(world.c).sessions() as session:
+        assert session.query(FrameworkFile).count() == 0
