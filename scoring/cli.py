@@ -1039,7 +1039,11 @@ def _different_units(old: str, new: str, a: UnitRef, b: UnitRef, force: bool, la
     "--data", "data_dir", help="数据目录（默认 SCORING_DATA_DIR 或 ./scoring-data），存放 SQLite 数据库"
 )
 @click.option("--database-url", help="数据库地址，如 postgresql+psycopg://用户:密码@主机/库名（默认 SQLite）")
-@click.option("--demo", is_flag=True, help="载入演示项目（demo-school 的两所学校）和演示用户 dux、binjiang")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="载入演示项目（demo-school 的两所学校两轮评估、一个优质均衡县）和演示用户 dux、binjiang",
+)
 def serve(host: str, port: int, data_dir: str | None, database_url: str | None, demo: bool) -> None:
     """启动评估服务（HTTP API /api/v1）。 Start the scoring service.
 

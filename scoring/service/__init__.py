@@ -26,8 +26,8 @@ def serve(
     ``database_url`` (or ``SCORING_DATABASE_URL``) names another database, such as
     ``postgresql+psycopg://user:password@host/dbname``. The database is migrated at start-up. A store without
     users gets a 管理员 ``admin`` whose password (``admin_password`` or ``SCORING_ADMIN_PASSWORD``, else a random
-    one) is printed once. ``demo`` adds a demo project with two units and users ``dux`` (督学) and ``binjiang``
-    (学校), each with its name as password."""
+    one) is printed once. ``demo`` adds the demo projects (two units in two rounds, a county of 17 schools) and
+    users ``dux`` (督学) and ``binjiang`` (学校), each with its name as password."""
     import os
 
     import uvicorn
@@ -37,7 +37,12 @@ def serve(
     from .bootstrap import first_admin
     from .settings import Settings
 
-    app = create_app(Settings.from_env(data_dir, database_url))
+    try:
+        settings = Settings.from_env(data_dir, database_url)
+    except ValueError as err:  # a setting from the environment that cannot be read: say which, no traceback
+        print(f"错误：{err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    app = create_app(settings)
     svc = app.state.service
     given = admin_password or os.environ.get("SCORING_ADMIN_PASSWORD")
     password = first_admin(svc, given)

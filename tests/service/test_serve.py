@@ -48,10 +48,15 @@ def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path
         assert status == 200
         auth = {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
         status, projects = _call(f"{base}/projects", headers=auth)
-        assert status == 200 and isinstance(projects, list) and len(projects) == 1
+        assert status == 200 and isinstance(projects, list)
+        # the school's unit is in the demo's two rounds (the demo county's schools are other units)
+        assert [p["round"] for p in projects] == [1, 2]
         path = f"{base}/projects/{projects[0]['id']}/units/3201010001/submissions"
         status, scored = _call(path.removesuffix("/submissions") + "/result", headers=auth)
         assert status == 200 and scored["results"][0]["source"] == "strong.xlsx"  # the demo comes scored
+        status, _ = _call(path, (EXAMPLES / "strong.yaml").read_bytes(), auth)
+        assert status == 409  # round 1 is closed: the demo has opened round 2
+        path = f"{base}/projects/{projects[1]['id']}/units/3201010001/submissions"
         status, stored = _call(path, (EXAMPLES / "strong.yaml").read_bytes(), auth)
         assert status == 201 and stored["status"] == "已评分" and stored["version"] == 2
         status, _ = _call(f"{base}/projects/{projects[0]['id']}/units/3201020007", headers=auth)
@@ -67,3 +72,15 @@ def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path
         _, err = server.communicate(timeout=20)
     assert (tmp_path / "data" / "scoring.db").is_file()
     assert "已创建管理员 admin" in err.decode() and "演示用户 dux" in err.decode()
+
+
+def test_a_request_time_limit_that_is_no_number_is_refused_before_the_server_starts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+
+    env = {"SCORING_REQUEST_SECONDS": "两分钟", "SCORING_DATA_DIR": str(tmp_path)}
+    ran = CliRunner().invoke(main, ["serve", "--port", "1"], env=env)
+    assert ran.exit_code == 2
+    assert "SCORING_REQUEST_SECONDS 应为秒数（如 120），而不是 “两分钟”" in ran.output
+    assert not (tmp_path / "scoring.db").exists()  # nothing made
