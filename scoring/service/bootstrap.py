@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..engine.plan import Plan
 from .access import actor_of
 from .audit import record
 from .errors import ApiError
@@ -82,17 +83,7 @@ def _demo_project(svc: Service) -> list[tuple[str, str]]:
     with svc.transaction() as session:
         if session.scalar(select(func.count(Project.id))):
             return made
-        project = Project(
-            name=DEMO_PROJECT,
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=1,
-        )
-        session.add(project)
-        session.flush()
-        record(session, None, "create", "project", project.id, new={"name": project.name}, reason="演示数据")
+        project = _new_project(session, DEMO_PROJECT, plan)
         for code, name, kind, phase, region, _, _ in DEMO_UNITS:
             session.add(
                 Unit(project_id=project.id, code=code, name=name, type=kind, phase=phase, region=region)
@@ -114,6 +105,22 @@ def _demo_project(svc: Service) -> list[tuple[str, str]]:
             reason="演示数据",
         )
     return made
+
+
+def _new_project(session: Session, name: str, plan: Plan) -> Project:
+    """A demo project on ``plan``'s framework (2026, round 1), with its audit row."""
+    project = Project(
+        name=name,
+        framework_id=plan.framework.id,
+        framework_version=plan.framework.version,
+        framework_hash=plan.hash,
+        year=2026,
+        round=1,
+    )
+    session.add(project)
+    session.flush()
+    record(session, None, "create", "project", project.id, new={"name": project.name}, reason="演示数据")
+    return project
 
 
 def _demo_submissions(svc: Service) -> None:
@@ -198,17 +205,7 @@ def _demo_county(svc: Service) -> None:
     plan = svc.plan("ysjh-2017-school")
     schools, _ = read_table(folder / "schools.csv", plan)
     with svc.transaction() as session:
-        project = Project(
-            name=DEMO_COUNTY,
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=1,
-        )
-        session.add(project)
-        session.flush()
-        record(session, None, "create", "project", project.id, new={"name": project.name}, reason="演示数据")
+        project = _new_project(session, DEMO_COUNTY, plan)
         for i, sub in enumerate(schools, 1):
             session.add(
                 Unit(

@@ -83,7 +83,13 @@ def next_round(svc: Service, actor: Actor, project_id: int, name: str | None, re
         session.flush()
         units = list(session.scalars(select(Unit).where(Unit.project_id == before.id).order_by(Unit.code)))
         for u in units:
-            session.add(_copy(u, project.id))
+            copy = _copy(u, project.id)
+            session.add(copy)
+            session.flush()
+            fields = {"code": u.code, "name": u.name, "type": u.type, "phase": u.phase, "region": u.region}
+            record(
+                session, actor.id, "create", "unit", copy.id, new=fields, reason=f"开启第 {project.round} 轮"
+            )
         record(
             session,
             actor.id,

@@ -44,14 +44,26 @@ class Service:
         with self.sessions() as session, session.begin():
             yield session
 
-    def framework_path(self, framework_id: str) -> Path:
-        """A shipped framework's file by id. Only ids: a request never names a file on the server."""
+    def shipped_path(self, framework_id: str) -> Path | None:
+        """A shipped framework's file by id, or None. Only ids: a request never names a file on the server."""
         with self._lock:
             cached = self._paths.get(framework_id)
         if cached is not None and cached.exists():
             return cached
         path = registry.find(framework_id)
+        if path is not None:
+            with self._lock:
+                self._paths[framework_id] = path
+        return path
+
+    def plan(self, framework_id: str) -> Plan:
+        """The compiled plan of a shipped framework, compiled again only when its file changes; else of the
+        newest framework a 管理员 uploaded with that id (``service/frameworks.py``); else 404."""
+        path = self.shipped_path(framework_id)
         if path is None:
+            stored = self._stored_plan(framework_id)
+            if stored is not None:
+                return stored
             known = "、".join(e.id for e in registry.entries())
             raise ApiError(
                 404,
@@ -59,20 +71,6 @@ class Service:
                 f"没有 id 为 “{framework_id}” 的内置框架（已内置：{known}）",
                 f"no shipped framework '{framework_id}'",
             )
-        with self._lock:
-            self._paths[framework_id] = path
-        return path
-
-    def plan(self, framework_id: str) -> Plan:
-        """The compiled plan of a shipped framework, compiled again only when its file changes; else of the
-        newest framework a 管理员 uploaded with that id (``service/frameworks.py``); else 404."""
-        try:
-            path = self.framework_path(framework_id)
-        except ApiError as err:  # not shipped: uploaded, or unknown (the shipped list is the 404's message)
-            stored = self._stored_plan(framework_id)
-            if stored is None:
-                raise err from None
-            return stored
         key = (framework_id, path.stat().st_mtime_ns)
         with self._lock:
             plan = self._plans.get(key)

@@ -84,6 +84,11 @@ def test_the_next_round_copies_the_units_with_their_inspector_and_closes_this_on
         (B, "北山中学", None),
     ]
     assert c.get(base, headers=world.admin).json()["state"] == "已关闭"
+    with service_of(c).sessions() as session:  # each copied unit has its own audit row
+        made = [
+            a.new["code"] for a in session.query(AuditEntry).filter_by(entity="unit", reason="开启第 2 轮")
+        ]
+    assert sorted(made) == [A, B]
     again = c.post(base + "/next-round", json={}, headers=world.admin)
     assert again.status_code == 409
     assert "已开启" in again.json()["message"]
