@@ -107,6 +107,13 @@ class Actor:
         return found
 
 
+def overseer(actor: Actor, what_zh: str, what_en: str) -> None:
+    """403 unless the caller is a 管理员 or 督学: what concerns every unit of a project (its summary, its county
+    result and the county's own data)."""
+    if actor.role not in (ADMIN, INSPECTOR):
+        raise forbidden(f"{actor.role}用户不能{what_zh}", f"role {actor.role} may not {what_en}")
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")

@@ -239,3 +239,27 @@ class Batch(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class CountySubmission(Base):
+    """The county's own data (县级填报) of a county (优质均衡) project: the values of the county framework's own
+    indicators (政府保障程度, 教育质量, 社会认可度, 一票否决), which the schools' data cannot give. Every upload is
+    kept as its bytes, numbered 1, 2, … per project; the newest one that could be read counts. ``status``: 已读取
+    or 未通过 (``problems`` says why, with the place of each)."""
+
+    __tablename__ = "county_submissions"
+    __table_args__ = (
+        UniqueConstraint("project_id", "version", name="uq_county_submissions_project_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    problems: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)

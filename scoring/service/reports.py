@@ -32,14 +32,12 @@ from ..engine.cohort import CohortResult, score_cohort
 from ..engine.result import Result, result_from_json
 from ..engine.rows import FailureRow, UnitRow
 from ..engine.submission import Submission
-from ..framework import registry
-from ..framework.load import load_framework
-from ..framework.model import Framework
 from ..problems import ScoringError
 from ..report.issuer import Issuer, load_issuer
-from .access import Actor
-from .errors import ApiError, forbidden
-from .models import ADMIN, INSPECTOR, Project, ResultRow, Unit
+from .access import Actor, overseer
+from .county_data import county_framework, county_plan, current_county, no_county, read_county
+from .errors import ApiError
+from .models import CountySubmission, Project, ResultRow, Unit
 from .models import Submission as Upload
 from .state import Service
 from .submitting import SCORED
@@ -208,12 +206,6 @@ def unit_report(svc: Service, actor: Actor, project_id: int, code: str, kind: st
 # ------------------------------------------------------------------------------------------ a project's summary
 
 
-def overseer(actor: Actor, what_zh: str, what_en: str) -> None:
-    """403 unless the caller is a 管理员 or 督学 (a project's reports hold every unit)."""
-    if actor.role not in (ADMIN, INSPECTOR):
-        raise forbidden(f"{actor.role}用户不能{what_zh}", f"role {actor.role} may not {what_en}")
-
-
 @dataclass
 class Current:
     """A unit of a project with its newest scored submission (None: none yet) and that submission's results."""
@@ -328,50 +320,22 @@ def project_summary(svc: Service, actor: Actor, project_id: int, kind: str) -> D
 
 # ---------------------------------------------------------------------------------------------- county (cohort)
 
-_COUNTIES: dict[tuple[str, int], Framework] = {}
-_COUNTIES_LOCK = threading.Lock()
-
-
-def county_framework(unit_framework_id: str) -> Framework | None:
-    """The shipped county framework whose ``cohort`` aggregates units of ``unit_framework_id`` (for
-    ysjh-2017-school: ysjh-2017), or None. Each county file is loaded once (again when it changes)."""
-    for entry in registry.entries():
-        try:
-            text = entry.path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if "\ncohort:" not in text:
-            continue
-        key = (str(entry.path), entry.path.stat().st_mtime_ns)
-        with _COUNTIES_LOCK:
-            fw = _COUNTIES.get(key)
-        if fw is None:
-            fw = load_framework(entry.path)
-            with _COUNTIES_LOCK:
-                _COUNTIES[key] = fw
-        if fw.cohort is not None and fw.cohort.framework == unit_framework_id:
-            return fw
-    return None
-
 
 def project_county(svc: Service, actor: Actor, project_id: int) -> tuple[Project, CohortResult]:
     """The county result over the project's units: each unit's newest scored submission, read from its stored
     bytes and scored by ``score_cohort`` with the county framework that aggregates the project's framework.
 
     A unit without a scored submission is a row not evaluated (as a file ``scoring cohort`` cannot read): the
-    statistics do not hold it and the verdict is 暂定 until it is."""
+    statistics do not hold it and the verdict is 暂定 until it is. The county's own values are the version of its
+    data that counts (``county_data``), as ``scoring cohort --county FILE`` reads them; without one they are 缺报."""
     with svc.sessions() as session:
         project = actor.project(session, project_id)
         overseer(actor, "查看县域评估", "see the county evaluation")
         found = project_units(session, actor, project_id, content=True)
+        county_row = current_county(session, project_id)
     county = county_framework(project.framework_id)
     if county is None:
-        raise ApiError(
-            404,
-            "no-cohort",
-            f"评估项目使用的框架 {project.framework_id} 没有县域汇总（优质均衡等）框架，不能做县域评估",
-            f"no shipped county framework aggregates {project.framework_id}",
-        )
+        raise no_county(project)
     plan = svc.project_plan(project)
     from ..io.read import read_submission
 
@@ -389,7 +353,27 @@ def project_county(svc: Service, actor: Actor, project_id: int) -> tuple[Project
             failures.append(FailureRow(where, [p.format("zh") for p in err.problems]))
             continue
         submissions.append(sub)
-    return project, score_cohort(county, submissions, failures=failures)
+    county_sub = county_submission(svc, project, county_row)
+    return project, score_cohort(county, submissions, county_sub, failures=failures)
+
+
+def county_submission(svc: Service, project: Project, row: CountySubmission | None) -> Submission | None:
+    """The county's own data that counts, read again from its stored bytes (None: none uploaded yet, so the county
+    indicators are 缺报 and the verdict 暂定)."""
+    if row is None:
+        return None
+    plan = county_plan(project.framework_id)
+    assert plan is not None  # the project has a county framework (project_county checked)
+    sub, problems = read_county(plan, row.content, row.filename, svc)
+    if sub is None:  # read once when it was uploaded: only a changed reader could refuse it now
+        raise ApiError(
+            409,
+            "county-data-unreadable",
+            f"第 {row.version} 版县级填报数据现在无法读取：" + "；".join(p.format("zh") for p in problems),
+            f"version {row.version} of the county's data can no longer be read",
+            problems,
+        )
+    return sub
 
 
 COUNTY_KINDS: dict[str, Kind] = {

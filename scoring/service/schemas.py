@@ -155,6 +155,20 @@ class SubmissionOut(BaseModel):
     reviewed_at: dt.datetime | None = None
 
 
+class CountySubmissionOut(BaseModel):
+    """One version of a county project's own data (县级填报)."""
+
+    version: int
+    filename: str
+    size: int
+    sha256: str
+    status: str = Field(description="已读取 or 未通过")
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    current: bool = Field(description="是否为计入县域评估的一版（最新的已读取的一版）")
+    problems: list[dict[str, object]] = Field(default_factory=list)
+
+
 class ReviewIn(_In):
     decision: Literal["通过", "退回"]
     reason: str | None = Field(default=None, max_length=2000, description="退回时必填：学校需要修改什么")

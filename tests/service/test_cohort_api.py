@@ -121,7 +121,7 @@ def test_the_county_result_is_what_scoring_cohort_writes(
     ] == expected["stats"]
     assert [e["name"] for e in got["excluded"]] == ["南山教学点"]
     assert got["failures"] == []
-    # the schools fail R3; the county's own inputs (政府保障程度 …) are not in a project of schools: 暂定
+    # the schools fail R3; the county's own data (政府保障程度 …) is not uploaded yet (test_county_data.py): 暂定
     assert got["passed"] is None
     assert got["reasons"][0].startswith("R3 每所学校资源配置均达标：未达标")
 

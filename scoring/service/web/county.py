@@ -18,8 +18,9 @@ from ...framework.model import Framework
 from ...report.blocks import Table, cell_text
 from ...report.cohort_view import CohortView, cohort_view
 from ..access import CurrentService
+from ..county_data import county_framework
 from ..models import Project
-from ..reports import county_framework, county_report, project_county
+from ..reports import county_report, project_county
 from ..state import Service
 from .render import Page, attachment, page, templates
 from .session import CurrentVisitor, Visitor
