@@ -2,7 +2,8 @@
 (SQLite → PostgreSQL). :func:`export_project` writes it, :func:`import_project` reads it into a store as a new
 project; the endpoints (``api/archive.py``) and a command line call the same two functions.
 
-The archive (format version 2; version 1 archives, which have no 佐证材料 and no reviews, are read as well)::
+The archive (format version 3; version 2 archives, which have no county data, and version 1 archives, which have
+no 佐证材料 and no reviews either, are read as well)::
 
     manifest.json          format and version, the framework (id, version, content hash), counts, and the
                            SHA-256 of every other member
@@ -15,6 +16,8 @@ The archive (format version 2; version 1 archives, which have no 佐证材料 an
     rectifications.jsonl   the 整改 items as they stand (their history is in the audit rows)
     evidence.jsonl         (version 2) the 佐证材料 of the 整改 items: name, media type, size, SHA-256, who, when,
                            when withdrawn (withdrawn files are kept, so they are archived too)
+    county.jsonl           (version 3) every version of the county's own data (县级填报) of a county project:
+                           file name, size, SHA-256, status, problems, who, when
     audit.jsonl            every audit row of the project, its units, submissions and 整改 items, oldest first
 
 Rows refer to each other by ids local to the archive (1, 2, … in the order of the store's ids), users by name.
@@ -54,12 +57,15 @@ from ..engine.plan import Plan
 from ..io.safety import FileLimits, UnsafeFile, check_member, check_size
 from ..version import __version__
 from .audit import record
+from .county_data import READ as COUNTY_READ
+from .county_data import REFUSED as COUNTY_REFUSED
 from .errors import ApiError
 from .evidence import KINDS
 from .frameworks import checked_plan, keep, stored_file
 from .models import (
     ROLES,
     AuditEntry,
+    CountySubmission,
     EvidenceFile,
     Project,
     Rectification,
@@ -73,10 +79,11 @@ from .rounds import STATES
 from .state import Service
 
 FORMAT = "duping-scoring-project-archive"
-FORMAT_VERSION = 2  # 2: evidence.jsonl (佐证材料) and the submissions' reviews; 1 is read as well
+FORMAT_VERSION = 3  # 3: county.jsonl (县级填报); 2: evidence.jsonl (佐证材料) and reviews; 1 and 2 are read
 MANIFEST = "manifest.json"
 FRAMEWORK_MEMBER = "framework.yaml"  # the project's framework when a 管理员 uploaded it (not shipped)
 TABLES = ("units", "submissions", "results", "rectifications", "audit")  # every version has these
+_ADDED = ("evidence", "county")  # the tables versions 2, 3 … added, in order
 REVIEW_STATES = (None, "已通过", "已退回")
 _STAMP = (1980, 1, 1, 0, 0, 0)  # every member's time: the same project exports to the same bytes
 _CHUNK = 1024 * 1024
@@ -214,6 +221,18 @@ class EvidenceRec(_Record):
     withdrawn_at: dt.datetime | None = None
 
 
+class CountyRec(_Record):
+    id: int
+    version: int
+    filename: str
+    size: int
+    sha256: str
+    status: str
+    problems: list[dict[str, Any]]
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
 class AuditRec(_Record):
     at: dt.datetime
     user: str | None
@@ -274,6 +293,7 @@ def export_project(svc: Service, project_id: int, out: IO[bytes], by: str | None
         items = select(Rectification).where(Rectification.unit_id.in_(unit_ids)).order_by(Rectification.id)
         writer.lines("rectifications.jsonl", [_item_rec(r, ids) for r in session.scalars(items)])
         writer.lines("evidence.jsonl", _evidence(session, unit_ids, ids, users, writer))
+        writer.lines("county.jsonl", _county(session, project_id, ids, users, writer))
         writer.lines("audit.jsonl", _audit(session, project_id, ids, users))
         created_by = users.name(project.created_by) if project.created_by else None
         head = ProjectRec(
@@ -319,7 +339,7 @@ class _Ids:
 
     def __init__(self) -> None:
         self.maps: dict[str, dict[int, int]] = {
-            t: {} for t in ("unit", "submission", "result", "rectification", "evidence")
+            t: {} for t in ("unit", "submission", "result", "rectification", "evidence", "county_submission")
         }
 
     def add(self, table: str, store_id: int) -> int:
@@ -494,6 +514,26 @@ def _evidence(
         session.expunge(f)  # its bytes are written: let them go
 
 
+def _county(
+    session: Session, project_id: int, ids: _Ids, users: _UserNames, writer: _Writer
+) -> Iterator[CountyRec]:
+    query = select(CountySubmission).where(CountySubmission.project_id == project_id)
+    for c in session.scalars(query.order_by(CountySubmission.id)):
+        writer.blob(c.sha256, c.content)
+        yield CountyRec(
+            id=ids.add("county_submission", c.id),
+            version=c.version,
+            filename=c.filename,
+            size=c.size,
+            sha256=c.sha256,
+            status=c.status,
+            problems=c.problems,
+            uploaded_by=users.name(c.uploaded_by),
+            uploaded_at=c.uploaded_at,
+        )
+        session.expunge(c)
+
+
 _PROJECT_ENTITIES = ("project", "demo")  # audit rows whose entity_id is the project's
 
 
@@ -504,6 +544,7 @@ def _audit(session: Session, project_id: int, ids: _Ids, users: _UserNames) -> I
     subs = select(Submission.id).where(Submission.unit_id.in_(units))
     items = select(Rectification.id).where(Rectification.unit_id.in_(units))
     files = select(EvidenceFile.id).where(EvidenceFile.rectification_id.in_(items))
+    county = select(CountySubmission.id).where(CountySubmission.project_id == project_id)
     query = query.where(
         or_(
             and_(AuditEntry.entity.in_(_PROJECT_ENTITIES), AuditEntry.entity_id == project_id),
@@ -511,6 +552,7 @@ def _audit(session: Session, project_id: int, ids: _Ids, users: _UserNames) -> I
             and_(AuditEntry.entity == "submission", AuditEntry.entity_id.in_(subs)),
             and_(AuditEntry.entity == "rectification", AuditEntry.entity_id.in_(items)),
             and_(AuditEntry.entity == "evidence", AuditEntry.entity_id.in_(files)),
+            and_(AuditEntry.entity == "county_submission", AuditEntry.entity_id.in_(county)),
         )
     )
     for e in session.scalars(query.execution_options(yield_per=500)):
@@ -685,6 +727,7 @@ class _Content:
     items: list[RectificationRec]
     audit: list[AuditRec]
     evidence: list[EvidenceRec]
+    county: list[CountyRec]
     framework: bytes | None = None  # the uploaded framework's file, when the project was made from one
 
     @classmethod
@@ -704,7 +747,7 @@ class _Content:
                     )
                 _member(zf, name, sha)  # checked now, read again when written
         members: dict[str, str] = {}
-        tables = (*TABLES, "evidence") if manifest.format_version >= 2 else TABLES
+        tables = TABLES + _ADDED[: manifest.format_version - 1]
         for name in ("project.json", *(f"{t}.jsonl" for t in tables)):
             if name not in manifest.members:
                 raise ArchiveError(f"清单中缺少成员 {name}", f"the manifest does not list {name}")
@@ -722,6 +765,7 @@ class _Content:
             items=table("rectifications", RectificationRec),
             audit=table("audit", AuditRec),
             evidence=table("evidence", EvidenceRec) if "evidence" in tables else [],
+            county=table("county", CountyRec) if "county" in tables else [],
             framework=(
                 _member(zf, FRAMEWORK_MEMBER, manifest.members[FRAMEWORK_MEMBER])
                 if FRAMEWORK_MEMBER in manifest.members
@@ -798,11 +842,13 @@ class _Content:
             _require(
                 f"files/{f.sha256}" in self.manifest.members, f"缺少佐证材料 {f.id} 的文件", "file missing"
             )
+        county = self.check_county(users, max_versions)
         known: dict[str, dict[int, Any]] = {
             "unit": units,
             "submission": subs,
             "rectification": items,
             "evidence": files,
+            "county_submission": county,
         }
         for n, e in enumerate(self.audit, 1):
             _require(e.user is None or e.user in users, f"审计记录 {n} 的用户未列出", "unknown user")
@@ -810,6 +856,22 @@ class _Content:
             _require(ok, f"审计记录 {n} 指向不属于本项目的 {e.entity} {e.entity_id}", "audit row outside")
         if project.created_by is not None:
             _require(project.created_by in users, "项目创建人未列出", "unknown user")
+
+    def check_county(self, users: set[str], max_versions: int) -> dict[int, CountyRec]:
+        rows = _unique(self.county, lambda c: c.id, "县级填报编号")
+        _unique(self.county, lambda c: c.version, "县级填报版本")
+        _require(len(rows) <= max_versions, "县级填报的版本超过上限", "too many versions")
+        for c in self.county:
+            _require(
+                c.uploaded_by in users, f"县级填报 {c.id} 的上传人 {c.uploaded_by} 未列出", "unknown user"
+            )
+            _require(
+                c.status in (COUNTY_READ, COUNTY_REFUSED), f"县级填报 {c.id} 的状态无效", "invalid status"
+            )
+            _require(
+                f"files/{c.sha256}" in self.manifest.members, f"缺少县级填报 {c.id} 的文件", "file missing"
+            )
+        return rows
 
 
 def _read_manifest(zf: zipfile.ZipFile) -> Manifest:
@@ -923,7 +985,14 @@ def _write(
             ),
         )
         file_ids = _evidence_rows(session, zf, c.evidence, item_ids, users)
-        known = {"unit": unit_ids, "submission": sub_ids, "rectification": item_ids, "evidence": file_ids}
+        county_ids = _county_rows(session, zf, c.county, project.id, users)
+        known = {
+            "unit": unit_ids,
+            "submission": sub_ids,
+            "rectification": item_ids,
+            "evidence": file_ids,
+            "county_submission": county_ids,
+        }
         session.add_all(
             AuditEntry(
                 at=e.at,
@@ -944,6 +1013,7 @@ def _write(
             "results": len(result_ids),
             "rectifications": len(item_ids),
             "evidence": len(file_ids),
+            "county": len(county_ids),
             "audit": len(c.audit),
         }
         session.flush()
@@ -985,6 +1055,26 @@ def _evidence_rows(
         session.add(row)
         session.flush()
         ids[f.id] = row.id
+        session.expunge(row)
+    return ids
+
+
+def _county_rows(
+    session: Session, zf: zipfile.ZipFile, rows: list[CountyRec], project_id: int, users: dict[str, int]
+) -> dict[int, int]:
+    """The county's data, one version at a time (its bytes read from the archive, checked, as written)."""
+    ids: dict[int, int] = {}
+    for c in rows:
+        row = CountySubmission(
+            project_id=project_id,
+            content=_member(zf, f"files/{c.sha256}", c.sha256),
+            uploaded_by=users[c.uploaded_by],
+            **c.model_dump(exclude={"id", "uploaded_by"}),
+        )
+        _require(row.size == len(row.content), f"县级填报 {c.id} 的大小与文件不符", "size mismatch")
+        session.add(row)
+        session.flush()
+        ids[c.id] = row.id
         session.expunge(row)
     return ids
 

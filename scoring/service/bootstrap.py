@@ -189,8 +189,8 @@ def _demo_round2(svc: Service) -> None:
 
 def _demo_county(svc: Service) -> None:
     """A county's 17 schools on ysjh-2017-school (examples/ysjh-2017/schools.csv), each uploaded by the 督学 as
-    its own submission, so the project has a county page (ysjh-2017 aggregates it); made once, and only in a
-    store holding the demo."""
+    its own submission, so the project has a county page (ysjh-2017 aggregates it), and the county's own data
+    (county.yaml); made once, and only in a store holding the demo."""
     from ..io.table import read_table
     from .submitting import store_upload
 
@@ -230,3 +230,8 @@ def _demo_county(svc: Service) -> None:
         ) as err:  # 南山教学点 (under 50 pupils): kept as 未通过, listed as 不参评 on the county page
             if err.status != 422:
                 raise
+    county = folder / "county.yaml"
+    if county.is_file():  # the county's own data: the verdict is final (不予认定), not 暂定
+        from .county_data import store_county
+
+        store_county(svc, actor, project_id, county.read_bytes(), county.name, "演示数据")

@@ -258,6 +258,7 @@ def test_a_project_exported_from_sqlite_and_imported_into_postgresql_is_the_same
                 "results": 4,
                 "rectifications": len(before["rectifications"]),
                 "evidence": 3,
+                "county": 0,
                 "audit": len(before["audit"]),
             }
             after = dump(service_of(pg), body["project"]["id"])
@@ -299,7 +300,7 @@ def test_the_manifest_names_the_format_and_the_framework_and_hashes_every_member
     data = _export(world.c, world.project, world.admin)
     members = _members(data)
     manifest = json.loads(members.pop("manifest.json"))
-    assert (manifest["format"], manifest["format_version"]) == ("duping-scoring-project-archive", 2)
+    assert (manifest["format"], manifest["format_version"]) == ("duping-scoring-project-archive", 3)
     fw = world.c.get(f"/api/v1/projects/{world.project}", headers=world.admin).json()
     assert manifest["framework"] == {
         "id": "demo-school",
@@ -451,6 +452,7 @@ def test_a_version_1_archive_is_still_read(world: World) -> None:
     members = _members(data)
     manifest = json.loads(members.pop("manifest.json"))
     members.pop("evidence.jsonl")
+    members.pop("county.jsonl")
     lines = [json.loads(line) for line in members["submissions.jsonl"].splitlines()]
     for line in lines:
         for key in ("review_state", "review_reason", "reviewed_by", "reviewed_at"):
@@ -561,3 +563,54 @@ def test_a_project_on_an_uploaded_framework_travels_with_it_its_round_state_and_
         r = _import(b, bad, admin)
         assert r.status_code == 422 and "框架" in r.json()["message"]
         service_of(b).close()
+
+
+def test_the_county_data_travels_with_its_project_and_a_version_2_archive_is_still_read(
+    client: TestClient,
+) -> None:
+    """Every version of a county project's own data (县级填报, one refused) is in the archive (format 3) with its
+    bytes and audit rows; imported, the county result is the same. An archive of format 2 has no county.jsonl."""
+    from .test_cohort_api import county_project, school_files
+    from .test_county_data import COUNTY, upload_county
+
+    project, admin = county_project(client, school_files()[:3])
+    assert upload_county(client, project, admin, "county.yaml", COUNTY.read_bytes()).status_code == 201
+    assert upload_county(client, project, admin, "bad.yaml", b"values: [").status_code == 422
+    data = _export(client, project, admin)
+    members = _members(data)
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["format_version"] == 3 and manifest["counts"]["county"] == 2
+    r = _import(client, data, admin)
+    assert r.status_code == 201, r.text
+    copy = r.json()["project"]["id"]
+    assert r.json()["counts"]["county"] == 2
+
+    def versions(p: int) -> list[Any]:
+        found = client.get(f"/api/v1/projects/{p}/county-data", headers=admin).json()
+        return [{k: v for k, v in x.items()} for x in found]
+
+    assert versions(copy) == versions(project)
+    cohort = [client.get(f"/api/v1/projects/{p}/cohort", headers=admin).json() for p in (project, copy)]
+    assert cohort[0] == cohort[1] and cohort[0]["county"]["unit"]["name"] == "某县"
+    original = client.get(f"/api/v1/projects/{copy}/county-data/1/file", headers=admin)
+    assert original.content == COUNTY.read_bytes()
+    with service_of(client).sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.entity == "county_submission")).all()
+    assert len(rows) == 4  # two uploads, each in the project and in its copy
+
+    del members["manifest.json"]
+    members.pop("county.jsonl")
+    audit = [json.loads(line) for line in members["audit.jsonl"].splitlines()]
+    kept = [x for x in audit if x["entity"] != "county_submission"]
+    members["audit.jsonl"] = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in kept).encode()
+    manifest["format_version"] = 2
+    manifest["members"] = {n: hashlib.sha256(b).hexdigest() for n, b in members.items()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False))
+        for name, body in members.items():
+            z.writestr(name, body)
+    r = _import(client, out.getvalue(), admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["counts"]["county"] == 0
+    assert versions(r.json()["project"]["id"]) == []

@@ -81,6 +81,10 @@ def test_the_demo_units_are_scored_at_once_and_a_restart_adds_nothing(client: Te
     result = client.get(f"/api/v1/projects/{county['id']}/cohort", headers=dux).json()
     assert [e["name"] for e in result["excluded"]] == ["南山教学点"] and result["failures"] == []
     assert len(result["units"]) == 19  # two 一贯制 schools count once per 学段
+    # … with the county's own data (county.yaml) uploaded: the verdict is final, 不予认定 (R3), not 暂定
+    (data,) = client.get(f"/api/v1/projects/{county['id']}/county-data", headers=dux).json()
+    assert (data["filename"], data["status"], data["current"]) == ("county.yaml", "已读取", True)
+    assert result["passed"] is False and result["county"]["unit"]["name"] == "某县"
     before = _counts(client)
     assert demo(svc) == [] and _counts(client) == before  # a restart with --demo: no second copy
 
