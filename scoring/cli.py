@@ -581,7 +581,7 @@ def _print_end(result: BatchResult, files: int, lang: Lang) -> None:
     "--county",
     "county_path",
     type=click.Path(exists=True, dir_okay=False),
-    help="县级填报数据（.yaml / .json）",
+    help="县级填报数据：由县域框架生成的县级自评表（scoring template），或 .yaml / .json",
 )
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), help="输出目录")
 @click.option(
@@ -655,7 +655,7 @@ def cohort(
             limit = MAX_WORKBOOK_ROWS if workbook else MAX_ROWS
             submissions, failures = read_table(src, unit_plan, needed=needed, lang=lang, max_rows=limit)
             gc.freeze()  # the rows as read stay as they are: see below
-        county_sub = read_submission(county_path) if county_path else None
+        county_sub = read_submission(county_path, plan=plan) if county_path else None
         result = score_cohort(fw, submissions, county_sub, failures=failures, lang=lang)
     except ScoringError as err:
         _cohort_refused(err.problems, workbook, lang)

@@ -189,3 +189,31 @@ def test_the_county_report_names_indicators_and_statistics_never_ids(result):
     assert "未达标：生均体育运动场馆面积；生均体育运动场馆面积达到标准的85%以上" in text
     for internal in ("passed_all", "_cv", "units_all", "| L1 |"):
         assert internal not in text.split("## 表Ⅲ")[0], internal
+
+
+def test_a_county_workbook_gives_what_the_county_yaml_gives(tmp_path, monkeypatch):
+    """`scoring cohort --county` reads a 县级自评表 made from the county framework (`scoring template ysjh-2017
+    --evaluator`, filled) as it reads county.yaml: the same 县域评估.json but for the file's name."""
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+    from scoring.io.fill import fill_template
+    from scoring.io.template import write_template
+
+    plan = scoring.compile_plan(COUNTY)
+    template = write_template(plan, tmp_path / "县级自评表.xlsx", evaluator=True)
+    fill_template(template, scoring.read_submission(HERE / "county.yaml"), tmp_path / "county.xlsx")
+    (tmp_path / "county.yaml").write_bytes((HERE / "county.yaml").read_bytes())
+    (tmp_path / "schools.csv").write_bytes((HERE / "schools.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    found = {}
+    for name in ("county.yaml", "county.xlsx"):
+        ran = CliRunner().invoke(
+            main,
+            ["cohort", "ysjh-2017", "schools.csv", "--county", name, "-o", f"out-{name}", "--format", "json"],
+        )
+        assert ran.exit_code == 0, ran.output
+        found[name] = json.loads((tmp_path / f"out-{name}" / "县域评估.json").read_text("utf-8"))
+        found[name]["county"]["source"] = None
+    assert found["county.xlsx"] == found["county.yaml"]
+    assert found["county.xlsx"]["passed"] is EXPECTED["passed"]
