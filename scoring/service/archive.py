@@ -945,29 +945,19 @@ def _write(
                 **u.model_dump(exclude={"id", "inspector"}),
             ),
         )
-        sub_ids: dict[int, int] = {}
-        for s in c.submissions:  # one at a time: their bytes are read from the archive as they are written
-            row = Submission(
+        sub_ids = _with_bytes(
+            session,
+            zf,
+            c.submissions,
+            "填报数据",
+            lambda s, content: Submission(
                 unit_id=unit_ids[s.unit],
-                version=s.version,
-                filename=s.filename,
-                size=s.size,
-                sha256=s.sha256,
-                content=_member(zf, f"files/{s.sha256}", s.sha256),
-                status=s.status,
-                problems=s.problems,
+                content=content,
                 uploaded_by=users[s.uploaded_by],
-                uploaded_at=s.uploaded_at,
-                review_state=s.review_state,
-                review_reason=s.review_reason,
                 reviewed_by=users[s.reviewed_by] if s.reviewed_by else None,
-                reviewed_at=s.reviewed_at,
-            )
-            _require(row.size == len(row.content), f"填报数据 {s.id} 的大小与文件不符", "size mismatch")
-            session.add(row)
-            session.flush()
-            sub_ids[s.id] = row.id
-            session.expunge(row)
+                **s.model_dump(exclude={"id", "unit", "uploaded_by", "reviewed_by"}),
+            ),
+        )
         result_ids = _add(
             session,
             c.results,
@@ -984,8 +974,30 @@ def _write(
                 **i.model_dump(exclude={"id", "unit", "result"}),
             ),
         )
-        file_ids = _evidence_rows(session, zf, c.evidence, item_ids, users)
-        county_ids = _county_rows(session, zf, c.county, project.id, users)
+        file_ids = _with_bytes(
+            session,
+            zf,
+            c.evidence,
+            "佐证材料",
+            lambda f, content: EvidenceFile(
+                rectification_id=item_ids[f.item],
+                content=content,
+                uploaded_by=users[f.uploaded_by],
+                **f.model_dump(exclude={"id", "item", "uploaded_by"}),
+            ),
+        )
+        county_ids = _with_bytes(
+            session,
+            zf,
+            c.county,
+            "县级填报",
+            lambda d, content: CountySubmission(
+                project_id=project.id,
+                content=content,
+                uploaded_by=users[d.uploaded_by],
+                **d.model_dump(exclude={"id", "uploaded_by"}),
+            ),
+        )
         known = {
             "unit": unit_ids,
             "submission": sub_ids,
@@ -1035,46 +1047,21 @@ def _write(
         return Imported(project.id, counts, created, current)
 
 
-def _evidence_rows(
-    session: Session,
-    zf: zipfile.ZipFile,
-    rows: list[EvidenceRec],
-    item_ids: dict[int, int],
-    users: dict[str, int],
-) -> dict[int, int]:
-    """The 佐证材料, one at a time (their bytes are read from the archive, checked, as they are written)."""
-    ids: dict[int, int] = {}
-    for f in rows:
-        row = EvidenceFile(
-            rectification_id=item_ids[f.item],
-            content=_member(zf, f"files/{f.sha256}", f.sha256),
-            uploaded_by=users[f.uploaded_by],
-            **f.model_dump(exclude={"id", "item", "uploaded_by"}),
-        )
-        _require(row.size == len(row.content), f"佐证材料 {f.id} 的大小与文件不符", "size mismatch")
-        session.add(row)
-        session.flush()
-        ids[f.id] = row.id
-        session.expunge(row)
-    return ids
+F = TypeVar("F", SubmissionRec, EvidenceRec, CountyRec)
 
 
-def _county_rows(
-    session: Session, zf: zipfile.ZipFile, rows: list[CountyRec], project_id: int, users: dict[str, int]
+def _with_bytes(
+    session: Session, zf: zipfile.ZipFile, rows: list[F], what: str, make: Callable[[F, bytes], Any]
 ) -> dict[int, int]:
-    """The county's data, one version at a time (its bytes read from the archive, checked, as written)."""
+    """Rows that carry a file, one at a time: each one's bytes are read from the archive (checked against its
+    SHA-256) as it is written, and let go once it is; archive-local id → the new store id."""
     ids: dict[int, int] = {}
-    for c in rows:
-        row = CountySubmission(
-            project_id=project_id,
-            content=_member(zf, f"files/{c.sha256}", c.sha256),
-            uploaded_by=users[c.uploaded_by],
-            **c.model_dump(exclude={"id", "uploaded_by"}),
-        )
-        _require(row.size == len(row.content), f"县级填报 {c.id} 的大小与文件不符", "size mismatch")
+    for rec in rows:
+        row = make(rec, _member(zf, f"files/{rec.sha256}", rec.sha256))
+        _require(row.size == len(row.content), f"{what} {rec.id} 的大小与文件不符", "size mismatch")
         session.add(row)
         session.flush()
-        ids[c.id] = row.id
+        ids[rec.id] = row.id
         session.expunge(row)
     return ids
 

@@ -2,7 +2,9 @@
 examples/ysjh-2017/schools.csv uploaded; a 督学 follows 县域评估 from the project page and sees the verdict,
 表Ⅱ-2 with each school's values, 表Ⅲ with 全县平均值 and 差异系数 — each 差异系数 a link to the county
 indicator judging it (standard, status, arithmetic) — all as ``report.cohort_view`` words them, and no request
-to any other host (the guard). A school of the county gets 403."""
+to any other host (the guard). Without the county's own data the verdict is 暂定; the 督学 uploads
+examples/ysjh-2017/county.yaml through the page's 县级填报数据 form and it becomes 不予认定. A school of the county
+gets 403."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from scoring.service.submitting import store_upload
 from ..service.test_cohort_api import school_files
 from .conftest import FAST, Contexts, Live, password
 from .test_workspace import shot, sign_in
+
+COUNTY = Path(__file__).resolve().parents[2] / "examples" / "ysjh-2017" / "county.yaml"
 
 
 def county_project(live: Live) -> tuple[int, list[tuple[str, str, str, bytes]]]:
@@ -106,9 +110,34 @@ def test_an_inspector_sees_the_county_page_with_its_tables_and_verdict(
     assert got.value.suggested_filename.endswith("-县域评估.xlsx")
     assert Path(got.value.path()).read_bytes().startswith(b"PK")
 
+    # 县级填报数据: none yet, so 暂定; the county's own data uploaded through the page's form makes it final
+    assert "暂定" in dux.inner_text("#county-current")
+    assert "暂定" in dux.inner_text("#verdict")
+    with dux.expect_download() as got:
+        dux.locator("#county-template").click()
+    assert got.value.suggested_filename.startswith("县级自评表-")
+    assert Path(got.value.path()).read_bytes().startswith(b"PK")
+    dux.set_input_files("#county-upload input[name=file]", COUNTY)
+    dux.get_by_label("说明（可选，记入审计日志）").fill("县督导室填报")
+    dux.get_by_role("button", name="上传并读取").click()
+    dux.locator("#county-data .notice").wait_for()
+    assert "第 1 版县级填报数据已读取" in dux.inner_text("#county-data .notice")
+    assert "第 1 版" in dux.inner_text("#county-current") and "county.yaml" in dux.inner_text(
+        "#county-current"
+    )
+    shown = dux.inner_text("#verdict")
+    assert "不予认定" in shown and "暂定" not in shown
+    with live.svc.sessions() as session:
+        admin = session.scalars(select(User).where(User.name == "admin")).one()
+        _, final = project_county(live.svc, actor_of(admin, 0), project)
+    assert final.passed is False and verdict(final) in shown
+    dux.locator("#county-data").scroll_into_view_if_needed()
+    shot(dux, "county-data")
+
     school = sign_in(contexts(), live, "county-school", then=f"/projects/{project}")
     assert school.locator("#county-link").count() == 0
     assert school.request.get(f"{live.base}/projects/{project}/county").status == 403
+    assert school.request.get(f"{live.base}/projects/{project}/county/template.xlsx").status == 403
 
 
 def cells(page: Any, rows: str) -> list[list[str]]:
