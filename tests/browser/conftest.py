@@ -1,7 +1,8 @@
 """A real server and a real Chromium for the workspace's tests.
 
 The server is the app ``scoring serve`` runs (``create_app``), under uvicorn in a thread on a free port, with a
-fresh SQLite store in a temporary folder: a project on demo-school with units A (滨江实验小学) and B (北山中学),
+fresh store — every test runs twice, on the embedded SQLite file in a temporary folder and on a fresh PostgreSQL
+database (``tests/service/conftest.py``'s cluster; skipped, saying why, where there is none): a project on demo-school with units A (滨江实验小学) and B (北山中学),
 a 督学, and a 学校 user for each unit; B already has a scored upload (weak.xlsx, through the API).
 
 The browser is Debian's ``chromium`` driven by Playwright from PyPI (no browser download). Every request the
@@ -33,6 +34,8 @@ from scoring.service.bootstrap import first_admin
 from scoring.service.models import INSPECTOR, SCHOOL, Project, Unit, User
 from scoring.service.settings import Settings
 from scoring.service.state import Service
+
+from ..service.conftest import Postgres, postgres  # noqa: F401  (the session's PostgreSQL cluster, a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "demo-school"
@@ -105,12 +108,26 @@ class Live:
             return found
 
 
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None: the embedded SQLite file; else a fresh PostgreSQL database's URL, dropped after the package."""
+    if request.param == "sqlite":
+        yield None
+        return
+    pg: Postgres = request.getfixturevalue("postgres")
+    if pg.url is None:
+        pytest.skip(pg.why)
+    url = pg.create()
+    yield url
+    pg.drop(url)
+
+
 @pytest.fixture(scope="package")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[Live]:
     import uvicorn
 
     folder = tmp_path_factory.mktemp("workspace")
-    app = create_app(Settings(data_dir=folder / "data"), FAST)
+    app = create_app(Settings(data_dir=folder / "data", database_url=database), FAST)
     svc: Service = app.state.service
     project = seed(svc)
     port = _free_port()

@@ -150,9 +150,9 @@ def item_counts(session: Session, actor: Actor, project_id: int) -> tuple[int, i
     mine = actor.units(project_id).with_only_columns(Unit.id).order_by(None)
     rows = dict(
         session.execute(
-            select(Rectification.status == CLOSED, func.count())
+            select(Rectification.status, func.count())
             .where(Rectification.unit_id.in_(mine))
-            .group_by(Rectification.status == CLOSED)
+            .group_by(Rectification.status)  # by the column: PostgreSQL does not match two bound comparisons
         ).all()
     )
-    return sum(rows.values()), rows.get(True, 0)
+    return sum(rows.values()), rows.get(CLOSED, 0)
