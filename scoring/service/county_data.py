@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..engine.plan import Plan, compile_plan
@@ -36,6 +35,7 @@ from .models import CountySubmission, Project, User
 from .rounds import require_open
 from .schemas import CountySubmissionOut
 from .state import Service
+from .submitting import next_version
 
 READ, REFUSED = "已读取", "未通过"
 
@@ -122,7 +122,7 @@ def store_county(
     plan = county_plan(project.framework_id)
     assert plan is not None  # county_project checked
     _, problems = read_county(plan, data, filename, svc)
-    out = _save_retrying(svc, actor, project, data, filename, problems, reason)
+    out = next_version(lambda: _save(svc, actor, project, data, filename, problems, reason))
     if problems:
         raise ApiError(
             422,
@@ -133,24 +133,6 @@ def store_county(
             version=out.version,
         )
     return out
-
-
-def _save_retrying(
-    svc: Service,
-    actor: Actor,
-    project: Project,
-    data: bytes,
-    filename: str | None,
-    problems: list[Problem],
-    reason: str | None,
-) -> CountySubmissionOut:
-    for attempt in range(5):
-        try:
-            return _save(svc, actor, project, data, filename, problems, reason)
-        except IntegrityError:  # another upload took the version number: take the next
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _save(

@@ -5,6 +5,8 @@ workspace and the demo data, so a submission is kept the same way whoever sends 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -43,10 +45,19 @@ def store_upload(
         require_open(project)
     plan = svc.project_plan(project)
     results, problems = score_upload(plan, data, filename, svc, unit)
+    return next_version(lambda: save_upload(svc, actor, unit, data, filename, results, problems, reason))
+
+
+T = TypeVar("T")
+
+
+def next_version(save: Callable[[], T]) -> T:
+    """``save()``, which numbers a new version: again (up to five times) when another upload took the number
+    meanwhile and the unique key refused this one."""
     for attempt in range(5):
         try:
-            return save_upload(svc, actor, unit, data, filename, results, problems, reason)
-        except IntegrityError:  # another upload to the same unit took the version number: take the next
+            return save()
+        except IntegrityError:
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
