@@ -1044,7 +1044,16 @@ def _different_units(old: str, new: str, a: UnitRef, b: UnitRef, force: bool, la
     is_flag=True,
     help="载入演示项目（demo-school 的两所学校两轮评估、一个优质均衡县）和演示用户 dux、binjiang",
 )
-def serve(host: str, port: int, data_dir: str | None, database_url: str | None, demo: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="工作进程数：多核服务器可设为 CPU 核数（各进程共用同一个数据库）",
+)
+def serve(
+    host: str, port: int, data_dir: str | None, database_url: str | None, demo: bool, workers: int
+) -> None:
     """启动评估服务（HTTP API /api/v1）。 Start the scoring service.
 
     Needs the service extra: pip install -c constraints.txt '.[service]'. See docs/service.md."""
@@ -1060,7 +1069,7 @@ def serve(host: str, port: int, data_dir: str | None, database_url: str | None, 
         sys.exit(EXIT_USAGE)
     from .service import serve as run
 
-    run(host=host, port=port, data_dir=data_dir, database_url=database_url, demo=demo)
+    run(host=host, port=port, data_dir=data_dir, database_url=database_url, demo=demo, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ def serve(
     database_url: str | None = None,
     demo: bool = False,
     admin_password: str | None = None,
+    workers: int = 1,
 ) -> None:
     """Run the service with uvicorn until interrupted.
 
@@ -27,7 +28,12 @@ def serve(
     ``postgresql+psycopg://user:password@host/dbname``. The database is migrated at start-up. A store without
     users gets a 管理员 ``admin`` whose password (``admin_password`` or ``SCORING_ADMIN_PASSWORD``, else a random
     one) is printed once. ``demo`` adds the demo projects (two units in two rounds, a county of 17 schools) and
-    users ``dux`` (督学) and ``binjiang`` (学校), each with its name as password."""
+    users ``dux`` (督学) and ``binjiang`` (学校), each with its name as password.
+
+    ``workers`` > 1: that many uvicorn worker processes, each with its own app on the same database (migrated,
+    given its first 管理员 and demo here, once, before they start; they read the settings from the environment).
+    Nothing a request needs lives in one process's memory — sessions, CSRF and batches are in the database — so
+    any worker may answer any request. A client's keep-alive connection stays with the worker that accepted it."""
     import os
 
     import uvicorn
@@ -57,4 +63,13 @@ def serve(
         f"（数据：{svc.settings.url.split('@')[-1]}）",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    svc.close()
+    os.environ["SCORING_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    if settings.database_url:
+        os.environ["SCORING_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "scoring.service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )

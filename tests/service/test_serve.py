@@ -84,3 +84,40 @@ def test_a_request_time_limit_that_is_no_number_is_refused_before_the_server_sta
     assert ran.exit_code == 2
     assert "SCORING_REQUEST_SECONDS 应为秒数（如 120），而不是 “两分钟”" in ran.output
     assert not (tmp_path / "scoring.db").exists()  # nothing made
+
+
+def test_serve_with_two_workers_answers_from_one_database(tmp_path: Path) -> None:
+    """``scoring serve --workers 2``: the parent migrates the store and makes the first 管理员 once, then two worker
+    processes answer; a token made through one worker is good on either (it is in the database)."""
+    import os
+
+    port = _free_port()
+    argv = [sys.executable, "-m", "scoring.cli", "serve", "--port", str(port), "--workers", "2"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCORING_")}
+    env |= {"SCORING_DATA_DIR": str(tmp_path / "data"), "SCORING_ADMIN_PASSWORD": "first-admin-pw"}
+    server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        status, token = _call(
+            f"{base}/login",
+            b'{"name": "admin", "password": "first-admin-pw"}',
+            {"Content-Type": "application/json"},
+        )
+        assert status == 200
+        auth = {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
+        body = (EXAMPLES / "strong.yaml").read_bytes()
+        for _ in range(20):  # a new connection each: the kernel hands them to either worker
+            status, scored = _call(f"{base}/score?framework=demo-school", body, auth)
+            assert status == 200 and scored["results"][0]["total"] == "97.85"
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    said = err.decode()
+    assert "已创建管理员 admin" in said
+    assert said.count("Started server process") == 2, said  # uvicorn's line, once per worker
