@@ -71,5 +71,10 @@ def serve(
     if settings.database_url:
         os.environ["SCORING_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "scoring.service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "scoring.service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
     )

@@ -1,5 +1,5 @@
 """A whole project as one archive (管理员): download it for a backup or a move, and import one into this store as
-a new project (see ``scoring/service/archive.py`` for what it holds and how it is checked)."""
+a new project (see the package ``scoring/service/archive/`` for what it holds and how it is checked)."""
 
 from __future__ import annotations
 
