@@ -63,6 +63,23 @@ def _default_problem(r: IndicatorResult) -> str:
     return f"{r.name}{STATUS_ZH[r.status]}"
 
 
+def _indicator_fields(r: IndicatorResult, lost: Decimal | None) -> dict[str, Any]:
+    """The fields an indicator's own templates may use; built only for an indicator that has templates (most
+    take the default texts)."""
+    return {
+        "name": r.name,
+        "code": r.code,
+        "value": fmt(r.value) if r.value is not None else "—",
+        "standard": fmt(r.target) if r.target is not None else (r.standard or ""),
+        "gap": fmt(r.gap) if r.gap is not None else "—",
+        "unit": r.unit or "",
+        "points": fmt(r.points),
+        "lost": fmt(lost) if lost is not None else "—",
+        "status": r.status_zh,
+        "reason": r.explanation,
+    }
+
+
 def rectification_list(
     plan: Plan, result: Result, ctx: dict[str, Any], date: dt.date | None
 ) -> list[RectificationItem]:
@@ -104,18 +121,7 @@ def rectification_list(
         rect = node.rectify
         if r.status in ("unmet", "partial"):
             lost = (r.possible - r.points) if r.possible is not None and r.points is not None else None
-            fields = {
-                "name": r.name,
-                "code": r.code,
-                "value": fmt(r.value) if r.value is not None else "—",
-                "standard": fmt(r.target) if r.target is not None else (r.standard or ""),
-                "gap": fmt(r.gap) if r.gap is not None else "—",
-                "unit": r.unit or "",
-                "points": fmt(r.points),
-                "lost": fmt(lost) if lost is not None else "—",
-                "status": r.status_zh,
-                "reason": r.explanation,
-            }
+            fields = _indicator_fields(r, lost) if rect.problem or rect.requirement else {}
             problem = _render(rect.problem, fields, values) if rect.problem else _default_problem(r)
             priority = rect.priority or (
                 "高" if plan.method == "pass_fail" or (lost is not None and lost >= 5) else "中"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
 from functools import wraps
 from typing import Any, Literal
 
@@ -115,10 +115,14 @@ def split(framework: Plan | Framework, submission: Submission) -> list[Submissio
 
 
 def _precise(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn`` in the scoring call's decimal context: a text written later shows the numbers it explains."""
+    """Run ``fn`` in the scoring call's decimal context: a text written later shows the numbers it explains.
+
+    Checked here first: a result read whole (``to_json``) sets that context once for its hundreds of texts."""
 
     @wraps(fn)
     def run(*args: Any) -> Any:
+        if getcontext().prec == PRECISION:
+            return fn(*args)
         return ex.at_precision(fn, *args)
 
     return run

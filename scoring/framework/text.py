@@ -23,9 +23,12 @@ def fmt(value: Any) -> str:
     """A value as an evaluator writes it: decimals without exponent, 是/否, dates in ISO form. A computed number
     past 10^20 (an implausible value multiplied out) is written 1.5E+25, not as 26 digits or 400."""
     if type(value) is Decimal:  # nearly every call: checked first
-        if value.is_finite() and value.adjusted() >= _WRITTEN_IN_FULL:
-            return _scientific(value)
-        return format(value, "f")
+        if value.adjusted() < _WRITTEN_IN_FULL:  # (also NaN and Infinity: 0)
+            # str() is format(value, "f") for every number it writes without an exponent (most: 4.20, 300), in a
+            # third of the time; one it writes with one (1E+2, 1E-7; 1e+2 in a context with capitals=0) is formatted
+            text = str(value)
+            return format(value, "f") if "E" in text or "e" in text else text
+        return _scientific(value) if value.is_finite() else format(value, "f")
     if value is None:
         return "缺报"
     if isinstance(value, bool):

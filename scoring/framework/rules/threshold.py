@@ -100,11 +100,7 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         explanation = ""
         if text:
             rounded = "" if raw == v else f"（{short(raw)} 四舍五入）"
-            shown = [
-                f"{SYMBOL[k] if TEST[k](v, b) else NEGATED[k]} {fmt(b)}"
-                for (k, _), b in zip(bounds, at, strict=True)
-            ]
-            relation = standard if met else f"{' 且 '.join(shown)}（标准 {standard}）"
+            relation = standard if met else f"{_missed(bounds, at, v)}（标准 {standard}）"
             explanation = f"{value.explain(values, v)}{rounded} {relation} → {STATUS_TEXT[status]}"
             if points is not None:
                 explanation += f"（{fmt(points)} 分）"  # as the points column shows them
@@ -122,6 +118,13 @@ def build(ind: Indicator, rule: Any, ctx: RuleContext, possible: Decimal | None)
         )
 
     return LeafRule("threshold", evaluate, tuple(value.expr.names), unit or None, lower_key is not None)
+
+
+def _missed(bounds: list[tuple[str, Any]], at: tuple[Any, ...], v: Any) -> str:
+    """An unmet value against each bound, as its explanation reads: ``< 4.2 且 ≤ 10`` (only an unmet one needs it)."""
+    return " 且 ".join(
+        f"{SYMBOL[k] if TEST[k](v, b) else NEGATED[k]} {fmt(b)}" for (k, _), b in zip(bounds, at, strict=True)
+    )
 
 
 def _compare(
