@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import func, select
@@ -232,34 +233,21 @@ def project_units(session: Session, actor: Actor, project_id: int, content: bool
     units = list(session.scalars(actor.units(project_id)))
     lean = () if content else (defer(Upload.content),)
     mine = actor.units(project_id).with_only_columns(Unit.id).order_by(None)
-    scored = (
-        select(Upload.unit_id, func.max(Upload.version).label("v"))
-        .where(Upload.unit_id.in_(mine), Upload.status == SCORED)
-        .group_by(Upload.unit_id)
-        .subquery()
-    )
-    uploads = {
-        u.unit_id: u
-        for u in session.scalars(
-            select(Upload)
-            .options(*lean)
-            .join(scored, (scored.c.unit_id == Upload.unit_id) & (scored.c.v == Upload.version))
+
+    def newest(*where: Any) -> dict[int, Upload]:
+        """Each unit's newest upload (of those ``where`` admits), by unit id."""
+        last = (
+            select(Upload.unit_id, func.max(Upload.version).label("v"))
+            .where(Upload.unit_id.in_(mine), *where)
+            .group_by(Upload.unit_id)
+            .subquery()
         )
-    }
-    newest = (
-        select(Upload.unit_id, func.max(Upload.version).label("v"))
-        .where(Upload.unit_id.in_(mine))
-        .group_by(Upload.unit_id)
-        .subquery()
-    )
-    latest = {
-        u.unit_id: u
-        for u in session.scalars(
-            select(Upload)
-            .options(*lean)
-            .join(newest, (newest.c.unit_id == Upload.unit_id) & (newest.c.v == Upload.version))
-        )
-    }
+        query = select(Upload).options(*lean)
+        query = query.join(last, (last.c.unit_id == Upload.unit_id) & (last.c.v == Upload.version))
+        return {u.unit_id: u for u in session.scalars(query)}
+
+    uploads = newest(Upload.status == SCORED)
+    latest = newest()
     results: dict[int, list[ResultRow]] = {}
     ids = [u.id for u in uploads.values()]
     for r in session.scalars(
