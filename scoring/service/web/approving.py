@@ -22,9 +22,7 @@ async def decide(
     request: Request, project_id: int, code: str, version: int, svc: CurrentService, who: CurrentVisitor
 ) -> Response:
     """One decision (``decision`` 通过 or 退回, ``reason``); 303 back to the unit page's 审核 section."""
-    async with request.form(max_files=0, max_fields=6) as form:
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    web.check(request, who, fields.get(web.FIELD))
+    fields = await web.signed_form(request, who, max_fields=6)
     reason = fields.get("reason", "").strip()[:2000] or None
     await run_in_threadpool(
         approval.review, svc, who.actor, project_id, code, version, fields.get("decision", ""), reason

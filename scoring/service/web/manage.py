@@ -6,6 +6,8 @@ imported while any row is bad) are the API's. Any other role gets 403, a project
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -32,9 +34,7 @@ router = APIRouter(route_class=Page, include_in_schema=False)
 @router.post("/projects")
 async def new_project(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
     """Create a project (管理员): 303 to its page, or the projects page again with what is wrong (422)."""
-    async with request.form(max_files=0, max_fields=8) as form:
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    web.check(request, who, fields.get(web.FIELD))
+    fields = dict(await web.signed_form(request, who))
     who.actor.require("manage-projects")
     try:
         body = ProjectIn(
@@ -107,19 +107,8 @@ def _may_import(svc: Service, who: Visitor, project_id: int) -> None:
     who.actor.require("manage-units")
 
 
-async def _form(request: Request, who: Visitor, fields: int = 8) -> dict[str, list[str]]:
-    """A small urlencoded form's fields (each name may repeat), after its CSRF token is checked."""
-    async with request.form(max_files=0, max_fields=fields) as form:
-        found: dict[str, list[str]] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, str):
-                found.setdefault(key, []).append(value)
-    web.check(request, who, _one(found, web.FIELD) or None)
-    return found
-
-
-def _one(fields: dict[str, list[str]], name: str) -> str:
-    return (fields.get(name) or [""])[0].strip()
+def _one(fields: Mapping[str, str], name: str) -> str:
+    return fields.get(name, "").strip()
 
 
 @router.post("/projects/{project_id}/state")
@@ -127,7 +116,7 @@ async def project_state(
     request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor
 ) -> Response:
     """Close the round to uploads, or reopen it (管理员): 303 back to the project."""
-    fields = await _form(request, who)
+    fields = await web.signed_form(request, who)
     state = _one(fields, "state")
     await run_in_threadpool(
         rounds.set_state, svc, who.actor, project_id, state, _one(fields, "reason") or None
@@ -138,7 +127,7 @@ async def project_state(
 @router.post("/projects/{project_id}/next-round")
 async def next_round(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
     """Open the next round (管理员): 303 to the new project; a second next round shows why on the project page."""
-    fields = await _form(request, who)
+    fields = await web.signed_form(request, who)
     name = _one(fields, "name")[:200] or None
     try:
         made = await run_in_threadpool(rounds.next_round, svc, who.actor, project_id, name, None)
@@ -152,8 +141,8 @@ async def next_round(request: Request, project_id: int, svc: CurrentService, who
 @router.post("/projects/{project_id}/inspectors")
 async def assign(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
     """Assign the chosen 督学 to the ticked units (管理员): 303 back with how many changed."""
-    fields = await _form(request, who, fields=5010)
-    codes = [c.strip() for c in fields.get("units", []) if c.strip()]
+    fields = await web.signed_form(request, who, max_fields=5010)
+    codes = [c.strip() for c in fields.getlist("units") if c.strip()]
     if not codes:
         return await run_in_threadpool(
             show_project, request, svc, who, project_id, 422, round_problem="请先在单位列表中勾选要分配的单位"

@@ -110,9 +110,7 @@ async def login(request: Request, svc: CurrentService) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
-    async with request.form(max_files=0, max_fields=4) as form:
-        sent = form.get(web.FIELD)
-    web.check(request, who, sent if isinstance(sent, str) else None)
+    await web.signed_form(request, who, max_fields=4)
     response = RedirectResponse("/login", status_code=303)
     await run_in_threadpool(web.sign_out, svc, who, response)
     return response

@@ -38,10 +38,8 @@ FIELD_ZH = {
 
 
 async def _fields(request: Request, who: Visitor) -> dict[str, str]:
-    async with request.form(max_files=0, max_fields=12) as form:
-        fields = {k: v.strip() for k, v in form.multi_items() if isinstance(v, str)}
-    web.check(request, who, fields.get(web.FIELD))
-    return fields
+    fields = await web.signed_form(request, who, max_fields=12)
+    return {k: v.strip() for k, v in fields.items()}
 
 
 def _invalid(err: ValidationError) -> list[str]:

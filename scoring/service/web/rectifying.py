@@ -10,6 +10,7 @@ multipart form with the CSRF token) and withdraws one, through the same library 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,15 +136,13 @@ async def take(
     request: Request, project_id: int, code: str, item_id: int, svc: CurrentService, who: CurrentVisitor
 ) -> Response:
     """One answer or decision on an item; 303 back to the unit page's 整改 section."""
-    async with request.form(max_files=0, max_fields=8) as form:
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    web.check(request, who, fields.get(web.FIELD))
+    fields = await web.signed_form(request, who)
     await run_in_threadpool(_take, svc, who, project_id, code, item_id, fields)
     return RedirectResponse(f"/projects/{project_id}/units/{code}#item-{item_id}", status_code=303)
 
 
 def _take(
-    svc: Service, who: Visitor, project_id: int, code: str, item_id: int, fields: dict[str, str]
+    svc: Service, who: Visitor, project_id: int, code: str, item_id: int, fields: Mapping[str, str]
 ) -> None:
     target = fields.get("status", "")
     measures = fields.get("evidence", "").strip()[:10_000]
@@ -229,8 +228,6 @@ async def withdraw(
     who: CurrentVisitor,
 ) -> Response:
     """Withdraw a file (kept, struck through on the page, audited); 303 back to the item."""
-    async with request.form(max_files=0, max_fields=4) as form:
-        sent = form.get(web.FIELD)
-    web.check(request, who, sent if isinstance(sent, str) else None)
+    await web.signed_form(request, who, max_fields=4)
     await run_in_threadpool(evidence.withdraw, svc, who.actor, project_id, code, item_id, file_id)
     return RedirectResponse(f"/projects/{project_id}/units/{code}#item-{item_id}", status_code=303)

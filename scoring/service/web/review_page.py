@@ -34,9 +34,7 @@ async def review(
     request: Request, project_id: int, code: str, svc: CurrentService, who: CurrentVisitor
 ) -> Response:
     """Save the 督评 as the unit's next version; 303 back to its result, or the page with what is wrong (422)."""
-    async with request.form(max_files=0, max_fields=400) as form:
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    web.check(request, who, fields.get(web.FIELD))
+    fields = dict(await web.signed_form(request, who, max_fields=400))
     return await run_in_threadpool(_save, request, svc, who, project_id, code, fields)
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from starlette.datastructures import ImmutableMultiDict
 
 from ..access import Actor, CurrentService, actor_of
 from ..audit import record
@@ -98,6 +99,15 @@ def same_origin(request: Request) -> None:
     parts = urlsplit(origin)
     if parts.netloc != request.headers.get("host", "") or parts.scheme not in ("http", "https"):
         raise refused_csrf()
+
+
+async def signed_form(request: Request, who: Visitor, max_fields: int = 8) -> ImmutableMultiDict[str, str]:
+    """The fields of a small urlencoded form a signed-in visitor posts (``get``: a name's last value, ``getlist``:
+    all), once its CSRF token is the session's — every such form is read here, so none skips the check."""
+    async with request.form(max_files=0, max_fields=max_fields) as form:
+        fields = ImmutableMultiDict([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    check(request, who, fields.get(FIELD))
+    return fields
 
 
 def check(request: Request, who: Visitor, sent: str | None) -> None:
