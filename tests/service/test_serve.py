@@ -25,6 +25,20 @@ def _call(
         return err.code, json.loads(err.read())
 
 
+def _signed_in(base: str, name: str, password: str) -> dict[str, str]:
+    """Once the server answers (up to 20 s): the headers of a user signed in."""
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/openapi.json", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    body = json.dumps({"name": name, "password": password}).encode()
+    status, token = _call(f"{base}/login", body, {"Content-Type": "application/json"})
+    assert status == 200
+    return {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
+
+
 def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path) -> None:
     port = _free_port()
     code = (
@@ -34,19 +48,7 @@ def test_serve_runs_the_service_with_its_first_admin_and_the_demo(tmp_path: Path
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/openapi.json", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        status, token = _call(
-            f"{base}/login",
-            b'{"name": "binjiang", "password": "binjiang"}',
-            {"Content-Type": "application/json"},
-        )
-        assert status == 200
-        auth = {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
+        auth = _signed_in(base, "binjiang", "binjiang")
         status, projects = _call(f"{base}/projects", headers=auth)
         assert status == 200 and isinstance(projects, list)
         # the school's unit is in the demo's two rounds (the demo county's schools are other units)
@@ -98,19 +100,7 @@ def test_serve_with_two_workers_answers_from_one_database(tmp_path: Path) -> Non
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/openapi.json", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        status, token = _call(
-            f"{base}/login",
-            b'{"name": "admin", "password": "first-admin-pw"}',
-            {"Content-Type": "application/json"},
-        )
-        assert status == 200
-        auth = {"Authorization": f"Bearer {token['token']}", "Content-Type": "application/json"}
+        auth = _signed_in(base, "admin", "first-admin-pw")
         body = (EXAMPLES / "strong.yaml").read_bytes()
         for _ in range(20):  # a new connection each: the kernel hands them to either worker
             status, scored = _call(f"{base}/score?framework=demo-school", body, auth)
