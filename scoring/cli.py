@@ -8,10 +8,12 @@ character in it is shown as an escape, never sent to the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -1057,8 +1059,16 @@ def serve(
     """启动评估服务（HTTP API /api/v1）。 Start the scoring service.
 
     Needs the service extra: pip install -c constraints.txt '.[service]'. See docs/service.md."""
+    _service_extra()
+    from .service import serve as run
+
+    run(host=host, port=port, data_dir=data_dir, database_url=database_url, demo=demo, workers=workers)
+
+
+def _service_extra() -> None:
+    """Exit with what to install when the service extra is missing (before anything starts)."""
     try:
-        import fastapi  # noqa: F401  (the extra's packages, checked before anything starts)
+        import fastapi  # noqa: F401
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as err:
@@ -1067,9 +1077,114 @@ def serve(
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    from .service import serve as run
 
-    run(host=host, port=port, data_dir=data_dir, database_url=database_url, demo=demo, workers=workers)
+
+_STORE_OPTIONS = (
+    click.option(
+        "--data", "data_dir", help="数据目录（默认 SCORING_DATA_DIR 或 ./scoring-data），存放 SQLite 数据库"
+    ),
+    click.option(
+        "--database-url", help="数据库地址，如 postgresql+psycopg://用户:密码@主机/库名（默认 SQLite）"
+    ),
+)
+
+
+def _store_options(fn: Any) -> Any:
+    for option in reversed(_STORE_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@main.group()
+def archive() -> None:
+    """评估项目档案：备份与迁移（如 SQLite → PostgreSQL）。 Project archives: export and import.
+
+    The archive is the one zip the service's 档案 download and upload use (docs/service.md): the project, its
+    units, every submission's bytes, results, 整改 items, 佐证材料, the county's data and the audit rows."""
+
+
+@archive.command("export")
+@click.argument("project", type=int)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="档案文件（.zip），已存在则不覆盖"
+)
+@_store_options
+def archive_export(project: int, output: str, data_dir: str | None, database_url: str | None) -> None:
+    """导出一个评估项目（按编号）为档案。 Export project PROJECT (its id) as an archive."""
+    _service_extra()
+    from .service.archive import export_path
+    from .service.errors import ApiError
+
+    path = Path(output)
+    if path.exists():
+        click.echo(f"{output} 已存在：档案不覆盖已有文件，请换一个文件名", err=True)
+        sys.exit(EXIT_USAGE)
+    if not path.parent.is_dir():
+        click.echo(f"找不到文件夹 {path.parent}：请先创建", err=True)
+        sys.exit(EXIT_USAGE)
+    with _store(data_dir, database_url) as svc:
+        try:
+            manifest = export_path(svc, project, path, by="命令行")
+        except ApiError as err:
+            click.echo(err.zh, err=True)
+            sys.exit(EXIT_FINDINGS)
+        except FileExistsError:
+            click.echo(f"{output} 已存在：档案不覆盖已有文件，请换一个文件名", err=True)
+            sys.exit(EXIT_USAGE)
+    counts = manifest.counts
+    click.echo(
+        f"已导出评估项目 {project} 到 {output}：单位 {counts.get('units', 0)} 个，填报数据 "
+        f"{counts.get('submissions', 0)} 版，评分结果 {counts.get('results', 0)} 份，整改事项 "
+        f"{counts.get('rectifications', 0)} 项，审计记录 {counts.get('audit', 0)} 条"
+    )
+
+
+@archive.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reason", help="说明（记入审计日志）")
+@_store_options
+def archive_import(file: str, reason: str | None, data_dir: str | None, database_url: str | None) -> None:
+    """把档案导入为一个新的评估项目。 Import an archive as a new project."""
+    _service_extra()
+    from .service.archive import import_project
+    from .service.errors import ApiError
+
+    with _store(data_dir, database_url) as svc:
+        try:
+            done = import_project(svc, Path(file), None, reason or "命令行导入")
+        except ApiError as err:  # ArchiveError: what is wrong, nothing imported
+            click.echo(err.zh, err=True)
+            sys.exit(EXIT_FINDINGS)
+    counts = done.counts
+    click.echo(
+        f"已导入为评估项目 {done.project_id}：单位 {counts.get('units', 0)} 个，填报数据 "
+        f"{counts.get('submissions', 0)} 版，评分结果 {counts.get('results', 0)} 份，整改事项 "
+        f"{counts.get('rectifications', 0)} 项，审计记录 {counts.get('audit', 0)} 条"
+    )
+    if done.users_created:
+        click.echo(
+            f"新建用户（停用、无密码，需管理员设置密码并启用）：{'、'.join(done.users_created)}", err=True
+        )
+    if not done.framework_current:
+        click.echo("注意：内置框架已更新，此项目仍按档案中的框架版本保存，不能再上传新的填报数据", err=True)
+
+
+@contextlib.contextmanager
+def _store(data_dir: str | None, database_url: str | None) -> Iterator[Any]:
+    """The service's store (migrated to the newest revision), closed afterwards."""
+    from .service.settings import Settings
+    from .service.state import Service
+
+    try:
+        settings = Settings.from_env(data_dir, database_url)
+    except ValueError as err:
+        click.echo(f"错误：{err}", err=True)
+        sys.exit(EXIT_USAGE)
+    svc = Service(settings)
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -112,6 +113,19 @@ def export_project(svc: Service, project_id: int, out: IO[bytes], by: str | None
         )
         writer.json(MANIFEST, manifest.model_dump(mode="json"), listed=False)
     return manifest
+
+
+def _claim(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless a file has it: a hard link fails if the name is taken; a file system
+    without hard links gets a check, then a rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if path.exists():
+            raise FileExistsError(17, "File exists", str(path)) from None
+        os.replace(tmp, path)
 
 
 def _snapshot(session: Session) -> None:
@@ -371,6 +385,17 @@ def _local_entity(e: AuditEntry, project_id: int, ids: _Ids) -> int | None:
 
 
 def export_path(svc: Service, project_id: int, path: Path, by: str | None = None) -> Manifest:
-    """Write the archive to ``path`` (for a command line)."""
-    with open(path, "wb") as fh:
-        return export_project(svc, project_id, fh, by)
+    """Write the archive to ``path`` (for a command line): into a temporary file beside it, synced, then linked
+    to its name — whole or not at all, and never over a file already there (FileExistsError: a backup is not
+    overwritten by the next)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            manifest = export_project(svc, project_id, fh, by)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _claim(Path(tmp), path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return manifest
