@@ -263,3 +263,16 @@ class CountySubmission(Base):
     problems: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class LoginFailure(Base):
+    """A failed sign-in (API or page) for a user name, known or not, from a client address: the store's count
+    for throttling password guessing (``service/throttle.py``). Rows older than the window are deleted as new
+    ones are written; a successful sign-in deletes its name's rows. No password is kept."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)

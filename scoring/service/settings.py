@@ -31,6 +31,11 @@ class Limits:
     request_seconds: float = 120.0
     # scoring processes for batch uploads (one driver per app runs batches in turn); a core is left to the server
     batch_workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
+    # failed sign-ins within login_window_minutes after which a user name (login_failures) or a client address
+    # (login_address_failures) is refused until enough of them are older than the window (service/throttle.py)
+    login_failures: int = 5
+    login_address_failures: int = 20
+    login_window_minutes: int = 15
 
 
 @dataclass(frozen=True)

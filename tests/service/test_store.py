@@ -34,7 +34,7 @@ def test_start_up_migrates_to_the_newest_revision_and_again_changes_nothing(
         "framework_files",
     } <= tables
     with svc.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0005"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0006"
     again = make_client(tmp_path, svc.settings.database_url)  # a restart on the same database
     service_of(again).close()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import errors, throttle
 from ..access import Actor, CurrentActor, CurrentService
 from ..audit import changes, record
 from ..auth import issue
@@ -29,14 +31,24 @@ def user_out(user: User) -> UserOut:
     )
 
 
-@router.post("/login", summary="用户名和密码登录 / password login")
-def login(body: LoginIn, svc: CurrentService) -> TokenOut:
-    """A session token for ``Settings.session_hours``; send it as ``Authorization: Bearer <token>``."""
+@router.post("/login", response_model=TokenOut, summary="用户名和密码登录 / password login")
+def login(body: LoginIn, request: Request, svc: CurrentService) -> TokenOut | JSONResponse:
+    """A session token for ``Settings.session_hours``; send it as ``Authorization: Bearer <token>``. After too
+    many failed sign-ins for a name or from an address: 429 with ``Retry-After`` (``service/throttle.py``)."""
+    try:
+        throttle.attempt(svc, body.name, throttle.address_of(request))
+    except throttle.Locked as locked:
+        return JSONResponse(
+            errors.body("login-throttled", locked.zh, locked.en, retry_after=locked.seconds),
+            status_code=429,
+            headers={"Retry-After": str(locked.seconds)},
+        )
     with svc.transaction() as session:
         user = session.scalars(select(User).where(User.name == body.name)).first()
         stored = user.password_hash if user is not None and user.active else None
         if not svc.passwords.verify(stored, body.password) or user is None:
             raise ApiError(401, "login-failed", "用户名或密码不正确", "wrong name or password")
+        throttle.succeeded(session, body.name)
         expires = now() + dt.timedelta(hours=svc.settings.session_hours)
         token, secret = issue(session, user, "session", "登录", expires)
         record(session, user.id, "login", "token", token.id)

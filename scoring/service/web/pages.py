@@ -27,7 +27,7 @@ from ...io.fill import fill_template
 from ...io.template import write_template
 from ...problems import Problem, ScoringError, printable
 from ...report.unit_view import UnitView, unit_view
-from .. import rounds
+from .. import rounds, throttle
 from ..access import Actor, CurrentService
 from ..errors import ApiError, forbidden
 from ..frameworks import uploaded
@@ -100,7 +100,12 @@ async def login(request: Request, svc: CurrentService) -> Response:
         return _login_page(request, target, err.zh, err.status, name)
     if not name or not password:
         return _login_page(request, target, "请输入用户名和密码", 422, name)
-    signed = await run_in_threadpool(web.sign_in, svc, name, password)
+    try:
+        signed = await run_in_threadpool(web.sign_in, svc, name, password, throttle.address_of(request))
+    except throttle.Locked as locked:
+        response = _login_page(request, target, locked.zh, 429, name)
+        response.headers["Retry-After"] = str(locked.seconds)
+        return response
     if signed is None:
         return _login_page(request, target, "用户名或密码不正确", 401, name)
     response = RedirectResponse(target, status_code=303)

@@ -32,6 +32,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import ImmutableMultiDict
 
+from .. import throttle
 from ..access import Actor, CurrentService, actor_of
 from ..audit import record
 from ..auth import issue, user_for
@@ -146,14 +147,17 @@ def check_login_form(request: Request, sent: str | None) -> None:
         raise refused_csrf()
 
 
-def sign_in(svc: Service, name: str, password: str) -> tuple[str, dt.datetime] | None:
+def sign_in(svc: Service, name: str, password: str, address: str) -> tuple[str, dt.datetime] | None:
     """A new session's secret and expiry for a right name and password (audited as the API's login); None for
-    a wrong one (an unknown name takes as long: it is checked against a dummy hash)."""
+    a wrong one (an unknown name takes as long: it is checked against a dummy hash). Throttled as the API's
+    login (``service/throttle.py``): :class:`throttle.Locked` after too many failures for the name or address."""
+    throttle.attempt(svc, name, address)
     with svc.transaction() as session:
         user = session.scalars(select(User).where(User.name == name)).first()
         stored = user.password_hash if user is not None and user.active else None
         if not svc.passwords.verify(stored, password) or user is None:
             return None
+        throttle.succeeded(session, name)
         expires = now() + dt.timedelta(hours=svc.settings.session_hours)
         token, secret = issue(session, user, KIND, TOKEN_NAME, expires)
         record(session, user.id, "login", "token", token.id, new={"via": "web"})
