@@ -169,3 +169,27 @@ def test_a_project_without_a_county_framework_or_a_closed_round_refuses_county_d
     r = upload_county(client, project, admin, "county.yaml", COUNTY.read_bytes())
     assert r.status_code == 409 and r.json()["error"] == "round-closed"
     assert client.get(f"/api/v1/projects/{project}/county-data", headers=admin).json() == []
+
+
+def test_a_hostile_county_file_is_refused_at_its_place_and_kept(client: TestClient, files: Files) -> None:
+    """The county's data goes through the upload safety checks before any parser: a zip bomb named .xlsx is
+    未通过 with the CLI's wording, kept as its bytes; an alias bomb in YAML likewise."""
+    import io
+    import zipfile
+
+    project, admin = county_project(client, files[:1])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))
+    r = upload_county(client, project, admin, "bomb.xlsx", buffer.getvalue())
+    assert r.status_code == 422, r.text
+    (p,) = r.json()["problems"]
+    assert p["code"] == "workbook-unsafe" and "疑似压缩炸弹" in p["message"] and p["file"] == "bomb.xlsx"
+    aliases = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    r = upload_county(client, project, admin, "aliases.yaml", aliases.encode())
+    assert r.status_code == 422, r.text
+    versions = client.get(f"/api/v1/projects/{project}/county-data", headers=admin).json()
+    assert [(v["version"], v["status"]) for v in versions] == [(2, "未通过"), (1, "未通过")]
