@@ -5,7 +5,10 @@
 
 The unit (学校) works on an item and asks for it to be closed; a 督学 or 管理员 closes it (销号) or sends it back
 (退回). A new scored submission adds the items it finds, updates the open ones, and re-opens a closed item whose
-shortfall is found again; it never closes one (closing is a person's decision)."""
+shortfall is found again; it never closes one (closing is a person's decision).
+
+While an item is in work the unit reports its progress (整改进展) as often as it likes: ``save_measures`` keeps
+the newest 措施 text, each save audited old → new, and the item stays 整改中 until the unit asks to close it."""
 
 from __future__ import annotations
 
@@ -27,20 +30,54 @@ STEPS: dict[tuple[str, str], str] = {
     (ASKED, CLOSED): "rectify-decide",
     (ASKED, RETURNED): "rectify-decide",
 }
+WORKABLE = (OPEN, WORKING, RETURNED)  # the statuses in which the unit may save its 措施 (progress)
+
+
+def _possible(current: str) -> str:
+    return "、".join(to for (frm, to) in STEPS if frm == current) or "无（已销号）"
 
 
 def step_action(current: str, target: str) -> str:
     """The action the step needs; 409 with the steps that are possible when it is not one."""
     action = STEPS.get((current, target))
     if action is None:
-        possible = "、".join(to for (frm, to) in STEPS if frm == current) or "无（已销号）"
         raise ApiError(
             409,
             "step-invalid",
-            f"整改事项当前为 “{current}”，不能改为 “{target}”；可以改为：{possible}",
+            f"整改事项当前为 “{current}”，不能改为 “{target}”；可以改为：{_possible(current)}",
             f"an item in status {current} cannot go to {target}",
         )
     return action
+
+
+def save_measures(
+    session: Session, user_id: int, item: Rectification, text: str, reason: str | None = None
+) -> None:
+    """Save the unit's 措施 (its progress) without asking to close the item. From 待整改 or 退回 this is the step
+    to 整改中 (audited as ``step``, as ``api.rectifications.step`` does); while 整改中 the text replaces the one
+    before (audited as ``measures``, old → new text; the same text again changes nothing). 409 once the item is
+    申请销号 or 已销号, 422 for an empty text. Who may (``rectify-work``) and which items they reach is the
+    caller's check."""
+    if item.status not in WORKABLE:
+        raise ApiError(
+            409,
+            "step-invalid",
+            f"整改事项当前为 “{item.status}”，不能再保存整改措施；可以改为：{_possible(item.status)}",
+            f"an item in status {item.status} takes no more measures",
+        )
+    text = text.strip()
+    if not text:
+        raise ApiError(422, "evidence-required", "请填写整改措施", "describe the measures taken")
+    if item.status == WORKING:
+        if text == item.evidence:
+            return
+        action, old, new = "measures", {"evidence": item.evidence}, {"evidence": text}
+    else:
+        action = "step"
+        old = {"status": item.status, "evidence": item.evidence}
+        new = {"status": WORKING, "evidence": text}
+    item.status, item.evidence, item.updated_at = WORKING, text, now()
+    record(session, user_id, action, "rectification", item.id, old=old, new=new, reason=reason)
 
 
 def sync(session: Session, user_id: int, unit: Unit, results: list[tuple[ResultRow, Result]]) -> None:

@@ -220,3 +220,28 @@ class FrameworkOut(BaseModel):
     source: str = Field(description="内置框架的文件，或 uploaded（管理员上传）")
     extends: str | None
     hash: str | None = Field(default=None, description="上传框架的内容哈希（项目按此固定框架）")
+
+
+class SessionInfo(BaseModel):
+    """A live sign-in (a ``session`` token neither revoked nor expired): never its secret."""
+
+    id: int
+    name: str
+    created_at: dt.datetime = Field(description="登录时间（UTC）")
+    expires_at: dt.datetime | None = Field(description="有效至（UTC）")
+    current: bool = Field(description="是否为本次请求所用的会话")
+
+
+class SessionsEnd(_In):
+    reason: str | None = Field(default=None, max_length=2000, description="原因，记入审计日志")
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="结束的登录会话数")
+
+
+class MeasuresIn(_In):
+    """整改进展: the unit's 措施 so far, saved without asking to close the item."""
+
+    evidence: str = Field(max_length=10_000, description="整改措施（整改进展），替换此前保存的文字")
+    reason: str | None = Field(default=None, max_length=2000, description="说明，记入审计日志")

@@ -1,4 +1,5 @@
-"""A unit's 整改 items, the steps of their workflow (see ``rectify``) and their 佐证材料 (see ``evidence``)."""
+"""A unit's 整改 items, the steps of their workflow (see ``rectify``), the unit's 措施 saved as progress
+(``PUT …/measures``) and their 佐证材料 (see ``evidence``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from .. import evidence
@@ -13,8 +15,8 @@ from ..access import Actor, CurrentActor, CurrentService
 from ..audit import record
 from ..errors import not_found
 from ..models import Rectification, User, now
-from ..rectify import step_action
-from ..schemas import EvidenceOut, RectificationOut, TransitionIn
+from ..rectify import save_measures, step_action
+from ..schemas import EvidenceOut, MeasuresIn, RectificationOut, TransitionIn
 from ..state import Service
 from ..uploads import body_spec, read_upload
 
@@ -49,12 +51,7 @@ def step(
     """整改中 and 申请销号 by the unit (or a 督学/管理员); 已销号 and 退回 by a 督学 or 管理员. A step the
     item cannot take from where it is is 409, saying which it can."""
     with svc.transaction() as session:
-        unit = actor.unit(session, project_id, code)
-        item = session.scalars(
-            select(Rectification).where(Rectification.unit_id == unit.id, Rectification.id == item_id)
-        ).first()
-        if item is None:
-            raise not_found(f"整改事项 {item_id}", f"rectification item {item_id}")
+        item = _item(session, actor, project_id, code, item_id)
         actor.require(step_action(item.status, body.status))
         old = {"status": item.status, "evidence": item.evidence}
         item.status = body.status
@@ -64,6 +61,33 @@ def step(
         new = {"status": item.status, "evidence": item.evidence}
         record(session, actor.id, "step", "rectification", item.id, old=old, new=new, reason=body.reason)
         return item_out(item)
+
+
+@router.put(
+    UNIT_PATH + "/rectifications/{item_id}/measures", summary="保存整改进展 / save the measures so far"
+)
+def measures(
+    project_id: int, code: str, item_id: int, body: MeasuresIn, actor: CurrentActor, svc: CurrentService
+) -> RectificationOut:
+    """The unit reports its progress without asking to close the item: the 措施 text replaces the one before and
+    the item is 整改中 (from 待整改 or 退回 this is the step to 整改中). Audited, old → new text. 409 once the item
+    is 申请销号 or 已销号; 422 “请填写整改措施” for an empty text."""
+    with svc.transaction() as session:
+        item = _item(session, actor, project_id, code, item_id)
+        actor.require("rectify-work")
+        save_measures(session, actor.id, item, body.evidence, body.reason)
+        return item_out(item)
+
+
+def _item(session: Session, actor: Actor, project_id: int, code: str, item_id: int) -> Rectification:
+    """The item through the caller's scoped unit: 404 for another school's item, as for an unknown one."""
+    unit = actor.unit(session, project_id, code)
+    item = session.scalars(
+        select(Rectification).where(Rectification.unit_id == unit.id, Rectification.id == item_id)
+    ).first()
+    if item is None:
+        raise not_found(f"整改事项 {item_id}", f"rectification item {item_id}")
+    return item
 
 
 # ------------------------------------------------------------------------------------------ 佐证材料 (files)

@@ -1,7 +1,9 @@
 """The 整改 workflow on a unit's page: the unit's items with their status and 措施, and each item's history from
-the audit log (who, when, old → new, why). A 学校 answers an item with its 措施 and 申请销号; a 督学 or 管理员
-销号s it or sends it back (退回) with a reason. Every step is the API's own (``api.rectifications.step``: the
-same checks, 409 for a step the item cannot take, 403 for a role that may not, the same audit row).
+the audit log (who, when, old → new, why). A 学校 answers an item with its 措施 and 申请销号, or saves its 措施
+as progress (保存进展: the item stays 整改中, the text replaced, each save in the history) and asks later; a 督学
+or 管理员 销号s it or sends it back (退回) with a reason. Every step is the API's own (``api.rectifications.step``
+and ``measures``: the same checks, 409 for a step the item cannot take, 403 for a role that may not, the same
+audit row).
 
 Each item also lists its 佐证材料 (``evidence``: name, size, who, when; withdrawn ones struck through with their
 date) with download links, so the 督学 decides with them in front of them; the school attaches a file (a
@@ -22,11 +24,12 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import evidence
 from ..access import Actor, CurrentService
+from ..api.rectifications import measures as save_progress
 from ..api.rectifications import step
 from ..errors import ApiError, not_found
 from ..models import AuditEntry, Rectification, Unit, User
 from ..rectify import ASKED, CLOSED, OPEN, RETURNED, WORKING
-from ..schemas import TransitionIn
+from ..schemas import MeasuresIn, TransitionIn
 from ..state import Service
 from ..uploads import read_upload
 from . import session as web
@@ -39,6 +42,7 @@ ITEM_PATH = "/projects/{project_id}/units/{code}/rectifications/{item_id}"
 ACTIONS_ZH = {
     "create": "生成",
     "step": "办理",
+    "measures": "保存整改进展",
     "reopen": "重新打开",
     "attach": "添加佐证材料",
     "withdraw": "撤回佐证材料",
@@ -60,7 +64,7 @@ class Change:
 class Item:
     row: Rectification
     history: list[Change] = field(default_factory=list)
-    answer: bool = False  # the visitor may answer it (措施 + 申请销号)
+    answer: bool = False  # the visitor may answer it (措施 + 申请销号, or 措施 saved as progress)
     decide: bool = False  # the visitor may 销号 or 退回 it
     files: list[evidence.Listed] = field(default_factory=list)  # its 佐证材料, oldest first
     attach: bool = False  # the visitor may attach and withdraw files
@@ -135,7 +139,7 @@ def item(project_id: int, code: str, item_id: int, svc: CurrentService, who: Cur
 async def take(
     request: Request, project_id: int, code: str, item_id: int, svc: CurrentService, who: CurrentVisitor
 ) -> Response:
-    """One answer or decision on an item; 303 back to the unit page's 整改 section."""
+    """One answer (申请销号 or 保存进展) or decision on an item; 303 back to the unit page's 整改 section."""
     fields = await web.signed_form(request, who)
     await run_in_threadpool(_take, svc, who, project_id, code, item_id, fields)
     return RedirectResponse(f"/projects/{project_id}/units/{code}#item-{item_id}", status_code=303)
@@ -159,6 +163,8 @@ def _take(
         else:
             evidence_sent = measures
         _step(svc, who.actor, project_id, code, item_id, TransitionIn(status=ASKED, evidence=evidence_sent))
+    elif target == WORKING:  # 保存进展: the 措施 so far, the item stays in work
+        save_progress(project_id, code, item_id, MeasuresIn(evidence=measures), who.actor, svc)
     elif target in (CLOSED, RETURNED):
         if target == RETURNED and not reason:
             raise ApiError(422, "reason-required", "退回时请写明原因", "a return needs a reason")
