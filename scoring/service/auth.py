@@ -16,9 +16,10 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from .audit import record
 from .models import Token, User, now
 
 TOKEN_PREFIX = "dps_"
@@ -72,3 +73,43 @@ def user_for(session: Session, secret: str) -> tuple[User, Token] | None:
     if not user.active or token.revoked_at is not None or (token.expires_at and token.expires_at <= moment):
         return None
     return user, token
+
+
+SESSION = "session"  # a password login's token (the API's and the browser's alike)
+
+
+def live_sessions(user_id: int) -> Select[Token]:
+    """The user's sign-ins that still work (``session`` tokens neither revoked nor expired), newest first; API
+    tokens are not sessions."""
+    return (
+        select(Token)
+        .where(
+            Token.user_id == user_id,
+            Token.kind == SESSION,
+            Token.revoked_at.is_(None),
+            or_(Token.expires_at.is_(None), Token.expires_at > now()),
+        )
+        .order_by(Token.id.desc())
+    )
+
+
+def end_sessions(session: Session, by: int, user_id: int, keep: int | None, reason: str) -> int:
+    """Revoke the user's live sessions but ``keep`` (the caller's own sign-in, if any): each audited as a token
+    revocation by ``by`` with ``reason``. How many were ended."""
+    moment, ended = now(), 0
+    for token in session.scalars(live_sessions(user_id)):
+        if token.id == keep:
+            continue
+        token.revoked_at = moment
+        ended += 1
+        record(
+            session,
+            by,
+            "revoke",
+            "token",
+            token.id,
+            old={"revoked": False},
+            new={"revoked": True, "kind": SESSION},
+            reason=reason,
+        )
+    return ended

@@ -1,13 +1,16 @@
 """Users and tokens in a real Chromium: the 管理员 creates a 学校 user (a missing unit code is refused with the
 reason), the user signs in, makes an API token whose secret the page shows once and which the API then takes,
 revokes it (the API refuses it); the 管理员 stops the account and the user can no longer sign in. A 学校 user
-gets 403 for 用户管理."""
+gets 403 for 用户管理. A user signed in in two browsers ends the other session from the first (登录会话 →
+退出其他会话): the first stays signed in, the second is sent to 登录 on its next click."""
 
 from __future__ import annotations
 
 import httpx
 
-from .conftest import ADMIN_PASSWORD, Contexts, Live
+from scoring.service.models import INSPECTOR, User
+
+from .conftest import ADMIN_PASSWORD, FAST, Contexts, Live
 from .test_dashboard import cells
 from .test_workspace import shot, sign_in
 
@@ -57,3 +60,26 @@ def test_an_office_manages_users_and_a_user_its_tokens(contexts: Contexts, live:
     assert user.url.startswith(f"{live.base}/login")
     r = httpx.post(f"{live.base}/api/v1/login", json={"name": "nanhu", "password": "nanhu-password"})
     assert r.status_code == 401
+
+
+def test_a_user_ends_the_other_session_from_one_browser(contexts: Contexts, live: Live) -> None:
+    with live.svc.transaction() as session:  # a user of this test only (the server is shared by the package)
+        session.add(User(name="twice", role=INSPECTOR, password_hash=FAST.hash("twice-password")))
+    first = sign_in(contexts(), live, "twice", then="/account", secret="twice-password")
+    second = sign_in(contexts(), live, "twice", then="/account", secret="twice-password")
+    first.reload()
+    rows = cells(first, "#sessions tbody tr")
+    assert len(rows) == 2 and [r[3] for r in rows].count("当前会话") == 1
+    assert cells(second, "#sessions tbody tr")[0][3] == "当前会话"  # the newest sign-in is the second's
+    shot(first, "sessions")
+
+    first.get_by_role("button", name="退出其他会话").click()
+    first.locator("#ended").wait_for()
+    assert "已结束其他 1 个登录会话" in first.inner_text("#ended")
+    assert [r[3] for r in cells(first, "#sessions tbody tr")] == ["当前会话"]
+    assert first.get_by_role("button", name="退出其他会话").is_disabled()  # nothing else to end
+
+    second.get_by_role("link", name="评估项目").first.click()  # its next click: to 登录
+    second.wait_for_url(lambda url: url.startswith(f"{live.base}/login?next="))
+    first.get_by_role("link", name="评估项目").first.click()  # the first is still signed in
+    first.wait_for_url(f"{live.base}/projects")

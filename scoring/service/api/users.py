@@ -12,10 +12,21 @@ from sqlalchemy.orm import Session
 from .. import errors, throttle
 from ..access import Actor, CurrentActor, CurrentService
 from ..audit import changes, record
-from ..auth import issue
+from ..auth import end_sessions, issue, live_sessions
 from ..errors import ApiError, not_found
 from ..models import ADMIN, SCHOOL, Token, User, now
-from ..schemas import LoginIn, TokenIn, TokenInfo, TokenOut, UserChange, UserIn, UserOut
+from ..schemas import (
+    LoginIn,
+    SessionInfo,
+    SessionsEnd,
+    SessionsEnded,
+    TokenIn,
+    TokenInfo,
+    TokenOut,
+    UserChange,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(tags=["用户 / users"])
 
@@ -216,3 +227,52 @@ def revoke_token(token_id: int, actor: CurrentActor, svc: CurrentService) -> dic
                 session, actor.id, "revoke", "token", token.id, old={"revoked": False}, new={"revoked": True}
             )
     return {"ok": True}
+
+
+# ------------------------------------------------------------------------------------------- sign-in sessions
+
+
+@router.get("/sessions", summary="登录会话 / live sign-ins")
+def sessions(actor: CurrentActor, svc: CurrentService, user: str | None = None) -> list[SessionInfo]:
+    """The caller's live sign-ins (``session`` tokens, of the API's and the browser's logins, neither revoked nor
+    expired), newest first, with ``current`` on the one making this request (none, if it is an API token); a
+    管理员: another user's with ``?user=`` (anyone else: 403)."""
+    with svc.sessions() as session:
+        owner = _token_owner(session, actor, user)
+        return [session_info(t, actor) for t in session.scalars(live_sessions(owner.id))]
+
+
+def session_info(t: Token, actor: Actor) -> SessionInfo:
+    return SessionInfo(
+        id=t.id,
+        name=t.name,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        current=t.id == actor.token_id,
+    )
+
+
+@router.post("/sessions/end-others", summary="退出其他会话 / end one's other sign-ins")
+def end_other_sessions(actor: CurrentActor, svc: CurrentService) -> SessionsEnded:
+    """Revoke every live sign-in of the caller but the one making this request (called with an API token: all
+    of them); API tokens stay. Each revocation is audited."""
+    with svc.transaction() as session:
+        ended = end_sessions(session, actor.id, actor.id, actor.token_id, "退出其他会话")
+    return SessionsEnded(ended=ended)
+
+
+@router.post("/users/{name}/sessions/end-all", summary="结束用户的全部会话（管理员）/ end a user's sign-ins")
+def end_user_sessions(
+    name: str, actor: CurrentActor, svc: CurrentService, body: SessionsEnd | None = None
+) -> SessionsEnded:
+    """Revoke every live sign-in of the user (a lost laptop), the 管理员's own included if named; the user's API
+    tokens stay (revoke those with ``DELETE /tokens/{id}``; stopping the account revokes everything). Each
+    revocation is audited with ``reason``."""
+    actor.require("manage-users")
+    reason = (body.reason if body else None) or "管理员结束全部会话"
+    with svc.transaction() as session:
+        user = session.scalars(select(User).where(User.name == name)).first()
+        if user is None:
+            raise not_found(f"用户 {name}", f"user {name}")
+        ended = end_sessions(session, actor.id, user.id, None, reason)
+    return SessionsEnded(ended=ended)

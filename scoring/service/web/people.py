@@ -1,8 +1,9 @@
 """Users and tokens in the workspace: the 管理员's 用户管理 page (create a user, set a new password, stop or
-restore an account) and everyone's 我的账号 page (their API tokens: make one — its secret shown this once — or
-revoke one). Each form calls the API's own function (``api.users``), so the rules (a 学校 user needs its unit
-code, a new password or a stopped account signs the user out everywhere), the argon2id hashes and the audit rows
-are the API's; a refusal is shown on the page with its reason."""
+restore an account, end all of a user's sign-ins — a lost laptop) and everyone's 我的账号 page (their live sign-ins
+with 退出其他会话, and their API tokens: make one — its secret shown this once — or revoke one). Each form calls
+the API's own function (``api.users``), so the rules (a 学校 user needs its unit code, a new password or a stopped
+account signs the user out everywhere), the argon2id hashes and the audit rows are the API's; a refusal is shown
+on the page with its reason."""
 
 from __future__ import annotations
 
@@ -16,10 +17,21 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from ..access import CurrentService
-from ..api.users import change_user, create_token, create_user, revoke_token, token_info, user_out
+from ..api.users import (
+    change_user,
+    create_token,
+    create_user,
+    end_other_sessions,
+    end_user_sessions,
+    revoke_token,
+    session_info,
+    token_info,
+    user_out,
+)
+from ..auth import live_sessions
 from ..errors import ApiError
 from ..models import ROLES, SCHOOL, Token, User
-from ..schemas import TokenIn, TokenOut, UserChange, UserIn
+from ..schemas import SessionsEnd, SessionsEnded, TokenIn, TokenOut, UserChange, UserIn
 from ..state import Service
 from . import session as web
 from .render import Page, page
@@ -34,6 +46,7 @@ FIELD_ZH = {
     "unit_code": "所属单位代码",
     "password": "密码（至少 8 位）",
     "days": "有效天数（1 至 3650）",
+    "reason": "原因（至多 2000 字）",
 }
 
 
@@ -86,10 +99,13 @@ async def new_user(request: Request, svc: CurrentService, who: CurrentVisitor) -
 
 @router.post("/users/{name}")
 async def change(request: Request, name: str, svc: CurrentService, who: CurrentVisitor) -> Response:
-    """Stop or restore an account, or set a new password (``action``): 303 back with what was done."""
+    """Stop or restore an account, set a new password, or end all its sign-ins (``action``): the list again with
+    what was done."""
     fields = await _fields(request, who)
     who.actor.require("manage-users")
     action = fields.get("action", "")
+    if action == "sessions":
+        return await _end_sessions(request, name, svc, who, fields.get("reason") or None)
     if action == "stop":
         body, done = UserChange(active=False, reason="停用账号"), f"已停用 {name}，其全部令牌已撤销"
     elif action == "restore":
@@ -103,6 +119,20 @@ async def change(request: Request, name: str, svc: CurrentService, who: CurrentV
     else:
         return await run_in_threadpool(show_users, request, svc, who, 422, problems=["不认识的操作"])
     return await _call(request, svc, who, fields, lambda: change_user(name, body, who.actor, svc), done)
+
+
+async def _end_sessions(
+    request: Request, name: str, svc: Service, who: Visitor, reason: str | None
+) -> Response:
+    """结束全部会话: every live sign-in of the user is revoked (audited with the reason, if given); API tokens
+    stay."""
+    try:
+        body = SessionsEnd(reason=reason)
+    except ValidationError as err:
+        return await run_in_threadpool(show_users, request, svc, who, 422, problems=_invalid(err))
+    ended: SessionsEnded = await run_in_threadpool(end_user_sessions, name, who.actor, svc, body)
+    done = f"已结束 {name} 的 {ended.ended} 个登录会话（API 令牌不受影响）"
+    return await run_in_threadpool(show_users, request, svc, who, 200, done=done)
 
 
 async def _call(
@@ -123,18 +153,29 @@ async def _call(
 
 
 @router.get("/account")
-def account_page(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
-    return show_account(request, svc, who)
+def account_page(
+    request: Request, svc: CurrentService, who: CurrentVisitor, ended: int | None = None
+) -> Response:
+    """``ended``: how many sign-ins 退出其他会话 has just ended (its redirect says so)."""
+    return show_account(request, svc, who, ended=ended)
 
 
 def show_account(request: Request, svc: Service, who: Visitor, status: int = 200, **extra: Any) -> Response:
-    """The visitor's own account and API tokens (the session tokens of sign-ins are listed too: revoking one
-    signs that browser out)."""
+    """The visitor's own account, live sign-ins (this one marked 当前会话) and tokens (the session tokens of
+    sign-ins are listed there too: revoking one signs that browser out)."""
     with svc.sessions() as session:
         me = session.get(User, who.actor.id)
         rows = session.scalars(select(Token).where(Token.user_id == who.actor.id).order_by(Token.id.desc()))
         tokens = [token_info(t) for t in rows]
-    context = {"who": who, "me": me, "tokens": tokens, "current": who.actor.token_id, **extra}
+        live = [session_info(t, who.actor) for t in session.scalars(live_sessions(who.actor.id))]
+    context = {
+        "who": who,
+        "me": me,
+        "tokens": tokens,
+        "sessions": live,
+        "current": who.actor.token_id,
+        **extra,
+    }
     return page(request, "account.html", context, status)
 
 
@@ -157,3 +198,12 @@ async def revoke(request: Request, token_id: int, svc: CurrentService, who: Curr
     if token_id == who.actor.token_id:  # this very sign-in: signed out
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/end-others")
+async def end_others(request: Request, svc: CurrentService, who: CurrentVisitor) -> Response:
+    """退出其他会话: every other live sign-in of the visitor is revoked (audited); this one stays. 303 back to
+    我的账号, which says how many were ended."""
+    await _fields(request, who)
+    ended: SessionsEnded = await run_in_threadpool(end_other_sessions, who.actor, svc)
+    return RedirectResponse(f"/account?ended={ended.ended}#sessions", status_code=303)
