@@ -44,6 +44,74 @@ class Passwords:
             return False
 
 
+# The passwords most often tried first by anyone guessing (the long ones of the common lists, Chinese ones
+# included): at least 8 characters, so the length rule alone lets them through.
+COMMON_PASSWORDS = frozenset(
+    [
+        "12345678",
+        "123456789",
+        "1234567890",
+        "0123456789",
+        "87654321",
+        "11111111",
+        "22222222",
+        "66666666",
+        "88888888",
+        "00000000",
+        "12341234",
+        "11223344",
+        "12344321",
+        "123123123",
+        "147258369",
+        "123qweasd",
+        "5201314520",
+        "woaini1314",
+        "1314520520",
+        "iloveyou",
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "p@ssw0rd",
+        "qwertyui",
+        "qwerty123",
+        "qwertyuiop",
+        "1qaz2wsx",
+        "1q2w3e4r",
+        "1q2w3e4r5t",
+        "qazwsxedc",
+        "zxcvbnm123",
+        "abc12345",
+        "abcd1234",
+        "a1234567",
+        "aa123456",
+        "a12345678",
+        "admin123",
+        "admin888",
+        "admin1234",
+        "administrator",
+        "root1234",
+        "test1234",
+        "welcome1",
+        "11111111a",
+    ]
+)
+
+
+def weak_password(password: str, name: str) -> str | None:
+    """Why a new password is too easy to guess (in Chinese), or None. Beyond the length (at least 8, checked
+    where the password is given): not the user's own name, not one character repeated, not a common password —
+    the rules that stop the first guesses without making people write passwords down."""
+    lowered = password.lower()
+    if lowered == name.lower():
+        return "密码不能与用户名相同"
+    if len(set(password)) == 1:
+        return "密码不能是同一个字符的重复"
+    if lowered in COMMON_PASSWORDS:
+        return "这个密码太常见，很容易被猜到，请换一个"
+    return None
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

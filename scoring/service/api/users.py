@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from .. import errors, throttle
 from ..access import Actor, CurrentActor, CurrentService
 from ..audit import changes, record
-from ..auth import end_sessions, issue, live_sessions
+from ..auth import end_sessions, issue, live_sessions, weak_password
 from ..errors import ApiError, not_found
 from ..models import ADMIN, SCHOOL, Token, User, now
 from ..schemas import (
@@ -95,6 +95,8 @@ def users(actor: CurrentActor, svc: CurrentService) -> list[UserOut]:
 def create_user(body: UserIn, actor: CurrentActor, svc: CurrentService) -> UserOut:
     actor.require("manage-users")
     _check_unit(body.role, body.unit_code)
+    if body.password:
+        _check_password(body.password, body.name)
     password = svc.passwords.hash(body.password) if body.password else None
     with svc.transaction() as session:
         if session.scalars(select(User).where(User.name == body.name)).first() is not None:
@@ -118,6 +120,13 @@ def create_user(body: UserIn, actor: CurrentActor, svc: CurrentService) -> UserO
         return user_out(user)
 
 
+def _check_password(password: str, name: str) -> None:
+    """422 with the reason for a password too easy to guess (``auth.weak_password``)."""
+    why = weak_password(password, name)
+    if why is not None:
+        raise ApiError(422, "password-weak", why, "the password is too easy to guess")
+
+
 @router.patch("/users/{name}", summary="修改用户（管理员）/ change a user")
 def change_user(name: str, body: UserChange, actor: CurrentActor, svc: CurrentService) -> UserOut:
     """Role, unit, display name, active; a new password. Deactivating a user or resetting the password revokes
@@ -136,6 +145,7 @@ def change_user(name: str, body: UserChange, actor: CurrentActor, svc: CurrentSe
         for key, value in new.items():
             setattr(user, key, value)
         if body.password is not None:
+            _check_password(body.password, user.name)
             user.password_hash = svc.passwords.hash(body.password)
             old["password"], new["password"] = "…", "已更改"
         if body.password is not None or new.get("active") is False:
