@@ -1,7 +1,8 @@
 """A project's district dashboard in a real Chromium: on a project of three demo units (two submitted through the
 upload path, one not), a 督学 sees 已提交 2 / 3, the grade distribution as a table and as the chart drawn by the
 bundled ECharts (a canvas), the ranking in each 学段 and 区域, the weakest first-level indicators and the
-overdue 整改 items — with no request to any other host (the guard). A school is refused (403)."""
+overdue 整改 items — with no request to any other host (the guard). Choosing a 学段 (then also a 区域) in the
+form at the top narrows every count to the matching units, saying which are shown. A school is refused (403)."""
 
 from __future__ import annotations
 
@@ -129,9 +130,46 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     dux.locator(f"#ind-{weakest[0][0]}").wait_for()
     assert weakest[0][1] in dux.inner_text(f"#ind-{weakest[0][0]}")
 
+    # one 学段 at a time: 小学 is 滨江实验小学 (submitted) and 南湖小学 (not yet)
+    dux.goto(f"{live.base}/projects/{project}/dashboard")
+    assert dux.locator("#shown").count() == 0
+    phases_offered = dux.locator("#filter select[name=phase] option").all_inner_texts()
+    assert phases_offered == ["全部", "初中", "小学"]
+    dux.locator("#filter select[name=phase]").select_option("小学")
+    dux.locator("#filter button").click()
+    dux.wait_for_url(lambda url: "phase=" in url)
+    assert dux.inner_text("#shown").startswith("仅显示：学段 小学（2 个单位）")
+    completion = dux.inner_text("#completion").replace("\n", "").replace("\t", "")
+    assert "已提交1 / 2" in completion and "已评分1 / 2" in completion
+    table = {r[0]: int(r[1]) for r in cells(dux, "#grades table tbody tr")}
+    assert sum(table.values()) == 1 and table["优秀"] == 1
+    assert [r[1] for r in cells(dux, "#phases table tbody tr")] == ["滨江实验小学"]
+    assert dux.locator("#phases h3").all_inner_texts() == ["小学"]
+    strong = [result_from_json(doc) for code, _, doc in rows if code == A]
+    assert [r[2] for r in cells(dux, "#weakest table tbody tr")] == [
+        f"{(rate * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%" for _, rate in mean_rates(strong)
+    ]
+    assert sorted(r[0] for r in cells(dux, "#overdue table tbody tr")) == sorted(
+        name for name, _ in late if name == "滨江实验小学"
+    )
+    assert dux.locator("#filter select[name=phase]").input_value() == "小学"  # the form keeps the choice
+    # … and one 区域 too: 小学 of 南湖区 is 南湖小学 alone, nothing submitted
+    dux.locator("#filter select[name=region]").select_option("南湖区")
+    dux.locator("#filter button").click()
+    dux.wait_for_url(lambda url: "region=%E5%8D%97" in url)  # 南…
+    assert dux.inner_text("#shown").startswith("仅显示：学段 小学 · 区域 南湖区（1 个单位）")
+    assert "已提交0 / 1" in dux.inner_text("#completion").replace("\n", "").replace("\t", "")
+    assert cells(dux, "#phases table tbody tr") == []
+    shot(dux, "dashboard-filtered")
+    # 全部 again: every unit
+    dux.locator("#shown a").click()
+    dux.wait_for_url(f"{live.base}/projects/{project}/dashboard")
+    assert "已提交2 / 3" in dux.inner_text("#completion").replace("\n", "").replace("\t", "")
+
     school = sign_in(contexts(), live, "school-a", then=f"/projects/{project}")
     assert school.locator("#dashboard-link").count() == 0
     assert school.request.get(f"{live.base}/projects/{project}/dashboard").status == 403
+    assert school.request.get(f"{live.base}/projects/{project}/dashboard?phase=小学").status == 403
 
 
 def cells(page: Any, rows: str) -> list[list[str]]:

@@ -9,11 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ...engine.result import Result
-from ..access import Actor
 from ..models import Project, Rectification, Unit
 from ..rectify import CLOSED
 
@@ -145,9 +144,10 @@ def _indicators(before: list[Result], after: list[Result]) -> list[IndicatorChan
     return sorted(both, key=lambda i: (i.after - i.before, i.code))
 
 
-def item_counts(session: Session, actor: Actor, project_id: int) -> tuple[int, int]:
-    """The 整改 items of a round's units the caller sees, and how many of them are 已销号."""
-    mine = actor.units(project_id).with_only_columns(Unit.id).order_by(None)
+def item_counts(session: Session, units: Select[Unit]) -> tuple[int, int]:
+    """The 整改 items of a round's units (the caller's, as the dashboard picks them), and how many of them are
+    已销号."""
+    mine = units.with_only_columns(Unit.id).order_by(None)
     rows = dict(
         session.execute(
             select(Rectification.status, func.count())

@@ -2,7 +2,12 @@
 ECharts bar chart drawn by ``workspace.js``, with the same numbers as a table), the ranking within each 学段 and
 each 区域, the weakest first-level indicators (mean 得分率 over the units) and the overdue 整改 items. Every
 number is computed here from the stored results, reached through the caller's scoped queries (``access.Actor``);
-a 学校 user gets 404 for a project it does not see and 403 for one it does."""
+a 学校 user gets 404 for a project it does not see and 403 for one it does.
+
+The page may be narrowed to one 学段 and/or one 区域 (``?phase=…&region=…``, a plain GET form listing the values
+the caller's units of the project have): ``_units`` is the one place that picks the units, so every figure —
+completion, grades, rankings, 得分率, overdue items and the round comparison — counts the matching units only. A
+value no unit has shows no units, and the page says so."""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ...engine.result import Result, result_from_json
@@ -33,6 +39,34 @@ router = APIRouter(route_class=Page, include_in_schema=False)
 
 NO_GRADE = "未定等级"
 WEAKEST = 3  # the ones shown in bold
+# a unit's 学段 for the filter: ``Unit.phase``, else its type (as the 学段 ranking reads it)
+unit_phase = func.coalesce(Unit.phase, Unit.type)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The 学段 and 区域 the caller chose; None is 全部."""
+
+    phase: str | None = None
+    region: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.phase is not None or self.region is not None
+
+    @property
+    def query(self) -> str:
+        """The filter as a query string for links that keep it ("" for none, else "?phase=…&region=…")."""
+        pairs = [(k, v) for k, v in (("phase", self.phase), ("region", self.region)) if v is not None]
+        return "?" + urlencode(pairs) if pairs else ""
+
+
+@dataclass
+class Choices:
+    """The values the caller's units of the project have, for the selects."""
+
+    phases: list[str]
+    regions: list[str]
 
 
 @dataclass
@@ -96,11 +130,49 @@ class Dashboard:
     graded: dict[str, list[Scored]] = field(
         default_factory=dict
     )  # each grade's results, for its count's list
+    chosen: Filter = field(default_factory=Filter)
+    choices: Choices = field(default_factory=lambda: Choices([], []))
+
+    @property
+    def unknown(self) -> list[tuple[str, str]]:
+        """The chosen values no unit of the project has: (学段 or 区域, the value)."""
+        found = []
+        if self.chosen.phase is not None and self.chosen.phase not in self.choices.phases:
+            found.append(("学段", self.chosen.phase))
+        if self.chosen.region is not None and self.chosen.region not in self.choices.regions:
+            found.append(("区域", self.chosen.region))
+        return found
 
 
-def _scored(session: Session, actor: Actor, project_id: int) -> tuple[list[Unit], set[int], list[Scored]]:
-    """The units the caller sees, those with any upload, and each one's newest scored results."""
-    scoped = actor.units(project_id)
+def _units(actor: Actor, project_id: int, chosen: Filter, within: Select[Unit] | None = None) -> Select[Unit]:
+    """The units the dashboard counts: the caller's (``access.Actor``) of the chosen 学段 and 区域. For the round
+    before, ``within`` is this round's selection: that round's units with the same codes (a next round copies
+    them), whatever their 学段 or 区域 was then. The one place the filter applies."""
+    query = actor.units(project_id)
+    if within is not None:
+        if chosen.active:
+            query = query.where(Unit.code.in_(within.with_only_columns(Unit.code).order_by(None)))
+        return query
+    if chosen.phase is not None:
+        query = query.where(unit_phase == chosen.phase)
+    if chosen.region is not None:
+        query = query.where(Unit.region == chosen.region)
+    return query
+
+
+def _choices(session: Session, actor: Actor, project_id: int) -> Choices:
+    mine = actor.units(project_id).order_by(None)
+    phases = session.scalars(
+        mine.with_only_columns(unit_phase).where(unit_phase.is_not(None)).distinct()
+    ).all()
+    regions = session.scalars(
+        mine.with_only_columns(Unit.region).where(Unit.region.is_not(None)).distinct()
+    ).all()
+    return Choices(sorted(p for p in phases if p), sorted(r for r in regions if r))
+
+
+def _scored(session: Session, scoped: Select[Unit]) -> tuple[list[Unit], set[int], list[Scored]]:
+    """The units picked (``_units``), those with any upload, and each one's newest scored results."""
     units = list(session.scalars(scoped))
     by_id = {u.id: u for u in units}
     mine = scoped.with_only_columns(Unit.id).order_by(None)
@@ -169,8 +241,8 @@ def _weakest(scored: list[Scored]) -> list[Weak]:
     return sorted(weak, key=lambda w: (w.rate, w.code))
 
 
-def _overdue(session: Session, actor: Actor, project_id: int, today: dt.date) -> list[Overdue]:
-    mine = actor.units(project_id).with_only_columns(Unit.id).order_by(None)
+def _overdue(session: Session, scoped: Select[Unit], today: dt.date) -> list[Overdue]:
+    mine = scoped.with_only_columns(Unit.id).order_by(None)
     rows = session.execute(
         select(Rectification, Unit)
         .join(Unit, Unit.id == Rectification.unit_id)
@@ -196,17 +268,22 @@ def chart(grades: list[tuple[str, int]]) -> dict[str, Any]:
     }
 
 
-def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Dashboard:
-    """Every number of the dashboard, from the stored results the caller may see."""
+def dashboard(
+    svc: Service, actor: Actor, project_id: int, today: dt.date, chosen: Filter | None = None
+) -> Dashboard:
+    """Every number of the dashboard, from the stored results the caller may see, of the chosen units only."""
+    chosen = chosen or Filter()
     with svc.sessions() as session:
         project = actor.project(session, project_id)  # 404 for a project the caller does not see
         if actor.role not in (ADMIN, INSPECTOR):
             raise forbidden(
                 f"{actor.role}用户不能查看区域统计", f"role {actor.role} may not see the dashboard"
             )
-        units, submitted, scored = _scored(session, actor, project_id)
-        overdue = _overdue(session, actor, project_id, today)
-        change = _change(svc, session, actor, project, scored)
+        scoped = _units(actor, project_id, chosen)
+        units, submitted, scored = _scored(session, scoped)
+        overdue = _overdue(session, scoped, today)
+        change = _change(svc, session, actor, project, scored, chosen, scoped)
+        choices = _choices(session, actor, project_id)
     grades = _grades(svc, project, scored)
     regions = [e for e in scored if e.unit.region]
     return Dashboard(
@@ -223,6 +300,8 @@ def dashboard(svc: Service, actor: Actor, project_id: int, today: dt.date) -> Da
         chart(grades),
         change,
         _graded(scored),
+        chosen,
+        choices,
     )
 
 
@@ -234,27 +313,43 @@ def _graded(scored: list[Scored]) -> dict[str, list[Scored]]:
 
 
 def _change(
-    svc: Service, session: Session, actor: Actor, project: Project, scored: list[Scored]
+    svc: Service,
+    session: Session,
+    actor: Actor,
+    project: Project,
+    scored: list[Scored],
+    chosen: Filter,
+    scoped: Select[Unit],
 ) -> RoundChange | None:
-    """This round against the one before (``Project.previous_id``), through the same scoped queries."""
+    """This round against the one before (``Project.previous_id``), through the same scoped queries: that round's
+    units with the codes of this round's units picked (``_units``)."""
     if project.previous_id is None:
         return None
     previous = actor.project(session, project.previous_id)
-    _, _, before = _scored(session, actor, previous.id)
+    earlier = _units(actor, previous.id, chosen, within=scoped)
+    _, _, before = _scored(session, earlier)
     plan = svc.pinned_plan(project)
     places = plan.total_precision if plan is not None else 2
     return compare(
         previous,
         [(e.unit, e.result) for e in before],
         [(e.unit, e.result) for e in scored],
-        item_counts(session, actor, previous.id),
+        item_counts(session, earlier),
         places,
     )
 
 
 @router.get("/projects/{project_id}/dashboard")
-def show(request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor) -> Response:
+def show(
+    request: Request,
+    project_id: int,
+    svc: CurrentService,
+    who: CurrentVisitor,
+    phase: Annotated[str | None, Query()] = None,
+    region: Annotated[str | None, Query()] = None,
+) -> Response:
     today = dt.datetime.now(BEIJING).date()
-    found = dashboard(svc, who.actor, project_id, today)
+    chosen = Filter(phase or None, region or None)  # "" is 全部
+    found = dashboard(svc, who.actor, project_id, today, chosen)
     context = {"who": who, "d": found, "weakest": WEAKEST, "percent": percent}
     return page(request, "dashboard.html", context, 200)
