@@ -1,10 +1,12 @@
-"""Saving a 督学's 督评 (the form is ``reviewing``'s, on the unit page): the changes, each with its reason, make
-the unit's next version through the store path of every upload (``submitting.score_upload`` and ``save_upload``),
+"""Saving a 督学's 督评 (the form is ``reviewing``'s, on the unit page): the changes, each with its reason — 督评
+values, ratings, and 调整与豁免 (overrides and waivers by the 督学, dated today in 北京时间) — make the unit's next
+version through the store path of every upload (``submitting.score_upload`` and ``save_upload``),
 scored like any upload; 303 back to the unit's result, or the unit page with what is wrong (422) and nothing
 stored. A 学校 user gets 404 for another unit (as everywhere) and 403 for its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,8 +22,8 @@ from ..state import Service
 from ..submitting import save_upload, score_upload
 from . import session as web
 from .pages import _plan, _show_unit, problem_line
-from .render import Page
-from .reviewing import audit_reason, changes, newest, read, review_form, reviewed
+from .render import BEIJING, Page
+from .reviewing import audit_reason, edits, newest, read, review_form, reviewed
 from .session import CurrentVisitor, Visitor
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -56,19 +58,20 @@ def _save(
             f"督评表打开后本单位已有新的版本（第 {form.version} 版）：请刷新页面后重新填写",
             "a newer version was stored since the form was opened",
         )
-    found, wrong = changes(form, fields)
+    today = dt.datetime.now(BEIJING).date()
+    found, adjusted, wrong = edits(form, fields, who.actor.name, today)
     if wrong:
         return _show_unit(request, svc, who, project_id, code, 422, review_problems=wrong, sent=fields)
     plan = _plan(svc, project)
     sub = read(svc, plan, row)
     assert sub is not None  # the form was built from it
-    data = reviewed(sub, found)
+    data = reviewed(sub, found, adjusted)
     filename = f"督评-{unit.code}-第{row.version}版.json"
     results, problems = score_upload(plan, data, filename, svc, unit)
     if problems:
         lines = [problem_line(p) for p in problems]
         return _show_unit(request, svc, who, project_id, code, 422, review_problems=lines, sent=fields)
-    reason = audit_reason(found)
+    reason = audit_reason(found, adjusted)
     stored = _keep(svc, who.actor, unit, data, filename, results, reason)
     return RedirectResponse(
         f"/projects/{project_id}/units/{code}?reviewed={stored.version}#result", status_code=303
