@@ -302,16 +302,18 @@ def _gaps(r: Result) -> Table | None:
 
 
 def _changes(r: Result) -> Table | None:
-    """Waivers and overrides, with who, when, why and old → new."""
+    """Waivers and overrides, with who, when, why and old → new; each indicator by its code and name."""
     if not r.changes:
         return None
+    names = {i.code: i.name for i in r.indicators}
     rows = []
     for ch in r.changes:
         when = f"，{ch.at.isoformat()}" if ch.at else ""
-        sentence = f"{CHANGE_ZH[ch.kind]} {ch.indicator}：{ch.old} → {ch.new}（{ch.by}{when}：{ch.reason}）"
+        which = f"{ch.indicator} {names[ch.indicator]}" if names.get(ch.indicator) else ch.indicator
+        sentence = f"{CHANGE_ZH[ch.kind]} {which}：{ch.old} → {ch.new}（{ch.by}{when}：{ch.reason}）"
         rows.append(
             Row(
-                (CHANGE_ZH[ch.kind], ch.indicator, f"{ch.old} → {ch.new}", ch.by, ch.reason, ch.at),
+                (CHANGE_ZH[ch.kind], which, f"{ch.old} → {ch.new}", ch.by, ch.reason, ch.at),
                 sentence=sentence,
             )
         )
@@ -331,19 +333,27 @@ def _changes(r: Result) -> Table | None:
 
 
 def _evidence(r: Result) -> Table | None:
-    """佐证材料 as submitted, by indicator (with its name) or input."""
+    """佐证材料 as submitted, by indicator (its code and name) or input (its label, as the 自评表 names it; the id
+    only where the result carries no label for it)."""
     if not r.evidence:
         return None
     names = {i.code: i.name for i in r.indicators}
     rows = []
-    for code, refs in r.evidence.items():
-        name = names.get(code)
+    for key, refs in r.evidence.items():
         files = "、".join(refs)
-        rows.append(Row((code, name, files), sentence=f"{code}{' ' + name if name else ''}：{files}"))
+        code: str | None
+        name: str | None
+        if key in names:
+            code, name = key, names[key]
+            said = f"{code} {name}"
+        else:
+            code, name = (None, r.labels[key]) if key in r.labels else (key, None)
+            said = name or key
+        rows.append(Row((code, name, files), sentence=f"{said}：{files}"))
     return Table(
         key="evidence",
         title="佐证材料",
-        columns=(Column("code", "编码"), Column("name", "指标"), Column("files", "材料")),
+        columns=(Column("code", "编码"), Column("name", "指标或填报项"), Column("files", "材料")),
         rows=tuple(rows),
     )
 

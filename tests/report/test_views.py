@@ -268,14 +268,14 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
         ["V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发"]
     ]
     assert texts(sections["changes"]) == [
-        ["豁免", "B1", "参与评分 → 已豁免", "@督学", "实验室改建", "2026-05-20"]
+        ["豁免", "B1 实验室", "参与评分 → 已豁免", "@督学", "实验室改建", "2026-05-20"]
     ]
     assert [r.sentence for r in sections["changes"].rows] == [
-        "豁免 B1：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）"
+        "豁免 B1 实验室：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）"
     ]
     assert [r.sentence for r in sections["evidence"].rows] == [
         "A1 教师配备：教师名册.xlsx、职称证书.pdf",
-        "books：图书台账.xlsx",
+        "图书册数：图书台账.xlsx",  # an input by its label, never its id
     ]
     assert texts(view.rectification)[:2] == [
         [
@@ -295,20 +295,21 @@ def test_vetoes_changes_and_evidence_are_tabulated_and_said_in_a_sentence(plan):
     ]
 
     md = unit_markdown(view)
-    assert "- 豁免 B1：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）" in md
-    assert "## 佐证材料\n\n- A1 教师配备：教师名册.xlsx、职称证书.pdf\n- books：图书台账.xlsx\n" in md
+    assert "- 豁免 B1 实验室：参与评分 → 已豁免（@督学，2026-05-20：实验室改建）" in md
+    assert "## 佐证材料\n\n- A1 教师配备：教师名册.xlsx、职称证书.pdf\n- 图书册数：图书台账.xlsx\n" in md
     assert "| V1 | 有偿补课（地方） | 降低 1 个等次 | 触发 | 有偿补课：是 → 触发 |" in md
     summary = loaded(view_book(view).data())["汇总"]
     rows = {row[0].value: tuple(value_of(c) for c in row) for row in summary.iter_rows() if row[0].value}
     assert rows["豁免"][:6] == (
         "豁免",
-        "B1",
+        "B1 实验室",
         "参与评分 → 已豁免",
         "@督学",
         "实验室改建",
         dt.date(2026, 5, 20),
     )
-    assert rows["books"][:3] == ("books", "—", "图书台账.xlsx")
+    assert rows["—"][:3] == ("—", "图书册数", "图书台账.xlsx")
+    assert "books" not in rows
     assert rows["V1"][:5] == ("V1", "有偿补课（地方）", "降低 1 个等次", "触发", "有偿补课：是 → 触发")
 
 

@@ -224,7 +224,7 @@ def test_formula_injection_stays_text(injected, tmp_path):
     code = cell_of(ws, "单位代码")
     assert (code.value, code.data_type) == ("+1+1", "s")
     change = rows_of(ws)["豁免"]
-    assert change[1] == "A4.1" and change[3] == "@督学" and change[4] == "-1+1 图书馆改建"
+    assert change[1] == "A4.1 生均图书册数" and change[3] == "@督学" and change[4] == "-1+1 图书馆改建"
     assert change[5] == dt.datetime(2026, 5, 20)
     # No formula anywhere in the package: every sheet's XML is free of <f> elements.
     with zipfile.ZipFile(path) as zf:
