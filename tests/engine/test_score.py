@@ -269,7 +269,9 @@ def test_evidence_is_kept_and_checked():
     from scoring.report.markdown import markdown
 
     text = markdown(res)
-    assert "## 佐证材料" in text and "- A 综合：课表.pdf、照片1.jpg" in text and "- s：统计表.xlsx" in text
+    assert (
+        "## 佐证材料" in text and "- A 综合：课表.pdf、照片1.jpg" in text and "- 得分率：统计表.xlsx" in text
+    )  # the input by its label
     with pytest.raises(scoring.SubmissionError) as err:
         run(plan, {**CLEAN, "s": "90"}, evidence={"Z9": ["x.pdf"]})
     assert [(p.code, p.path) for p in err.value.problems] == [("unknown-evidence", ("evidence", "Z9"))]
