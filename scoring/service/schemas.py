@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine.diff import Accountability
+from ..engine.result import RectificationItem
 
 Role = Literal["管理员", "督学", "学校"]
 
@@ -245,3 +249,43 @@ class MeasuresIn(_In):
 
     evidence: str = Field(max_length=10_000, description="整改措施（整改进展），替换此前保存的文字")
     reason: str | None = Field(default=None, max_length=2000, description="说明，记入审计日志")
+
+
+class ScoreChangeOut(BaseModel):
+    """A first-level indicator's points in the previous round and now (None where not scored by points)."""
+
+    code: str
+    name: str
+    old: Decimal | None
+    new: Decimal | None
+    old_status: str
+    new_status: str
+    delta: Decimal | None = Field(description="new − old; null where either is null")
+
+
+class RoundDiffOut(BaseModel):
+    """``engine.diff.RoundDiff`` of one part of a unit: decimals as strings, as results write them."""
+
+    type: str | None = Field(
+        description="单位类型 of the part (a 九年一贯制 unit may be scored as two parts)"
+    )
+    closed: list[RectificationItem] = Field(description="已销号：上一轮的整改事项，本轮不再出现")
+    still_open: list[RectificationItem] = Field(description="仍未整改（本轮的事项）")
+    new: list[RectificationItem] = Field(description="新增问题")
+    overdue: list[RectificationItem] = Field(description="逾期：仍未整改且已过上一轮限期（上一轮的事项）")
+    accountability: list[Accountability] = Field(description="问责情形，依据《教育督导问责办法》")
+    scores: list[ScoreChangeOut] = Field(description="一级指标得分变化")
+    total_old: Decimal | None
+    total_new: Decimal | None
+    grade_old: str | None
+    grade_new: str | None
+
+
+class UnitChangeOut(RoundDiffOut):
+    """A unit against the previous round: the first part's RoundDiff at the top level, every part in ``parts``."""
+
+    project: int
+    code: str
+    previous_project: int
+    previous_round: int
+    parts: list[RoundDiffOut]

@@ -5,11 +5,12 @@ before, with the numbers the stored results give."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
-from scoring.engine.result import result_from_json
+from scoring.engine.diff import diff
+from scoring.engine.result import Result, result_from_json
 from scoring.service.models import Project, ResultRow, Submission, Unit
 
 from .conftest import ADMIN_PASSWORD, EXAMPLES, A, Contexts, Live
@@ -17,7 +18,7 @@ from .test_dashboard import cells, demo_project
 from .test_workspace import shot, sign_in
 
 
-def _total(live: Live, project: int, code: str) -> Decimal:
+def _result(live: Live, project: int, code: str) -> Result:
     with live.svc.sessions() as session:
         doc = session.scalars(
             select(ResultRow.document)
@@ -27,7 +28,17 @@ def _total(live: Live, project: int, code: str) -> Decimal:
             .order_by(Submission.version.desc())
         ).first()
     assert doc is not None
-    total = result_from_json(doc).total
+    return result_from_json(doc)
+
+
+def _half_up(value: Decimal, places: int | None) -> str:
+    return str(
+        value if places is None else value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    )
+
+
+def _total(live: Live, project: int, code: str) -> Decimal:
+    total = _result(live, project, code).total
     assert total is not None
     return total
 
@@ -80,6 +91,23 @@ def test_an_office_closes_a_round_opens_the_next_and_the_dashboard_shows_the_cha
     school.set_input_files("input[name=file]", EXAMPLES / "strong-round2.xlsx")
     school.get_by_role("button", name="上传并评分").click()
     school.locator(".notice").wait_for()
+
+    # its unit page compares it with round 3: the one first-level indicator that moved, as the library's diff says
+    change = diff(_result(live, first, A), _result(live, second, A))
+    (moved,) = [s for s in change.scores if s.delta]
+    assert moved.old is not None and moved.new is not None and moved.delta is not None
+    section = school.locator("#unit-change")
+    section.wait_for()
+    assert "与上一轮比较" in section.inner_text() and "第 3 轮 → 第 4 轮" in section.inner_text()
+    rows = cells(school, "#unit-change .change-scores tbody tr")
+    places = _result(live, second, A).precision
+    shown = [_half_up(v, places) for v in (moved.old, moved.new, moved.delta)]
+    assert [moved.code, moved.name, shown[0], shown[1], "+" + shown[2]] in rows
+    assert len(rows) == len(change.scores)
+    closed = school.locator("#unit-change .change-closed li").all_inner_texts()
+    assert [t.split(" ", 1)[0] for t in closed] == [i.code for i in change.closed]
+    section.scroll_into_view_if_needed()
+    shot(school, "unit-change")
 
     # the 督学's dashboard of the new round: 滨江实验小学 against round 3
     dux = sign_in(contexts(), live, "dux", then=f"/projects/{second}?mine=1")

@@ -14,9 +14,10 @@ from ..access import Actor, CurrentActor, CurrentService
 from ..errors import ApiError
 from ..models import ResultRow
 from ..models import Submission as Upload
-from ..schemas import ReviewIn, SubmissionOut
+from ..schemas import ReviewIn, SubmissionOut, UnitChangeOut
 from ..state import Service
 from ..submitting import SCORED, result_rows, store_upload, submission_out
+from ..unit_change import unit_change
 from ..uploads import body_spec, read_upload
 from ..work import documents_json
 
@@ -126,6 +127,14 @@ def current_result(project_id: int, code: str, actor: CurrentActor, svc: Current
             .order_by(Upload.version.desc())
         ).first()
         return _documents(result_rows(session, row) if row else [], "已评分的")
+
+
+@router.get(UNIT_PATH + "/change", summary="与上一轮比较 / the unit against the previous round")
+def change(project_id: int, code: str, actor: CurrentActor, svc: CurrentService) -> UnitChangeOut:
+    """The library's round diff (``scoring diff``) of the unit's newest scored result in the previous round (the
+    unit with the same code) and now: first-level points, 整改 items 已销号 / 仍未整改 / 新增, 问责情形. 404 without
+    a previous round or a scored result in both."""
+    return unit_change(svc, actor, project_id, code)
 
 
 def _documents(rows: list[ResultRow], which: str) -> Response:

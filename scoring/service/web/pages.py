@@ -42,6 +42,7 @@ from .rectifying import Item, items
 from .render import Page, attachment, page
 from .reviewing import review_form
 from .session import CurrentVisitor, Visitor
+from .unit_change import change_section
 
 router = APIRouter(route_class=Page, include_in_schema=False)
 
@@ -319,7 +320,8 @@ def _show_unit(
         found = _unit_page(session, who.actor, project_id, code)
         review = review_form(svc, session, who.actor, found.unit)
         inspector = rounds.inspector_names(session).get(found.unit.inspector_id or 0)
-    context = {"who": who, "p": found, "review": review, "inspector": inspector, **extra}
+        change = change_section(session, who.actor, found.unit)
+    context = {"who": who, "p": found, "review": review, "inspector": inspector, "change": change, **extra}
     return page(request, "unit.html", context, status)
 
 
