@@ -12,6 +12,8 @@ the newest 措施 text, each save audited old → new, and the item stays 整改
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,20 @@ from .errors import ApiError
 from .models import Rectification, ResultRow, Unit, now
 
 OPEN, WORKING, ASKED, CLOSED, RETURNED = "待整改", "整改中", "申请销号", "已销号", "退回"
+CHINA = dt.timezone(dt.timedelta(hours=8))  # deadlines are dates in China
+
+
+def office_today() -> dt.date:
+    """Today's date where the office is (UTC+8), which a 整改 deadline is a date of."""
+    return dt.datetime.now(CHINA).date()
+
+
+def overdue_days(item: Rectification, today: dt.date) -> int:
+    """How many days an item is past its deadline and still not 已销号 (0: not overdue, or no deadline)."""
+    if item.deadline is None or item.status == CLOSED or item.deadline >= today:
+        return 0
+    return (today - item.deadline).days
+
 
 # (from, to) → the action (access.MAY) a role needs to take the step
 STEPS: dict[tuple[str, str], str] = {

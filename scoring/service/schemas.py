@@ -186,6 +186,7 @@ class RectificationOut(BaseModel):
     deadline: dt.date | None
     status: str
     evidence: str
+    overdue_days: int = Field(default=0, description="逾期天数：已过整改期限（北京时间）且未销号；0 为未逾期")
 
 
 class EvidenceOut(BaseModel):

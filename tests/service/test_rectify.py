@@ -78,3 +78,30 @@ def test_a_new_submission_reopens_a_closed_item_whose_shortfall_remains(world: W
     world.c.post(path, files={"file": ("weak-again.json", data)}, headers=world.school_b)
     again = next(i for i in _items(world, world.school_b) if i["id"] == first)
     assert again["status"] == "待整改"
+
+
+def test_an_item_past_its_deadline_and_not_closed_says_how_many_days(world: World) -> None:
+    """``overdue_days``: days past the deadline (a date in China) while the item is not 已销号; 0 otherwise."""
+    import datetime as dt
+
+    from scoring.service.models import Rectification
+    from scoring.service.rectify import office_today
+
+    from .conftest import service_of
+
+    data = (EXAMPLES / "weak.json").read_bytes()
+    path = world.unit_path(B, "/submissions")
+    assert world.c.post(path, files={"file": ("weak.json", data)}, headers=world.school_b).status_code == 201
+    first, second = (i["id"] for i in _items(world, world.school_b)[:2])
+    with service_of(world.c).transaction() as session:
+        for item_id, days in ((first, 3), (second, 0)):
+            row = session.get(Rectification, item_id)
+            assert row is not None
+            row.deadline = office_today() - dt.timedelta(days=days)
+    found = {i["id"]: i["overdue_days"] for i in _items(world, world.school_b)}
+    assert found[first] == 3 and found[second] == 0  # due today is not yet overdue
+    assert _step(world, world.school_b, first, "整改中", evidence="已制定方案") == 200
+    assert next(i for i in _items(world, world.school_b) if i["id"] == first)["overdue_days"] == 3
+    assert _step(world, world.school_b, first, "申请销号") == 200
+    assert _step(world, world.inspector, first, "已销号") == 200
+    assert next(i for i in _items(world, world.school_b) if i["id"] == first)["overdue_days"] == 0

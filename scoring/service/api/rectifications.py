@@ -15,7 +15,7 @@ from ..access import Actor, CurrentActor, CurrentService
 from ..audit import record
 from ..errors import not_found
 from ..models import Rectification, User, now
-from ..rectify import save_measures, step_action
+from ..rectify import office_today, overdue_days, save_measures, step_action
 from ..schemas import EvidenceOut, MeasuresIn, RectificationOut, TransitionIn
 from ..state import Service
 from ..uploads import body_spec, read_upload
@@ -33,6 +33,7 @@ def item_out(r: Rectification) -> RectificationOut:
         deadline=r.deadline,
         status=r.status,
         evidence=r.evidence,
+        overdue_days=overdue_days(r, office_today()),
     )
 
 
