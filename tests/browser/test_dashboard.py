@@ -2,14 +2,18 @@
 upload path, one not), a 督学 sees 已提交 2 / 3, the grade distribution as a table and as the chart drawn by the
 bundled ECharts (a canvas), the ranking in each 学段 and 区域, the weakest first-level indicators and the
 overdue 整改 items — with no request to any other host (the guard). Choosing a 学段 (then also a 区域) in the
-form at the top narrows every count to the matching units, saying which are shown. A school is refused (403)."""
+form at the top narrows every count to the matching units, saying which are shown; 下载 Excel then gives the
+workbook of those units (区域统计-<项目名>.xlsx). A school is refused (403)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 from sqlalchemy import select
 
 from scoring.engine.result import result_from_json
@@ -161,6 +165,16 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     assert "已提交0 / 1" in dux.inner_text("#completion").replace("\n", "").replace("\t", "")
     assert cells(dux, "#phases table tbody tr") == []
     shot(dux, "dashboard-filtered")
+    # the workbook of what is shown: the link keeps the filter
+    with dux.expect_download() as got:
+        dux.locator("#dashboard-xlsx").click()
+    assert got.value.suggested_filename == "区域统计-2026 年区域统计.xlsx"
+    data = Path(got.value.path()).read_bytes()
+    assert data.startswith(b"PK")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    completion = {r[0]: r[1:] for r in book["概况"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert completion["已提交"] == (0, 1)
+    assert str(completion["统计范围"][0]).startswith("学段 小学 · 区域 南湖区（1 个单位）")
     # 全部 again: every unit
     dux.locator("#shown a").click()
     dux.wait_for_url(f"{live.base}/projects/{project}/dashboard")
@@ -170,6 +184,7 @@ def test_an_inspector_sees_the_district_dashboard_with_its_chart(contexts: Conte
     assert school.locator("#dashboard-link").count() == 0
     assert school.request.get(f"{live.base}/projects/{project}/dashboard").status == 403
     assert school.request.get(f"{live.base}/projects/{project}/dashboard?phase=小学").status == 403
+    assert school.request.get(f"{live.base}/projects/{project}/dashboard.xlsx").status == 403
 
 
 def cells(page: Any, rows: str) -> list[list[str]]:
