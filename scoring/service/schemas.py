@@ -290,3 +290,35 @@ class UnitChangeOut(RoundDiffOut):
     previous_project: int
     previous_round: int
     parts: list[RoundDiffOut]
+
+
+class _Edit(_In):
+    """A correction: only the fields given change (a null name or year means “not given”). Anything else sent is
+    kept (``extra="allow"``) so the service can refuse it by name (422) rather than ignore it."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    def changes(self) -> dict[str, object]:
+        """The fields the caller asks to change, without the reason."""
+        given = self.model_dump(exclude_unset=True)
+        given.pop("reason", None)
+        return {k: v for k, v in given.items() if not (k in ("name", "year") and v is None)}
+
+
+class ProjectEdit(_Edit):
+    """A project's name and year (管理员); its framework, version, hash, round and state are not edited here."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class UnitEdit(_Edit):
+    """A unit's name, type, 学段 and 区域 (管理员); an empty or null type, 学段 or 区域 clears it. The code is the
+    unit's identity and is not edited."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    type: str | None = Field(default=None, max_length=50, description="单位类型：框架声明了类型时须为其一")
+    phase: str | None = Field(default=None, max_length=50, description="学段")
+    region: str | None = Field(default=None, max_length=100, description="区域")
+    reason: str | None = Field(default=None, max_length=2000)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from .. import rounds
+from .. import editing, rounds
 from ..access import Actor, CurrentActor, CurrentService
 from ..audit import changes, record
 from ..models import Project, Unit
@@ -19,9 +19,11 @@ from ..schemas import (
     AssignOut,
     ImportOut,
     NextRoundIn,
+    ProjectEdit,
     ProjectIn,
     ProjectOut,
     StateIn,
+    UnitEdit,
     UnitOut,
 )
 from ..state import Service
@@ -96,6 +98,13 @@ def project(project_id: int, actor: CurrentActor, svc: CurrentService) -> Projec
         return project_out(actor.project(session, project_id))
 
 
+@router.patch("/projects/{project_id}", summary="修改项目名称或年度（管理员）/ correct a project")
+def edit_project(project_id: int, body: ProjectEdit, actor: CurrentActor, svc: CurrentService) -> ProjectOut:
+    """Only ``name`` and ``year`` change (audited old → new with the reason; the same values write nothing). The
+    framework, its version and hash, the round and the state are not edited here: sending one is 422."""
+    return project_out(editing.edit_project(svc, actor, project_id, body.changes(), body.reason))
+
+
 @router.get("/projects/{project_id}/units", summary="单位列表 / units")
 def units(project_id: int, actor: CurrentActor, svc: CurrentService) -> list[UnitOut]:
     """The project's units the caller may see (a 学校 user: its own)."""
@@ -110,6 +119,25 @@ def unit(project_id: int, code: str, actor: CurrentActor, svc: CurrentService) -
     with svc.sessions() as session:
         found = actor.unit(session, project_id, code)
         return unit_out(found, _inspector_names(session).get(found.inspector_id or 0))
+
+
+@router.patch("/projects/{project_id}/units/{code}", summary="修改单位信息（管理员）/ correct a unit")
+def edit_unit(
+    project_id: int, code: str, body: UnitEdit, actor: CurrentActor, svc: CurrentService
+) -> UnitOut:
+    """``name``, ``type``, ``phase`` (学段) and ``region`` (区域) change (audited old → new with the reason); an
+    empty type, 学段 or 区域 clears it. A type must be one the framework declares, if it declares any (422 naming
+    them). The code is the unit's identity: sending it is 422."""
+    found = editing.edit_unit(svc, actor, project_id, code, body.changes(), body.reason)
+    return unit_out(found, _inspector_of(svc, found))
+
+
+def _inspector_of(svc: Service, found: Unit) -> str | None:
+    """The name of the unit's 督学, if any (as the unit endpoints show it)."""
+    if found.inspector_id is None:
+        return None
+    with svc.sessions() as session:
+        return _inspector_names(session).get(found.inspector_id)
 
 
 @router.post("/projects/{project_id}/state", summary="关闭或重新开放填报（管理员）/ close or reopen uploads")

@@ -2,11 +2,13 @@
 CSV or workbook upload, closing or reopening a round, opening the next one, and assigning 督学 to units (the
 last three call ``rounds``, as the API does). Both call the API's own functions (``api.projects.create_project`` and ``store_unit_list`` after
 ``unitlist.read_units``), so the audit rows, the framework pinned at its hash and the import's rules (nothing
-imported while any row is bad) are the API's. Any other role gets 403, a project it may not see 404."""
+imported while any row is bad) are the API's; correcting a project's name and year or a unit's name, type, 学段 and
+区域 calls ``editing`` as the API's PATCH does. Any other role gets 403, a project it may not see 404."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,17 +16,17 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ...problems import ScoringError, printable
-from .. import rounds
+from .. import editing, rounds
 from ..access import CurrentService
 from ..api.projects import create_project, store_unit_list
 from ..errors import ApiError
 from ..frameworks import store_framework
-from ..schemas import ProjectIn
+from ..schemas import ProjectEdit, ProjectIn, UnitEdit
 from ..state import Service
 from ..unitlist import read_units
 from ..uploads import read_upload
 from . import session as web
-from .pages import problem_line, show_project, show_projects
+from .pages import _show_unit, problem_line, show_project, show_projects
 from .render import Page
 from .session import CurrentVisitor, Visitor
 
@@ -177,3 +179,72 @@ async def upload_framework(request: Request, svc: CurrentService, who: CurrentVi
             framework_file=name,
         )
     return RedirectResponse(f"/projects?framework={row.framework_id}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------ corrections (editing.py)
+
+
+@router.post("/projects/{project_id}/edit")
+async def edit_project(
+    request: Request, project_id: int, svc: CurrentService, who: CurrentVisitor
+) -> Response:
+    """Correct the project's name and year (管理员): 303 back with a notice; a refused value shows the project page
+    again with the reason (422) and stores nothing."""
+    fields = await web.signed_form(request, who)
+    who.actor.require("manage-projects")
+    try:
+        body = ProjectEdit(name=_one(fields, "name"), year=_one(fields, "year"))  # pydantic parses the text
+    except ValidationError as err:
+        return await run_in_threadpool(
+            show_project, request, svc, who, project_id, 422, edit_problems=_invalid(err), edit_form=fields
+        )
+    reason = _one(fields, "reason")[:2000] or None
+    await run_in_threadpool(editing.edit_project, svc, who.actor, project_id, body.changes(), reason)
+    return RedirectResponse(f"/projects/{project_id}?edited=1", status_code=303)
+
+
+UNIT_ZH = {"name": "单位名称", "type": "单位类型", "phase": "学段", "region": "区域"}
+
+
+@router.post("/projects/{project_id}/units/{code}/edit")
+async def edit_unit(
+    request: Request, project_id: int, code: str, svc: CurrentService, who: CurrentVisitor
+) -> Response:
+    """Correct a unit's name, type, 学段 and 区域 (管理员): 303 back to the unit with a notice; a refused value
+    (an empty name, a type the framework does not declare) shows the unit page again with why (422)."""
+    fields = await web.signed_form(request, who)
+    who.actor.require("manage-units")
+    sent = {key: _one(fields, key) for key in UNIT_ZH}
+    reason = _one(fields, "reason")[:2000] or None
+    try:
+        body = UnitEdit(**sent)
+        await run_in_threadpool(editing.edit_unit, svc, who.actor, project_id, code, body.changes(), reason)
+    except ValidationError as err:
+        problems = [_unit_invalid(str(e["loc"][0]) if e["loc"] else "") for e in err.errors()]
+        return await run_in_threadpool(_unit_again, request, svc, who, project_id, code, problems, fields)
+    except ApiError as err:
+        if err.status != 422:
+            raise
+        return await run_in_threadpool(_unit_again, request, svc, who, project_id, code, [err.zh], fields)
+    return RedirectResponse(f"/projects/{project_id}/units/{quote(code, safe='')}?edited=1", status_code=303)
+
+
+UNIT_MAX = {"name": 200, "type": 50, "phase": 50, "region": 100}
+
+
+def _unit_invalid(key: str) -> str:
+    if key == "name":
+        return "请填写单位名称（不超过 200 字）"
+    return f"{UNIT_ZH.get(key, key)}不能超过 {UNIT_MAX.get(key, 200)} 字"
+
+
+def _unit_again(
+    request: Request,
+    svc: Service,
+    who: Visitor,
+    project_id: int,
+    code: str,
+    problems: list[str],
+    fields: Mapping[str, str],
+) -> Response:
+    return _show_unit(request, svc, who, project_id, code, 422, edit_problems=problems, edit_form=fields)

@@ -27,7 +27,7 @@ from ...io.fill import fill_template
 from ...io.template import write_template
 from ...problems import Problem, ScoringError, printable
 from ...report.unit_view import UnitView, unit_view
-from .. import rounds, throttle
+from .. import editing, rounds, throttle
 from ..access import Actor, CurrentService
 from ..errors import ApiError, forbidden
 from ..frameworks import uploaded
@@ -321,7 +321,16 @@ def _show_unit(
         review = review_form(svc, session, who.actor, found.unit)
         inspector = rounds.inspector_names(session).get(found.unit.inspector_id or 0)
         change = change_section(session, who.actor, found.unit)
-    context = {"who": who, "p": found, "review": review, "inspector": inspector, "change": change, **extra}
+    types = editing.unit_types(svc, found.project) if who.actor.role == ADMIN else []  # the 修改单位信息 form
+    context = {
+        "who": who,
+        "p": found,
+        "review": review,
+        "inspector": inspector,
+        "change": change,
+        "unit_types": types,
+        **extra,
+    }
     return page(request, "unit.html", context, status)
 
 
