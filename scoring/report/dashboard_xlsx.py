@@ -1,7 +1,7 @@
 """Excel renderer of a project's 区域统计 (the dashboard a 督学 sends to the 局): 概况 (the project, the date, the
 units shown and 填报进度), 等级分布 with its bar chart, 学段排名, 区域排名, 一级指标得分率 (lowest first, the
 weakest bold) and 逾期整改. The view — every title, text and number's precision — is made by the service from the
-dashboard's figures (``service.web.dashboard.export_view``); this module decides sheets, widths and pages only.
+dashboard's figures (``service.web.dashboard_export.export_view``); this module decides sheets, widths and pages only.
 
 Printed like the other workbooks (``io.xlsx``): A4 landscape fitted to the width, each table's header repeated on
 every page, the sheet's caption in the page header. Text is written as text (a unit named "=1+1" stays a name).
