@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from .access import Actor
 from .audit import record
+from .db import lock_rows
 from .errors import ApiError
 from .models import Submission as Upload
 from .models import Unit, now
@@ -51,8 +52,8 @@ def review(
                 "退回时请写明原因：学校将据此修改自评表后重新上传",
                 "a return needs a reason",
             )
-        # decisions on one unit one at a time (PostgreSQL locks the unit's row), against its newest upload
-        session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+        # decisions on one unit one at a time, against its newest upload
+        lock_rows(session, select(Unit.id).where(Unit.id == unit.id))
         newest = session.scalar(
             select(func.max(Upload.version)).where(Upload.unit_id == unit.id, Upload.status == SCORED)
         )

@@ -30,6 +30,7 @@ from ..io.read import UPLOAD_NAME, read_submission
 from ..problems import Problem, ScoringError
 from .access import Actor, overseer
 from .audit import record
+from .db import lock_rows
 from .errors import ApiError, not_found
 from .models import CountySubmission, Project, User
 from .rounds import require_open
@@ -146,7 +147,7 @@ def _save(
 ) -> CountySubmissionOut:
     limit = svc.settings.limits.max_versions
     with svc.transaction() as session:
-        session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+        lock_rows(session, select(Project.id).where(Project.id == project.id))
         count, last = session.execute(
             select(func.count(CountySubmission.id), func.max(CountySubmission.version)).where(
                 CountySubmission.project_id == project.id

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .settings import Settings
@@ -47,6 +47,19 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def lock_rows(session: Session, rows: Select[Any]) -> None:
+    """Before reading what a write depends on (the next version number, a count against a limit), so that two
+    requests cannot both read it and then both write: PostgreSQL locks the rows ``rows`` selects (FOR UPDATE);
+    SQLite takes its one write lock now (``BEGIN IMMEDIATE``; other writers wait up to the busy timeout). Its
+    driver would otherwise begin the transaction only at the first write, after the read."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(rows.with_for_update())
+        return
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, defer
 from ..io.safety import OLE_MAGIC, FileLimits, UnsafeFile, check_bytes, is_zip
 from .access import Actor
 from .audit import record
+from .db import lock_rows
 from .errors import ApiError, not_found
 from .models import EvidenceFile, Rectification, Unit, User, now
 from .rectify import OPEN, RETURNED, WORKING
@@ -198,8 +199,8 @@ def attach(
                 f"file too large: over the {readable(limits.max_upload)} limit",
             )
         kind = kind_of(data, FileLimits(max_file=limits.max_upload))
-        # one attach at a time per item counts the files (PostgreSQL locks the item's row)
-        session.execute(select(Rectification.id).where(Rectification.id == item.id).with_for_update())
+        # one attach at a time per item counts the files
+        lock_rows(session, select(Rectification.id).where(Rectification.id == item.id))
         count = session.scalar(
             select(func.count(EvidenceFile.id)).where(EvidenceFile.rectification_id == item.id)
         )

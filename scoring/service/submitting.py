@@ -18,6 +18,7 @@ from ..io.read import UPLOAD_NAME
 from ..problems import Problem, ScoringError
 from .access import Actor
 from .audit import record
+from .db import lock_rows
 from .errors import ApiError
 from .models import ResultRow, Unit, User
 from .models import Submission as Upload
@@ -95,9 +96,9 @@ def save_upload(
 ) -> SubmissionOut:
     limit = svc.settings.limits.max_versions
     with svc.transaction() as session:
-        # one upload at a time per unit takes the next number (PostgreSQL locks the unit's row; SQLite writes one
-        # transaction at a time, and a number taken meanwhile is retried by the caller)
-        session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+        # one upload at a time per unit takes the next number (a number taken meanwhile all the same: the caller
+        # retries)
+        lock_rows(session, select(Unit.id).where(Unit.id == unit.id))
         count, last = session.execute(
             select(func.count(Upload.id), func.max(Upload.version)).where(Upload.unit_id == unit.id)
         ).one()
