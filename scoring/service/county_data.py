@@ -30,13 +30,12 @@ from ..io.read import UPLOAD_NAME, read_submission
 from ..problems import Problem, ScoringError
 from .access import Actor, overseer
 from .audit import record
-from .db import lock_rows
 from .errors import ApiError, not_found
 from .models import CountySubmission, Project, User
 from .rounds import require_open
 from .schemas import CountySubmissionOut
 from .state import Service
-from .submitting import next_version
+from .submitting import next_version, take_version_number
 
 READ, REFUSED = "已读取", "未通过"
 
@@ -147,22 +146,19 @@ def _save(
 ) -> CountySubmissionOut:
     limit = svc.settings.limits.max_versions
     with svc.transaction() as session:
-        lock_rows(session, select(Project.id).where(Project.id == project.id))
-        count, last = session.execute(
+        version = take_version_number(
+            session,
+            select(Project.id).where(Project.id == project.id),
             select(func.count(CountySubmission.id), func.max(CountySubmission.version)).where(
                 CountySubmission.project_id == project.id
-            )
-        ).one()
-        if count >= limit:
-            raise ApiError(
-                409,
-                "too-many-versions",
-                f"已有 {count} 版县级填报数据，达到 {limit} 版的上限：已拒绝（已有的版本均保留）",
-                f"the project has {count} versions of the county's data, the limit; refused (all kept)",
-            )
+            ),
+            limit,
+            ("", "县级填报数据"),
+            ("the project", "versions of the county's data"),
+        )
         row = CountySubmission(
             project_id=project.id,
-            version=(last or 0) + 1,
+            version=version,
             filename=filename or UPLOAD_NAME,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,30 @@ def store_upload(
 
 
 T = TypeVar("T")
+
+
+def take_version_number(
+    session: Session,
+    owner: Select[Any],
+    versions: Select[int, int | None],
+    limit: int,
+    zh: tuple[str, str],
+    en: tuple[str, str],
+) -> int:
+    """The number of the version about to be kept: one past the newest of ``versions`` (count, newest number),
+    read with ``owner``'s row (or SQLite's write lock) held, so one upload at a time takes it (a number taken
+    meanwhile all the same makes the insert fail: :func:`next_version` retries). 409 when ``limit`` versions are
+    kept already; ``zh``/``en``: (whose, what) the refusal names."""
+    lock_rows(session, owner)
+    count, last = session.execute(versions).one()
+    if count >= limit:
+        raise ApiError(
+            409,
+            "too-many-versions",
+            f"{zh[0]}已有 {count} 版{zh[1]}，达到 {limit} 版的上限：已拒绝（已有的版本均保留）",
+            f"{en[0]} has {count} {en[1]}, the limit; refused (all kept)",
+        )
+    return int(last or 0) + 1
 
 
 def next_version(save: Callable[[], T]) -> T:
@@ -96,22 +120,17 @@ def save_upload(
 ) -> SubmissionOut:
     limit = svc.settings.limits.max_versions
     with svc.transaction() as session:
-        # one upload at a time per unit takes the next number (a number taken meanwhile all the same: the caller
-        # retries)
-        lock_rows(session, select(Unit.id).where(Unit.id == unit.id))
-        count, last = session.execute(
-            select(func.count(Upload.id), func.max(Upload.version)).where(Upload.unit_id == unit.id)
-        ).one()
-        if count >= limit:
-            raise ApiError(
-                409,
-                "too-many-versions",
-                f"单位 {unit.code} 已有 {count} 版填报数据，达到 {limit} 版的上限：已拒绝（已有的版本均保留）",
-                f"unit {unit.code} has {count} submissions, the limit; refused (all kept)",
-            )
+        version = take_version_number(
+            session,
+            select(Unit.id).where(Unit.id == unit.id),
+            select(func.count(Upload.id), func.max(Upload.version)).where(Upload.unit_id == unit.id),
+            limit,
+            (f"单位 {unit.code} ", "填报数据"),
+            (f"unit {unit.code}", "submissions"),
+        )
         row = Upload(
             unit_id=unit.id,
-            version=(last or 0) + 1,
+            version=version,
             filename=filename or UPLOAD_NAME,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),

@@ -27,7 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy.orm import Session
 
+from scoring.engine.plan import Plan
 from scoring.service.app import create_app
 from scoring.service.auth import Passwords
 from scoring.service.bootstrap import first_admin
@@ -69,21 +71,27 @@ def _free_port() -> int:
         return port
 
 
+def new_project(session: Session, plan: Plan, name: str, round: int = 1) -> Project:
+    """A project of 2026 on ``plan``'s framework, flushed (so it has its id)."""
+    project = Project(
+        name=name,
+        framework_id=plan.framework.id,
+        framework_version=plan.framework.version,
+        framework_hash=plan.hash,
+        year=2026,
+        round=round,
+    )
+    session.add(project)
+    session.flush()
+    return project
+
+
 def seed(svc: Service) -> int:
     """The project, its two units and the users; the project's id."""
     first_admin(svc, ADMIN_PASSWORD)
     plan = svc.plan("demo-school")
     with svc.transaction() as session:
-        project = Project(
-            name="2026 年春季督评",
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=1,
-        )
-        session.add(project)
-        session.flush()
+        project = new_project(session, plan, "2026 年春季督评")
         session.add(Unit(project_id=project.id, code=A, name="滨江实验小学", type="小学", region="示范区"))
         session.add(Unit(project_id=project.id, code=B, name="北山中学", type="初中", region="示范区"))
         for name, (role, unit) in USERS.items():

@@ -17,12 +17,12 @@ from scoring.engine.cohort import cohort_from_json
 from scoring.report.blocks import cell_text
 from scoring.report.cohort_view import cohort_view, verdict
 from scoring.service.access import actor_of
-from scoring.service.models import SCHOOL, Project, Unit, User
+from scoring.service.models import SCHOOL, Unit, User
 from scoring.service.reports import project_county
 from scoring.service.submitting import store_upload
 
 from ..service.test_cohort_api import school_files
-from .conftest import FAST, Contexts, Live, password
+from .conftest import FAST, Contexts, Live, new_project, password
 from .test_workspace import shot, sign_in
 
 COUNTY = Path(__file__).resolve().parents[2] / "examples" / "ysjh-2017" / "county.yaml"
@@ -32,16 +32,7 @@ def county_project(live: Live) -> tuple[int, list[tuple[str, str, str, bytes]]]:
     files = school_files()
     plan = live.svc.plan("ysjh-2017-school")
     with live.svc.transaction() as session:
-        project = Project(
-            name="某县优质均衡 2026",
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=1,
-        )
-        session.add(project)
-        session.flush()
+        project = new_project(session, plan, "某县优质均衡 2026")
         for code, name, typ, _ in files:
             session.add(Unit(project_id=project.id, code=code, name=name, type=typ))
         session.add(

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from scoring.engine.result import result_from_json
 from scoring.service.access import actor_of
-from scoring.service.models import Project, Rectification, ResultRow, Submission, Unit, User
+from scoring.service.models import Rectification, ResultRow, Submission, Unit, User
 from scoring.service.submitting import store_upload
 
-from .conftest import EXAMPLES, A, B, Contexts, Live
+from .conftest import EXAMPLES, A, B, Contexts, Live, new_project
 from .test_workspace import shot, sign_in
 
 C = "3201030009"
@@ -31,16 +31,7 @@ def demo_project(live: Live) -> int:
     """A project of 滨江实验小学 (strong.xlsx), 北山中学 (weak.xlsx) and 南湖小学 (nothing yet)."""
     plan = live.svc.plan("demo-school")
     with live.svc.transaction() as session:
-        project = Project(
-            name="2026 年区域统计",
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=3,
-        )
-        session.add(project)
-        session.flush()
+        project = new_project(session, plan, "2026 年区域统计", round=3)
         session.add(Unit(project_id=project.id, code=A, name="滨江实验小学", type="小学", region="示范区"))
         session.add(Unit(project_id=project.id, code=B, name="北山中学", type="初中", region="示范区"))
         session.add(Unit(project_id=project.id, code=C, name="南湖小学", type="小学", region="南湖区"))

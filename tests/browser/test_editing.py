@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scoring.service.models import AuditEntry, Project, Unit
+from scoring.service.models import AuditEntry, Unit
 
-from .conftest import ADMIN_PASSWORD, Contexts, Live
+from .conftest import ADMIN_PASSWORD, Contexts, Live, new_project
 from .test_workspace import shot, sign_in
 
 CODE = "3201990009"
@@ -19,16 +19,7 @@ CODE = "3201990009"
 def _own_project(live: Live) -> int:
     plan = live.svc.plan("demo-school")
     with live.svc.transaction() as session:
-        project = Project(
-            name="2026 年更正演示",
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=1,
-        )
-        session.add(project)
-        session.flush()
+        project = new_project(session, plan, "2026 年更正演示")
         session.add(Unit(project_id=project.id, code=CODE, name="东湖小学", type="小学", region="示范区"))
         return project.id
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from scoring.service.access import actor_of
-from scoring.service.models import EvidenceFile, Project, Unit, User
+from scoring.service.models import EvidenceFile, Unit, User
 from scoring.service.submitting import store_upload
 
-from .conftest import EXAMPLES, B, Contexts, Live
+from .conftest import EXAMPLES, B, Contexts, Live, new_project
 from .test_workspace import shot, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -23,16 +23,7 @@ def project_with_weak_unit(live: Live, name: str) -> int:
     """A project of 北山中学 with weak.xlsx scored (so it has 整改 items)."""
     plan = live.svc.plan("demo-school")
     with live.svc.transaction() as session:
-        project = Project(
-            name=name,
-            framework_id=plan.framework.id,
-            framework_version=plan.framework.version,
-            framework_hash=plan.hash,
-            year=2026,
-            round=5,
-        )
-        session.add(project)
-        session.flush()
+        project = new_project(session, plan, name, round=5)
         session.add(Unit(project_id=project.id, code=B, name="北山中学", type="初中", region="示范区"))
         admin = session.scalars(select(User).where(User.name == "admin")).one()
         actor = actor_of(admin, 0)

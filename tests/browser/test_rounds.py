@@ -101,8 +101,8 @@ def test_an_office_closes_a_round_opens_the_next_and_the_dashboard_shows_the_cha
     assert "与上一轮比较" in section.inner_text() and "第 3 轮 → 第 4 轮" in section.inner_text()
     rows = cells(school, "#unit-change .change-scores tbody tr")
     places = _result(live, second, A).precision
-    shown = [_half_up(v, places) for v in (moved.old, moved.new, moved.delta)]
-    assert [moved.code, moved.name, shown[0], shown[1], "+" + shown[2]] in rows
+    moved_shown = [_half_up(v, places) for v in (moved.old, moved.new, moved.delta)]
+    assert [moved.code, moved.name, moved_shown[0], moved_shown[1], "+" + moved_shown[2]] in rows
     assert len(rows) == len(change.scores)
     closed = school.locator("#unit-change .change-closed li").all_inner_texts()
     assert [t.split(" ", 1)[0] for t in closed] == [i.code for i in change.closed]

@@ -193,3 +193,24 @@ def test_a_hostile_county_file_is_refused_at_its_place_and_kept(client: TestClie
     assert r.status_code == 422, r.text
     versions = client.get(f"/api/v1/projects/{project}/county-data", headers=admin).json()
     assert [(v["version"], v["status"]) for v in versions] == [(2, "未通过"), (1, "未通过")]
+
+
+def test_the_county_data_keeps_at_most_the_versions_allowed_and_says_so(
+    tmp_path: Path, database: str | None, files: Files
+) -> None:
+    from scoring.service.bootstrap import first_admin
+    from scoring.service.settings import Limits
+
+    from .conftest import make_client, service_of
+
+    with make_client(tmp_path, database, Limits(max_versions=2)) as c:
+        first_admin(service_of(c), ADMIN_PASSWORD)
+        project, admin = county_project(c, files[:1])
+        for _ in range(2):
+            assert upload_county(c, project, admin, "county.yaml", COUNTY.read_bytes()).status_code == 201
+        r = upload_county(c, project, admin, "county.yaml", COUNTY.read_bytes())
+        assert r.status_code == 409 and r.json()["message"] == (
+            "已有 2 版县级填报数据，达到 2 版的上限：已拒绝（已有的版本均保留）"
+        )
+        assert len(c.get(f"/api/v1/projects/{project}/county-data", headers=admin).json()) == 2
+        service_of(c).close()
