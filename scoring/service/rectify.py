@@ -23,7 +23,7 @@ from .errors import ApiError
 from .models import Rectification, ResultRow, Unit, now
 
 OPEN, WORKING, ASKED, CLOSED, RETURNED = "待整改", "整改中", "申请销号", "已销号", "退回"
-CHINA = dt.timezone(dt.timedelta(hours=8))  # deadlines are dates in China
+CHINA = dt.timezone(dt.timedelta(hours=8))  # deadlines are dates in China; pages show times there
 
 
 def office_today() -> dt.date:

@@ -31,11 +31,11 @@ from ..access import Actor, CurrentService
 from ..errors import forbidden
 from ..models import ADMIN, INSPECTOR, Project, Rectification, ResultRow, Unit
 from ..models import Submission as Upload
-from ..rectify import CLOSED
+from ..rectify import CLOSED, office_today
 from ..state import Service
 from ..submitting import SCORED
 from .change import RoundChange, compare, item_counts, percent
-from .render import BEIJING, Page, page
+from .render import Page, page
 from .session import CurrentVisitor
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -351,7 +351,7 @@ def show(
     phase: Annotated[str | None, Query()] = None,
     region: Annotated[str | None, Query()] = None,
 ) -> Response:
-    today = dt.datetime.now(BEIJING).date()
+    today = office_today()
     chosen = Filter(phase or None, region or None)  # "" is 全部
     found = dashboard(svc, who.actor, project_id, today, chosen)
     context = {"who": who, "d": found, "weakest": WEAKEST, "percent": percent}

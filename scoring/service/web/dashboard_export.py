@@ -4,7 +4,6 @@ the page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,9 +13,10 @@ from ...framework.text import half_up
 from ...report.blocks import Column, Fact, Number, Row, Table, points
 from ...report.dashboard_xlsx import DashboardView, dashboard_bytes
 from ..access import CurrentService
+from ..rectify import office_today
 from ..reports import XLSX, Download
 from .dashboard import WEAKEST, Dashboard, Filter, Ranked, dashboard
-from .render import BEIJING, Page
+from .render import Page
 from .session import CurrentVisitor
 
 router = APIRouter(route_class=Page, include_in_schema=False)
@@ -160,7 +160,7 @@ def workbook(
     region: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The dashboard as a workbook (管理员, 督学), of the same units as the page with the same filter."""
-    today = dt.datetime.now(BEIJING).date()
+    today = office_today()
     found = dashboard(svc, who.actor, project_id, today, Filter(phase or None, region or None))
     download = Download(dashboard_bytes(export_view(found)), f"区域统计-{found.project.name}.xlsx", XLSX)
     return Response(download.data, media_type=download.media_type, headers=download.headers())

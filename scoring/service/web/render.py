@@ -20,11 +20,12 @@ from markupsafe import Markup, escape
 from ...report.blocks import BLANK, Cell, Lines, Number, Row, cell_text
 from ...report.unit_view import UnitView
 from ..errors import ApiError, not_found
+from ..rectify import CHINA
 from .session import SignIn
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-BEIJING = dt.timezone(dt.timedelta(hours=8))
+BEIJING = CHINA  # times are shown, and dates taken, in China (UTC+8)
 
 # what a page may load: only this server's own files (every asset is bundled), no inline script or style
 POLICY = (

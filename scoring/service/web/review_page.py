@@ -6,7 +6,6 @@ stored. A 学校 user gets 404 for another unit (as everywhere) and 403 for its 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,12 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from ..access import Actor, CurrentService
 from ..errors import ApiError
 from ..models import Unit
+from ..rectify import office_today
 from ..schemas import SubmissionOut
 from ..state import Service
 from ..submitting import save_upload, score_upload
 from . import session as web
 from .pages import _plan, _show_unit, problem_line
-from .render import BEIJING, Page
+from .render import Page
 from .reviewing import audit_reason, edits, newest, read, review_form, reviewed
 from .session import CurrentVisitor, Visitor
 
@@ -58,7 +58,7 @@ def _save(
             f"督评表打开后本单位已有新的版本（第 {form.version} 版）：请刷新页面后重新填写",
             "a newer version was stored since the form was opened",
         )
-    today = dt.datetime.now(BEIJING).date()
+    today = office_today()
     found, adjusted, wrong = edits(form, fields, who.actor.name, today)
     if wrong:
         return _show_unit(request, svc, who, project_id, code, 422, review_problems=wrong, sent=fields)
