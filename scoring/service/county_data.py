@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,7 +40,8 @@ from .submitting import next_version, take_version_number
 
 READ, REFUSED = "已读取", "未通过"
 
-_COUNTIES: dict[tuple[str, int], tuple[Framework, Plan]] = {}
+# per shipped file and its modification time: the county framework it holds, compiled, or None (not a county)
+_COUNTIES: dict[tuple[str, int], tuple[Framework, Plan] | None] = {}
 _COUNTIES_LOCK = threading.Lock()
 
 
@@ -57,25 +59,39 @@ def county_plan(unit_framework_id: str) -> Plan | None:
 
 
 def _county(unit_framework_id: str) -> tuple[Framework, Plan] | None:
-    """Each county file is loaded and compiled once (again when it changes)."""
-    for entry in registry.entries():
+    """Every project page asks, so a file is read (and a county file loaded and compiled) once per version of it:
+    after that, a look-up costs a stat per shipped file."""
+    for path in registry.framework_files():
         try:
-            text = entry.path.read_text(encoding="utf-8")
+            key = (str(path), path.stat().st_mtime_ns)
         except OSError:
             continue
-        if "\ncohort:" not in text:
-            continue
-        key = (str(entry.path), entry.path.stat().st_mtime_ns)
         with _COUNTIES_LOCK:
+            known = key in _COUNTIES
             found = _COUNTIES.get(key)
-        if found is None:
-            fw = load_framework(entry.path)
-            found = (fw, compile_plan(fw))
+        if not known:
+            found = _read_county(path)
             with _COUNTIES_LOCK:
                 _COUNTIES[key] = found
-        if found[0].cohort is not None and found[0].cohort.framework == unit_framework_id:
+        if (
+            found is not None
+            and found[0].cohort is not None
+            and found[0].cohort.framework == unit_framework_id
+        ):
             return found
     return None
+
+
+def _read_county(path: Path) -> tuple[Framework, Plan] | None:
+    """The county framework a shipped file holds, compiled; None for any other framework (or an unreadable file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if "\ncohort:" not in text:
+        return None
+    fw = load_framework(path)
+    return fw, compile_plan(fw)
 
 
 def no_county(project: Project) -> ApiError:
